@@ -1,0 +1,225 @@
+//! The blocking pool: threads for `spawn_blocking`.
+//!
+//! - Threads are started on demand, whenever more closures are queued than threads are idle,
+//!   up to `max_blocking_threads`; past that, closures wait in the queue.
+//! - An idle thread exits after `thread_keep_alive` without work.
+//! - A blocking closure is a task like any other (one allocation, a `JoinHandle`, panics
+//!   caught into `JoinError`), polled exactly once, to completion. It is in no registry: it
+//!   is always in this pool's queue or running.
+//! - Shutdown: closures not started yet are cancelled (their handles yield a cancelled
+//!   `JoinError`); running ones are waited for until the deadline, then left to finish.
+//!   `spawn_blocking` after shutdown yields a cancelled `JoinError` at once — never a hang.
+
+use crate::context;
+use crate::scheduler::{Config, Handle};
+use crate::sync::{Arc, Condvar, Mutex};
+use crate::task::{self, JoinHandle, Notified, Schedule, TaskRef};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+pub(crate) struct BlockingPool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<PoolState>,
+    work_ready: Condvar,
+    thread_exited: Condvar,
+    config: Config,
+}
+
+struct PoolState {
+    queue: VecDeque<Notified>,
+    /// Threads that are not (yet) on their way out; bounded by `max_blocking_threads`.
+    num_threads: usize,
+    /// Threads that have not finished their stop hook yet; shutdown waits for zero.
+    num_alive: usize,
+    /// Threads waiting for work.
+    num_idle: usize,
+    shutdown: bool,
+}
+
+/// The scheduler of a blocking task. Such a task is polled once, to completion, so it is
+/// never woken; should it be, it goes back on the queue.
+struct BlockingSchedule {
+    inner: Arc<Inner>,
+}
+
+impl Schedule for BlockingSchedule {
+    fn schedule(&self, task: Notified) {
+        self.inner.enqueue(task);
+    }
+
+    fn release(&self, _task: &TaskRef) -> Option<TaskRef> {
+        None
+    }
+}
+
+/// A closure as a future that completes on its first poll.
+struct BlockingTask<F>(Option<F>);
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self
+            .0
+            .take()
+            .expect("a blocking task was polled after it completed");
+        Poll::Ready(f())
+    }
+}
+
+impl BlockingPool {
+    pub(crate) fn new(config: &Config) -> BlockingPool {
+        BlockingPool {
+            inner: Arc::new(Inner {
+                state: Mutex::new(PoolState {
+                    queue: VecDeque::new(),
+                    num_threads: 0,
+                    num_alive: 0,
+                    num_idle: 0,
+                    shutdown: false,
+                }),
+                work_ready: Condvar::new(),
+                thread_exited: Condvar::new(),
+                config: config.clone(),
+            }),
+        }
+    }
+
+    pub(crate) fn spawn<F, R>(&self, f: F, handle: &Handle) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let scheduler = BlockingSchedule {
+            inner: self.inner.clone(),
+        };
+        let (owned, notified, join) =
+            task::new_task(BlockingTask(Some(f)), scheduler, task::Id::next(), None);
+        // Not registered: the registry's reference goes at once.
+        drop(owned);
+        if let Err(task) = self.inner.start(notified, handle) {
+            task.shutdown();
+        }
+        join
+    }
+
+    pub(crate) fn num_threads(&self) -> usize {
+        self.inner.state.lock().num_alive
+    }
+
+    /// Cancels queued closures and waits for running ones until `deadline`.
+    pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
+        let queued = {
+            let mut state = self.inner.state.lock();
+            state.shutdown = true;
+            std::mem::take(&mut state.queue)
+        };
+        self.inner.work_ready.notify_all();
+        for task in queued {
+            task.shutdown();
+        }
+        let mut state = self.inner.state.lock();
+        while state.num_alive > 0 {
+            match deadline {
+                None => state = self.inner.thread_exited.wait(state),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        break;
+                    }
+                    state = self.inner.thread_exited.wait_timeout(state, d - now).0;
+                }
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// Queues a task, starting a thread if too few are idle. Hands the task back after
+    /// shutdown, or when no thread exists and none can be started.
+    fn start(self: &Arc<Self>, task: Notified, handle: &Handle) -> Result<(), Notified> {
+        let mut state = self.state.lock();
+        if state.shutdown {
+            return Err(task);
+        }
+        state.queue.push_back(task);
+        if state.queue.len() > state.num_idle
+            && state.num_threads < self.config.max_blocking_threads
+        {
+            state.num_threads += 1;
+            state.num_alive += 1;
+            let inner = self.clone();
+            let handle = handle.clone();
+            let spawned = self
+                .config
+                .thread_builder()
+                .spawn(move || inner.run_thread(handle));
+            if let Err(e) = spawned {
+                state.num_threads -= 1;
+                state.num_alive -= 1;
+                if state.num_threads == 0 {
+                    eprintln!("magpie: failed to start a blocking thread: {e}");
+                    return Err(state.queue.pop_back().expect("pushed above"));
+                }
+            }
+        }
+        drop(state);
+        self.work_ready.notify_one();
+        Ok(())
+    }
+
+    fn enqueue(&self, task: Notified) {
+        let mut state = self.state.lock();
+        if state.shutdown {
+            drop(state);
+            task.shutdown();
+            return;
+        }
+        state.queue.push_back(task);
+        drop(state);
+        self.work_ready.notify_one();
+    }
+
+    fn run_thread(&self, handle: Handle) {
+        self.config.run_start_hook();
+        {
+            let _handle = context::set_handle(handle);
+            let mut state = self.state.lock();
+            loop {
+                if let Some(task) = state.queue.pop_front() {
+                    drop(state);
+                    task.run();
+                    state = self.state.lock();
+                    continue;
+                }
+                if state.shutdown {
+                    break;
+                }
+                state.num_idle += 1;
+                let (s, timed_out) = self
+                    .work_ready
+                    .wait_timeout(state, self.config.thread_keep_alive);
+                state = s;
+                state.num_idle -= 1;
+                if timed_out && state.queue.is_empty() {
+                    break;
+                }
+            }
+            // Leave the thread count under the lock, so a spawn never counts on a thread
+            // that is on its way out.
+            state.num_threads -= 1;
+        }
+        self.config.run_stop_hook();
+        let mut state = self.state.lock();
+        state.num_alive -= 1;
+        self.thread_exited.notify_all();
+    }
+}

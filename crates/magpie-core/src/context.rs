@@ -1,0 +1,138 @@
+//! What the current thread is doing, in one thread-local.
+//!
+//! - `handle`: the runtime this thread belongs to (a worker, a blocking thread, or a thread
+//!   inside `block_on`), for `Handle::current()` and `spawn`.
+//! - `worker`: on a worker thread, its local state, so that wakes and spawns from a task go to
+//!   the worker's own LIFO slot and deque instead of the shared injector.
+//! - `entered`: the thread is inside a runtime (a worker, or inside `block_on`); a nested
+//!   `block_on` would deadlock the worker it runs on, so it panics instead.
+//! - `task`: the id of the task being polled, for `task::id()`.
+
+use crate::scheduler::{Handle, WorkerLocal};
+use crate::task::raw::Header;
+use crate::task::Id;
+use std::ptr::NonNull;
+use std::cell::{Cell, RefCell};
+
+struct Context {
+    handle: RefCell<Option<Handle>>,
+    worker: Cell<*const WorkerLocal>,
+    entered: Cell<bool>,
+    task: Cell<Option<NonNull<Header>>>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            handle: RefCell::new(None),
+            worker: Cell::new(std::ptr::null()),
+            entered: Cell::new(false),
+            task: Cell::new(None),
+        }
+    };
+}
+
+/// The handle of the runtime the current thread is in, if any.
+pub(crate) fn current_handle() -> Option<Handle> {
+    CONTEXT.try_with(|c| c.handle.borrow().clone()).ok().flatten()
+}
+
+/// Runs `f` with the current thread's worker state, when this is a worker thread.
+#[inline]
+pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerLocal>) -> R) -> R {
+    let ptr = CONTEXT.try_with(|c| c.worker.get()).unwrap_or(std::ptr::null());
+    // SAFETY: `worker` is non-null only between `set_worker` and the drop of its guard, which
+    // brackets the worker loop that owns the `WorkerLocal` on this very thread.
+    f(unsafe { ptr.as_ref() })
+}
+
+/// Installs `handle` as the thread's runtime until the guard drops (restoring the previous one).
+pub(crate) fn set_handle(handle: Handle) -> HandleGuard {
+    let prev = CONTEXT.with(|c| c.handle.replace(Some(handle)));
+    HandleGuard { prev }
+}
+
+pub(crate) struct HandleGuard {
+    prev: Option<Handle>,
+}
+
+impl Drop for HandleGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = CONTEXT.try_with(|c| c.handle.replace(prev));
+    }
+}
+
+/// Marks this thread a worker running `local` until the guard drops.
+pub(crate) fn set_worker(local: &WorkerLocal) -> WorkerGuard {
+    CONTEXT.with(|c| c.worker.set(local));
+    WorkerGuard(())
+}
+
+pub(crate) struct WorkerGuard(());
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.worker.set(std::ptr::null()));
+    }
+}
+
+/// Marks the thread as inside a runtime. `Err` when it already is.
+pub(crate) fn try_enter() -> Result<EnterGuard, ()> {
+    CONTEXT.with(|c| {
+        if c.entered.replace(true) {
+            Err(())
+        } else {
+            Ok(EnterGuard(()))
+        }
+    })
+}
+
+pub(crate) struct EnterGuard(());
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.entered.set(false));
+    }
+}
+
+/// Whether the thread is inside a runtime (a worker, or inside `block_on`).
+pub(crate) fn is_entered() -> bool {
+    CONTEXT.try_with(|c| c.entered.get()).unwrap_or(false)
+}
+
+/// Records the task being polled until the guard drops.
+#[inline]
+pub(crate) fn enter_task(task: NonNull<Header>) -> TaskGuard {
+    let prev = CONTEXT.try_with(|c| c.task.replace(Some(task))).ok().flatten();
+    TaskGuard { prev }
+}
+
+pub(crate) struct TaskGuard {
+    prev: Option<NonNull<Header>>,
+}
+
+impl Drop for TaskGuard {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.task.set(self.prev));
+    }
+}
+
+/// Runs `f` with the header of the task being polled on this thread.
+fn with_task<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
+    let task = CONTEXT.try_with(|c| c.task.get()).ok().flatten()?;
+    // SAFETY: `task` is set only while that task is being polled on this thread (between
+    // `enter_task` and its guard's drop), and the poller holds a reference to it.
+    Some(f(unsafe { task.as_ref() }))
+}
+
+/// The id of the task being polled on this thread.
+pub fn current_task_id() -> Option<Id> {
+    with_task(|h| h.id)
+}
+
+/// The name of the task being polled on this thread, if it has one.
+pub fn current_task_name() -> Option<String> {
+    with_task(|h| h.name.as_deref().map(str::to_owned)).flatten()
+}

@@ -1,0 +1,40 @@
+//! magpie-core: tasks and the work-stealing scheduler.
+//!
+//! This crate knows nothing of timers or sockets: idle workers park through the [`Driver`]
+//! trait, which the facade crate `magpie` implements. Users reach everything here through
+//! `magpie`; this crate's API is for the crates that compose the runtime.
+//!
+//! - [`task`]: one allocation per task, the state word, wakers, `JoinHandle`, `JoinError`,
+//!   the owned-task registry.
+//! - [`scheduler`]: per-worker crossbeam deques, LIFO slots, the injector, stealing, the
+//!   idle/park protocol, shutdown.
+//! - `blocking`: the pool behind `spawn_blocking`.
+//! - `context`: the thread-local that says which runtime (and worker, and task) a thread is in.
+//! - `sync`: the one door to atomics and locks, swapped for loom's under `--cfg loom`.
+
+mod block_on;
+mod blocking;
+mod context;
+mod driver;
+pub mod scheduler;
+mod sync;
+pub mod task;
+mod yield_now;
+
+pub use block_on::block_on;
+pub use context::{current_task_id, current_task_name};
+pub use driver::{CondvarDriver, Driver};
+pub use scheduler::{Config, Handle, Hook, Scheduler};
+pub use task::{AbortHandle, Id, JoinError, JoinHandle};
+pub use yield_now::yield_now;
+
+/// The handle of the runtime the current thread belongs to: a worker or blocking thread of
+/// it, or a thread inside its `block_on`.
+pub fn try_current() -> Option<Handle> {
+    context::current_handle()
+}
+
+/// Whether this thread is already inside a runtime (a worker, or inside `block_on`).
+pub fn is_inside_runtime() -> bool {
+    context::is_entered()
+}

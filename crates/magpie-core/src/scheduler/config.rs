@@ -1,0 +1,91 @@
+//! The scheduler's settings, validated by the facade's `Builder`.
+
+use crate::sync::DynArc;
+use std::fmt;
+use std::time::Duration;
+
+/// A callback run on runtime threads (start and stop hooks).
+pub type Hook = DynArc<dyn Fn() + Send + Sync + 'static>;
+
+/// Everything the scheduler needs to start.
+#[derive(Clone)]
+pub struct Config {
+    /// Number of worker threads (at least 1).
+    pub worker_threads: usize,
+    /// Name of every thread the runtime starts.
+    pub thread_name: String,
+    /// Stack size of every thread the runtime starts (`None`: the platform default).
+    pub thread_stack_size: Option<usize>,
+    /// Upper bound of the blocking pool (at least 1).
+    pub max_blocking_threads: usize,
+    /// How long an idle blocking thread waits for work before it exits.
+    pub thread_keep_alive: Duration,
+    /// Run on every runtime thread (workers and blocking threads) when it starts.
+    pub on_thread_start: Option<Hook>,
+    /// Run on every runtime thread when it stops; exactly once per started thread.
+    pub on_thread_stop: Option<Hook>,
+    /// A worker takes from the shared injector first every this many ticks (fairness).
+    pub global_queue_interval: u32,
+    /// A busy worker takes a non-blocking driver turn every this many ticks.
+    pub event_interval: u32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            worker_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            thread_name: "magpie-worker".into(),
+            thread_stack_size: None,
+            max_blocking_threads: 512,
+            thread_keep_alive: Duration::from_secs(10),
+            on_thread_start: None,
+            on_thread_stop: None,
+            global_queue_interval: 61,
+            event_interval: 61,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_name", &self.thread_name)
+            .field("thread_stack_size", &self.thread_stack_size)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("thread_keep_alive", &self.thread_keep_alive)
+            .field("global_queue_interval", &self.global_queue_interval)
+            .field("event_interval", &self.event_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    pub(crate) fn run_start_hook(&self) {
+        if let Some(hook) = &self.on_thread_start {
+            run_hook(hook, "on_thread_start");
+        }
+    }
+
+    pub(crate) fn run_stop_hook(&self) {
+        if let Some(hook) = &self.on_thread_stop {
+            run_hook(hook, "on_thread_stop");
+        }
+    }
+
+    pub(crate) fn thread_builder(&self) -> std::thread::Builder {
+        let b = std::thread::Builder::new().name(self.thread_name.clone());
+        match self.thread_stack_size {
+            Some(size) => b.stack_size(size),
+            None => b,
+        }
+    }
+}
+
+/// Runs a user hook; a panic in it is reported and contained (it must not kill the thread,
+/// or the stop hook of a started thread would never run).
+fn run_hook(hook: &Hook, which: &str) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook())).is_err() {
+        eprintln!("magpie: the {which} hook panicked; the panic was contained");
+    }
+}

@@ -1,0 +1,50 @@
+//! The LIFO slot: the task most recently woken or spawned by this worker's running task.
+//!
+//! Message-passing code (task A sends to task B, then waits) runs B next, while its data is
+//! still in this core's cache. The slot holds at most one task; pushing a new one moves the
+//! old occupant to the back of the worker's deque.
+//!
+//! The slot is an atomic pointer so that *other* workers can take from it too: a task parked
+//! in the slot must not be stranded when its worker blocks in a long poll or parks. Stealers
+//! empty it with the same `swap` the owner uses, so a task is taken exactly once.
+
+use crate::sync::{AtomicPtr, Ordering};
+use crate::task::Notified;
+use std::ptr::{self, NonNull};
+
+pub(crate) struct LifoSlot(AtomicPtr<()>);
+
+impl LifoSlot {
+    pub(crate) fn new() -> LifoSlot {
+        LifoSlot(AtomicPtr::new(ptr::null_mut()))
+    }
+
+    /// Puts `task` in the slot, returning the previous occupant.
+    pub(crate) fn push(&self, task: Notified) -> Option<Notified> {
+        let new = task.into_raw().as_ptr().cast::<()>();
+        let old = self.0.swap(new, Ordering::AcqRel);
+        // SAFETY: a non-null pointer in the slot is a queue entry that was put there with its
+        // reference; swapping it out hands that entry to us.
+        NonNull::new(old).map(|p| unsafe { Notified::from_raw(p.cast()) })
+    }
+
+    /// Takes the occupant, if any (owner or stealer).
+    pub(crate) fn take(&self) -> Option<Notified> {
+        if self.0.load(Ordering::Relaxed).is_null() {
+            return None;
+        }
+        let old = self.0.swap(ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: as in `push`: the swap hands the entry to us alone.
+        NonNull::new(old).map(|p| unsafe { Notified::from_raw(p.cast()) })
+    }
+
+    pub(crate) fn is_occupied(&self) -> bool {
+        !self.0.load(Ordering::Acquire).is_null()
+    }
+}
+
+impl Drop for LifoSlot {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}

@@ -1,0 +1,103 @@
+//! Shutting a scheduler down.
+//!
+//! # The sequence
+//!
+//! 1. **Close.** Set `closed` and close the registry. From now on a spawn cancels its task at
+//!    once, and a wake from outside the workers drops its queue entry instead of queuing it
+//!    (the registry still owns the future).
+//! 2. **Wake every worker.** Each unparks, sees `closed`, drops the queue entries in its LIFO
+//!    slot and deque (not the futures: their tasks are still in the registry), runs its
+//!    `on_thread_stop` hook and exits.
+//! 3. **Wait for the workers** (until the deadline, if one was given) and join those that
+//!    exited. A worker stuck in a poll that never returns is left behind, detached; the
+//!    task it polls is skipped in step 5 and cancelled by that worker when its poll ends.
+//! 4. **Drain the injector**, dropping its entries.
+//! 5. **Drop every unfinished future, exactly once, with no lock held.** Tasks are taken out
+//!    of the registry one at a time (the shard lock is released before the future is
+//!    dropped), since a future's `Drop` may wake another task (step 1 makes that harmless),
+//!    spawn one (cancelled at once), or complete a JoinHandle some other thread awaits.
+//! 6. **Blocking pool:** tasks not started yet are cancelled; running ones are waited for
+//!    until the deadline (for ever without one), then left to finish on their own.
+//!
+//! A runtime dropped on one of its own worker threads (from inside a task) cannot join that
+//! thread: steps 3 and 6 then skip it and do not wait.
+
+use super::{Handle, Scheduler};
+use crate::context;
+use crate::sync::Ordering;
+use std::time::Instant;
+
+impl Scheduler {
+    /// Shuts down as described in the module documentation, waiting for threads until
+    /// `deadline` (`None`: for as long as they take). Idempotent.
+    pub fn shutdown(&mut self, deadline: Option<Instant>) {
+        if self.shut_down {
+            return;
+        }
+        self.shut_down = true;
+        let shared = &self.handle.shared;
+
+        // 1. Close.
+        shared.closed.store(true, Ordering::SeqCst);
+        shared.registry.close();
+
+        // 2. Wake every worker (the sticky unpark also covers one about to park).
+        for remote in shared.remotes.iter() {
+            remote.parker.unpark(&shared.driver);
+        }
+        shared.driver.driver.unpark();
+
+        // 3. Wait for the workers, then join the ones that exited.
+        let on_own_worker = context::with_worker(|w| w.is_some_and(|w| w.belongs_to(&self.handle)));
+        let must_wait = if on_own_worker { 1 } else { 0 };
+        let all_exited = {
+            let mut running = shared.running_workers.lock();
+            while *running > must_wait {
+                match deadline {
+                    None => running = shared.workers_exited.wait(running),
+                    Some(d) => {
+                        let now = Instant::now();
+                        if now >= d {
+                            break;
+                        }
+                        running = shared.workers_exited.wait_timeout(running, d - now).0;
+                    }
+                }
+            }
+            *running <= must_wait
+        };
+        let me = std::thread::current().id();
+        for thread in std::mem::take(&mut self.threads) {
+            // A worker counts itself out after its stop hook, so joining one that did is quick.
+            if thread.thread().id() != me && (all_exited || thread.is_finished()) {
+                let _ = thread.join();
+            }
+            // Otherwise: detached. It exits once its poll returns.
+        }
+
+        // 4. Drain the injector.
+        shared.drain_injector();
+
+        // 5. Drop every unfinished future, one task at a time, no lock held.
+        while let Some(task) = shared.registry.pop() {
+            task.shutdown();
+        }
+
+        // 6. The blocking pool.
+        let blocking_deadline = if on_own_worker { Some(Instant::now()) } else { deadline };
+        shared.blocking.shutdown(blocking_deadline);
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+impl Handle {
+    /// Whether the current thread is one of this runtime's workers.
+    pub fn is_on_worker_thread(&self) -> bool {
+        context::with_worker(|w| w.is_some_and(|w| w.belongs_to(self)))
+    }
+}

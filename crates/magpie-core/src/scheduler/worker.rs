@@ -1,0 +1,257 @@
+//! A worker thread's loop.
+//!
+//! Every iteration is one *tick*:
+//!
+//! 1. Every `event_interval` ticks: a non-blocking driver turn (due timers, ready sockets),
+//!    if no other worker holds the driver.
+//! 2. Find a task, in this order:
+//!    - every `global_queue_interval` ticks, the injector first, so remote spawns are not
+//!      starved by a worker whose local queue never empties;
+//!    - the LIFO slot, at most [`MAX_LIFO_POLLS`] times in a row (two tasks waking each other
+//!      forever would otherwise starve the deque); past the cap its task goes to the back;
+//!    - the local deque (FIFO);
+//!    - a batch from the injector;
+//!    - *searching* (if the throttle allows, idle.rs): other workers' deques and LIFO slots
+//!      from a random start, then the injector again.
+//! 3. Run it, or park (idle.rs, step 4) when nothing was found.
+//!
+//! Before each poll, if this worker still has queued work and some worker sleeps while none
+//! searches, one sleeper is woken: should the poll block its thread for long, the queued
+//! tasks (LIFO slot included, it is stealable) are not stranded behind it.
+
+use super::{Handle, Shared};
+use crate::context;
+use crate::sync::deque::{Steal, Worker};
+use crate::sync::Ordering;
+use crate::task::Notified;
+use std::cell::Cell;
+
+/// How many times in a row a worker may run the task in its LIFO slot.
+const MAX_LIFO_POLLS: u32 = 3;
+
+/// A worker's own state, reachable from its thread's context while the worker runs.
+pub(crate) struct WorkerLocal {
+    index: usize,
+    handle: Handle,
+    deque: Worker<Notified>,
+    tick: Cell<u32>,
+    lifo_streak: Cell<u32>,
+    searching: Cell<bool>,
+    rng: Cell<u64>,
+}
+
+/// The body of worker thread `index`.
+pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
+    let shared = handle.shared.clone();
+    shared.config.run_start_hook();
+    {
+        let _entered = context::try_enter().expect("a fresh worker thread is in no runtime");
+        let _handle = context::set_handle(handle.clone());
+        let local = WorkerLocal {
+            index,
+            handle,
+            deque,
+            tick: Cell::new(0),
+            lifo_streak: Cell::new(0),
+            searching: Cell::new(false),
+            rng: Cell::new(
+                0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
+            ),
+        };
+        let _worker = context::set_worker(&local);
+        local.run();
+        local.drain();
+    }
+    shared.config.run_stop_hook();
+    // Counted out last, so that shutdown, once the count is zero, finds every hook run.
+    let mut running = shared.running_workers.lock();
+    *running -= 1;
+    shared.workers_exited.notify_all();
+}
+
+impl WorkerLocal {
+    fn shared(&self) -> &Shared {
+        &self.handle.shared
+    }
+
+    pub(crate) fn belongs_to(&self, handle: &Handle) -> bool {
+        self.handle.ptr_eq(handle)
+    }
+
+    /// A task became runnable on this worker's thread.
+    pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) {
+        let shared = self.shared();
+        if is_yield {
+            self.deque.push(task);
+        } else if let Some(prev) = shared.remotes[self.index].lifo.push(task) {
+            self.deque.push(prev);
+        } else {
+            return;
+        }
+        self.wake_helper_if_idle();
+    }
+
+    /// There is stealable work here: if workers sleep and none searches, wake one. This only
+    /// spreads load (this worker will run the work itself otherwise), so the cheap unfenced
+    /// check is enough; remote pushes, which need a guarantee, use `notify_parked`.
+    #[inline]
+    fn wake_helper_if_idle(&self) {
+        let shared = self.shared();
+        if shared.remotes.len() > 1 && shared.idle.may_have_idle_sleepers() {
+            shared.notify_parked();
+        }
+    }
+
+    fn run(&self) {
+        let shared = self.shared();
+        let event_interval = shared.config.event_interval.max(1);
+        let global_interval = shared.config.global_queue_interval.max(1);
+        while !shared.closed.load(Ordering::Acquire) {
+            let tick = self.tick.get().wrapping_add(1);
+            self.tick.set(tick);
+            if tick % event_interval == 0 {
+                self.driver_turn();
+            }
+            let task = match self.next_task(tick % global_interval == 0) {
+                Some(task) => Some(task),
+                None => self.search(),
+            };
+            match task {
+                Some(task) => self.run_task(task),
+                None => self.park(),
+            }
+        }
+    }
+
+    fn driver_turn(&self) {
+        let slot = &self.shared().driver;
+        if let Some(_holding) = slot.lock.try_lock() {
+            slot.driver.turn();
+        }
+    }
+
+    fn next_task(&self, injector_first: bool) -> Option<Notified> {
+        let shared = self.shared();
+        if injector_first {
+            if let Some(task) = steal_from(|| shared.injector.steal()) {
+                return Some(task);
+            }
+        }
+        let lifo = &shared.remotes[self.index].lifo;
+        let streak = self.lifo_streak.get();
+        if streak < MAX_LIFO_POLLS {
+            if let Some(task) = lifo.take() {
+                self.lifo_streak.set(streak + 1);
+                return Some(task);
+            }
+        } else if let Some(task) = lifo.take() {
+            self.deque.push(task);
+        }
+        self.lifo_streak.set(0);
+        if let Some(task) = self.deque.pop() {
+            return Some(task);
+        }
+        steal_from(|| shared.injector.steal_batch_and_pop(&self.deque))
+    }
+
+    fn search(&self) -> Option<Notified> {
+        let shared = self.shared();
+        if !self.searching.get() {
+            if !shared.idle.try_start_searching() {
+                return None;
+            }
+            self.searching.set(true);
+        }
+        let n = shared.remotes.len();
+        let start = self.next_random() as usize % n;
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == self.index {
+                continue;
+            }
+            let remote = &shared.remotes[victim];
+            if let Some(task) = steal_from(|| remote.stealer.steal_batch_and_pop(&self.deque)) {
+                return Some(task);
+            }
+            if let Some(task) = remote.lifo.take() {
+                return Some(task);
+            }
+        }
+        steal_from(|| shared.injector.steal_batch_and_pop(&self.deque))
+    }
+
+    fn run_task(&self, task: Notified) {
+        let shared = self.shared();
+        if self.searching.replace(false) && shared.idle.stop_searching() {
+            // The last searcher found work: more may be queued behind it (idle.rs, step 3).
+            shared.notify_parked();
+        }
+        if shared.remotes[self.index].lifo.is_occupied() || !self.deque.is_empty() {
+            self.wake_helper_if_idle();
+        }
+        task.run();
+    }
+
+    fn park(&self) {
+        let shared = self.shared();
+        let was_searching = self.searching.replace(false);
+        if shared.idle.transition_to_parked(self.index, was_searching) && shared.has_work() {
+            shared.notify_parked();
+        }
+        loop {
+            let on_driver = shared.remotes[self.index].parker.park(&shared.driver);
+            if !shared.idle.is_sleeping(self.index) {
+                // A producer took us off the sleeper list and counted us as searching.
+                self.searching.set(true);
+                return;
+            }
+            let has_local_work =
+                shared.remotes[self.index].lifo.is_occupied() || !self.deque.is_empty();
+            if has_local_work || shared.closed.load(Ordering::Acquire) {
+                if !shared.idle.unpark_self(self.index) {
+                    self.searching.set(true);
+                }
+                if has_local_work && on_driver {
+                    // The driver dispatched events that queued work here; let a sleeper take
+                    // the driver over while this worker runs them.
+                    self.wake_helper_if_idle();
+                }
+                return;
+            }
+        }
+    }
+
+    /// On exit: drop the queue entries left here. Their tasks stay in the registry, where
+    /// shutdown finds them and drops their futures.
+    fn drain(&self) {
+        if self.searching.replace(false) {
+            self.shared().idle.stop_searching();
+        }
+        drop(self.shared().remotes[self.index].lifo.take());
+        while let Some(task) = self.deque.pop() {
+            drop(task);
+        }
+    }
+
+    /// xorshift64*: victim selection only needs to differ between workers and ticks.
+    fn next_random(&self) -> u64 {
+        let mut x = self.rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// Retries a steal until it is decided.
+#[inline]
+fn steal_from(mut steal: impl FnMut() -> Steal<Notified>) -> Option<Notified> {
+    loop {
+        match steal() {
+            Steal::Success(task) => return Some(task),
+            Steal::Empty => return None,
+            Steal::Retry => continue,
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Tasks: one allocation each, a state word, wakers without boxes.
+//!
+//! - `state.rs`: the state word, bit by bit, and every transition.
+//! - `raw.rs`: the allocation (`Cell`), its vtable, and the poll/complete/cancel harness.
+//! - `waker.rs`: the static waker vtable.
+//! - `join.rs`: `JoinHandle` and `AbortHandle`.
+//! - `registry.rs`: the sharded owned-task registry shutdown walks.
+//! - `error.rs`, `id.rs`: `JoinError`, `Id`.
+//!
+//! References to a task are counted in its state word; the types here own one each:
+//! [`TaskRef`] (a plain reference, e.g. the registry's), [`Notified`] (a queue entry), the
+//! `JoinHandle`, `AbortHandle`s and wakers.
+
+mod error;
+mod id;
+mod join;
+pub(crate) mod raw;
+mod registry;
+mod state;
+mod waker;
+
+pub use error::JoinError;
+pub use id::Id;
+pub use join::{AbortHandle, JoinHandle};
+pub(crate) use registry::Registry;
+
+use raw::{Cell, Header};
+use std::future::Future;
+use std::ptr::NonNull;
+
+/// What a task needs of the scheduler it belongs to.
+pub(crate) trait Schedule: Send + Sync + Sized + 'static {
+    /// Queue a woken task.
+    fn schedule(&self, task: Notified);
+    /// Queue a task that was woken during its own poll (a yield): behind the waiting work.
+    fn yield_now(&self, task: Notified) {
+        self.schedule(task);
+    }
+    /// The task completed: remove it from the registry, returning the registry's reference
+    /// (`None` when it was not there, e.g. shutdown already took it).
+    fn release(&self, task: &TaskRef) -> Option<TaskRef>;
+}
+
+/// One counted reference to a task.
+pub(crate) struct TaskRef(NonNull<Header>);
+
+// SAFETY: a task is `Send` (its future and output are `Send`, enforced at spawn) and its
+// shared parts are reached through the atomic state word.
+unsafe impl Send for TaskRef {}
+// SAFETY: as above; `&TaskRef` gives only atomic operations on the header.
+unsafe impl Sync for TaskRef {}
+
+impl TaskRef {
+    /// # Safety
+    ///
+    /// `ptr` is a live task header and the caller hands over one counted reference.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> TaskRef {
+        TaskRef(ptr)
+    }
+
+    pub(crate) fn ptr(&self) -> NonNull<Header> {
+        self.0
+    }
+
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        let ptr = self.0;
+        std::mem::forget(self);
+        ptr
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: our reference keeps the header alive.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// Drops the future of an unfinished task (unless another thread is polling it) and
+    /// completes it as cancelled. Consumes this reference.
+    pub(crate) fn shutdown(self) {
+        let ptr = self.into_raw();
+        // SAFETY: our reference is handed to `shutdown`, which consumes it.
+        unsafe { (ptr.as_ref().vtable.shutdown)(ptr) }
+    }
+}
+
+impl Clone for TaskRef {
+    fn clone(&self) -> TaskRef {
+        self.header().state.ref_inc();
+        TaskRef(self.0)
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        let h = self.header();
+        if h.state.ref_dec() {
+            // SAFETY: that was the last reference.
+            unsafe { (h.vtable.dealloc)(self.0) };
+        }
+    }
+}
+
+/// A queue entry: a task that must be polled. Owns one reference.
+pub(crate) struct Notified(TaskRef);
+
+impl Notified {
+    /// # Safety
+    ///
+    /// As [`TaskRef::from_raw`], and the task's SCHEDULED bit stands for this entry.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Notified {
+        // SAFETY: forwarded contract.
+        Notified(unsafe { TaskRef::from_raw(ptr) })
+    }
+
+    /// Polls the task once (or cancels it, or skips it), consuming the entry.
+    pub(crate) fn run(self) {
+        let ptr = self.0.into_raw();
+        // SAFETY: the entry's reference is handed to `poll`, which consumes it.
+        unsafe { (ptr.as_ref().vtable.poll)(ptr) }
+    }
+
+    /// Drops the future without polling (shutdown of a queued task). Consumes the entry.
+    pub(crate) fn shutdown(self) {
+        self.0.shutdown();
+    }
+
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        self.0.into_raw()
+    }
+}
+
+/// Allocates a task and returns its three references: the registry's, the first queue
+/// entry, and the JoinHandle.
+pub(crate) fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+    id: Id,
+    name: Option<Box<str>>,
+) -> (TaskRef, Notified, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let ptr = Cell::allocate(future, scheduler, id, name);
+    // SAFETY: `allocate` counted exactly these three references and set SCHEDULED and
+    // JOIN_INTEREST for the entry and the handle; the output type is `F::Output`.
+    unsafe {
+        (
+            TaskRef::from_raw(ptr),
+            Notified::from_raw(ptr),
+            JoinHandle::from_raw(ptr),
+        )
+    }
+}

@@ -1,0 +1,158 @@
+//! The owned-task registry: every unfinished task of a runtime, so that shutdown can find the
+//! idle ones that sit in no queue (waiting on a timer, a socket, a channel).
+//!
+//! The registry is sharded by task id to keep spawns on different workers off each other's
+//! lock. Each shard is an intrusive doubly linked list through [`Links`] in the task header;
+//! a task's links are only read or written with its shard's lock held. The registry owns
+//! one reference per linked task.
+//!
+//! Shutdown protocol (the registry's part): `close()` marks every shard closed, so `insert`
+//! refuses from then on (the spawner cancels the task at once); `pop()` then takes tasks out
+//! one at a time, and the caller drops each future **after** the shard lock is released,
+//! since a future's `Drop` may spawn, wake or complete other tasks of the same registry.
+
+use super::raw::Header;
+use super::TaskRef;
+use crate::sync::{Mutex, MutexGuard};
+use crossbeam_utils::CachePadded;
+use std::ptr::NonNull;
+
+/// Intrusive list links in the task header.
+#[derive(Default)]
+pub(crate) struct Links {
+    prev: Option<NonNull<Header>>,
+    next: Option<NonNull<Header>>,
+    linked: bool,
+}
+
+struct Shard {
+    head: Option<NonNull<Header>>,
+    len: usize,
+    closed: bool,
+}
+
+// SAFETY: the raw pointers in a shard are tasks the registry holds references to; they are
+// only followed with the shard's lock held.
+unsafe impl Send for Shard {}
+
+pub(crate) struct Registry {
+    shards: Box<[CachePadded<Mutex<Shard>>]>,
+    mask: usize,
+}
+
+impl Registry {
+    /// A registry with at least `min_shards` shards (rounded up to a power of two).
+    pub(crate) fn new(min_shards: usize) -> Registry {
+        let n = min_shards.max(1).next_power_of_two();
+        let shards = (0..n)
+            .map(|_| {
+                CachePadded::new(Mutex::new(Shard {
+                    head: None,
+                    len: 0,
+                    closed: false,
+                }))
+            })
+            .collect();
+        Registry { shards, mask: n - 1 }
+    }
+
+    fn shard_of(&self, header: &Header) -> MutexGuard<'_, Shard> {
+        self.shards[(header.id.as_u64() as usize) & self.mask].lock()
+    }
+
+    /// Links the task, keeping its reference. Refused (the reference handed back) once the
+    /// registry is closed.
+    pub(crate) fn insert(&self, task: TaskRef) -> Result<(), TaskRef> {
+        let mut shard = self.shard_of(task.header());
+        if shard.closed {
+            return Err(task);
+        }
+        let ptr = task.into_raw();
+        // SAFETY: the registry now owns the reference `ptr` came with.
+        let header = unsafe { ptr.as_ref() };
+        // SAFETY: the shard lock is held, which guards the links of every task in it,
+        // including the head's and this new one's.
+        unsafe {
+            header.links.with_mut(|l| {
+                (*l).prev = None;
+                (*l).next = shard.head;
+                (*l).linked = true;
+            });
+            if let Some(old) = shard.head {
+                old.as_ref().links.with_mut(|l| (*l).prev = Some(ptr));
+            }
+        }
+        shard.head = Some(ptr);
+        shard.len += 1;
+        Ok(())
+    }
+
+    /// Unlinks the task, returning the registry's reference; `None` when it is not linked.
+    pub(crate) fn remove(&self, task: &TaskRef) -> Option<TaskRef> {
+        let header = task.header();
+        let mut shard = self.shard_of(header);
+        // SAFETY: shard lock held; the task's shard is fixed by its id.
+        unsafe { Self::unlink(&mut shard, task.ptr()) }
+    }
+
+    /// # Safety
+    ///
+    /// The lock of the shard that `ptr` belongs to is held (`shard`).
+    unsafe fn unlink(shard: &mut Shard, ptr: NonNull<Header>) -> Option<TaskRef> {
+        // SAFETY: the caller holds the shard lock, which guards these links; linked tasks
+        // are kept alive by the registry's reference.
+        unsafe {
+            let header = ptr.as_ref();
+            let (prev, next) = header.links.with_mut(|l| {
+                if !(*l).linked {
+                    return Err(());
+                }
+                (*l).linked = false;
+                Ok(((*l).prev.take(), (*l).next.take()))
+            }).ok()?;
+            match prev {
+                Some(p) => p.as_ref().links.with_mut(|l| (*l).next = next),
+                None => shard.head = next,
+            }
+            if let Some(n) = next {
+                n.as_ref().links.with_mut(|l| (*l).prev = prev);
+            }
+            shard.len -= 1;
+            Some(TaskRef::from_raw(ptr))
+        }
+    }
+
+    /// Refuses every later insert.
+    pub(crate) fn close(&self) {
+        for shard in self.shards.iter() {
+            shard.lock().closed = true;
+        }
+    }
+
+    /// Takes one task out (with the registry's reference), or `None` when empty.
+    pub(crate) fn pop(&self) -> Option<TaskRef> {
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock();
+            if let Some(head) = shard.head {
+                // SAFETY: the shard lock is held and `head` is linked in this shard.
+                return unsafe { Self::unlink(&mut shard, head) };
+            }
+        }
+        None
+    }
+
+    /// How many tasks are linked.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len).sum()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        // Shutdown empties the registry; a leftover here would be a leaked future.
+        debug_assert!(
+            self.pop().is_none() || std::thread::panicking(),
+            "registry dropped with live tasks"
+        );
+    }
+}

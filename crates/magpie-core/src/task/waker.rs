@@ -1,0 +1,69 @@
+//! Wakers: the task pointer with one static vtable, no extra allocation.
+//!
+//! clone = one reference more; drop = one reference less (freeing the task when it was the
+//! last); wake = one compare-exchange on the state word that sets SCHEDULED and hands a queue
+//! entry to the scheduler only when the task was idle. A wake never drops the future: the
+//! registry's reference keeps every unfinished task alive, so the last reference can only
+//! fall away from a finished task.
+
+use super::raw::Header;
+use super::state::Wake;
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
+
+/// A waker for the task that does not own a reference: valid while the caller holds one.
+pub(crate) fn borrowed(header: NonNull<Header>) -> ManuallyDrop<Waker> {
+    let raw = RawWaker::new(header.as_ptr() as *const (), &VTABLE);
+    // SAFETY: the vtable's contract holds for a `Header` pointer; `ManuallyDrop` keeps this
+    // waker from dropping a reference it never took (clones do take one).
+    ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
+}
+
+/// # Safety
+///
+/// `ptr` is a live task header for the duration of the borrow.
+unsafe fn header<'a>(ptr: *const ()) -> &'a Header {
+    // SAFETY: every waker built with `VTABLE` carries a `Header` pointer kept alive by a
+    // reference (its own, or the borrowing caller's).
+    unsafe { &*(ptr as *const Header) }
+}
+
+unsafe fn clone(ptr: *const ()) -> RawWaker {
+    // SAFETY: a waker's data pointer is a live header.
+    unsafe { header(ptr) }.state.ref_inc();
+    RawWaker::new(ptr, &VTABLE)
+}
+
+unsafe fn wake(ptr: *const ()) {
+    // SAFETY: this waker's reference keeps the header alive until it is consumed below.
+    let h = unsafe { header(ptr) };
+    let nn = NonNull::from(h);
+    match h.state.transition_to_notified_by_val() {
+        // SAFETY: our reference became the queue entry's reference.
+        Wake::Schedule => unsafe { (h.vtable.schedule)(nn) },
+        // SAFETY: our reference was the last; no one else can reach the task.
+        Wake::Dealloc => unsafe { (h.vtable.dealloc)(nn) },
+        Wake::Nothing => {}
+    }
+}
+
+unsafe fn wake_by_ref(ptr: *const ()) {
+    // SAFETY: the waker's reference keeps the header alive.
+    let h = unsafe { header(ptr) };
+    if h.state.transition_to_notified_by_ref() == Wake::Schedule {
+        // SAFETY: the transition took a new reference for the queue entry.
+        unsafe { (h.vtable.schedule)(NonNull::from(h)) };
+    }
+}
+
+unsafe fn drop_waker(ptr: *const ()) {
+    // SAFETY: the waker's reference keeps the header alive until released here.
+    let h = unsafe { header(ptr) };
+    if h.state.ref_dec() {
+        // SAFETY: that was the last reference.
+        unsafe { (h.vtable.dealloc)(NonNull::from(h)) };
+    }
+}

@@ -1,0 +1,142 @@
+//! `Builder`: every setting of a runtime, checked where it is given.
+
+use crate::driver::RuntimeDriver;
+use crate::runtime::Runtime;
+use magpie_core::{Config, Scheduler};
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Configures and builds a [`Runtime`].
+///
+/// ```
+/// let rt = magpie::Runtime::builder()
+///     .worker_threads(2)
+///     .thread_name("my-service")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+///
+/// Timers and I/O are always on: there is no `enable_all()`.
+pub struct Builder {
+    config: Config,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder").field("config", &self.config).finish()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// The defaults: one worker per available CPU, up to 512 blocking threads kept alive
+    /// 10 s when idle, the injector checked every 61 ticks, a driver turn every 61 ticks.
+    pub fn new() -> Builder {
+        Builder {
+            config: Config::default(),
+        }
+    }
+
+    /// The number of worker threads that run tasks.
+    ///
+    /// # Panics
+    ///
+    /// When `n` is 0.
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        assert!(
+            n > 0,
+            "Builder::worker_threads must be at least 1 (got 0): a runtime needs a worker thread to run tasks"
+        );
+        self.config.worker_threads = n;
+        self
+    }
+
+    /// The name of the threads the runtime starts (default `magpie-worker`).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.config.thread_name = name.into();
+        self
+    }
+
+    /// The stack size, in bytes, of the threads the runtime starts.
+    ///
+    /// # Panics
+    ///
+    /// When `bytes` is 0.
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
+        assert!(bytes > 0, "Builder::thread_stack_size must be greater than 0");
+        self.config.thread_stack_size = Some(bytes);
+        self
+    }
+
+    /// The most threads the blocking pool may start (default 512).
+    ///
+    /// # Panics
+    ///
+    /// When `n` is 0.
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        assert!(
+            n > 0,
+            "Builder::max_blocking_threads must be at least 1 (got 0): spawn_blocking needs a thread"
+        );
+        self.config.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before it exits (default 10 s).
+    pub fn thread_keep_alive(&mut self, d: Duration) -> &mut Self {
+        self.config.thread_keep_alive = d;
+        self
+    }
+
+    /// Runs `f` on every thread the runtime starts (workers and blocking threads), first
+    /// thing. A panic in it is reported and contained.
+    pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.config.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on every thread the runtime started, last thing: exactly once per started
+    /// thread. A panic in it is reported and contained.
+    pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.config.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// A worker takes a task from the shared injector before its own queue every `ticks`
+    /// polls (default 61), so tasks spawned from outside are not starved.
+    ///
+    /// # Panics
+    ///
+    /// When `ticks` is 0.
+    pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Self {
+        assert!(ticks > 0, "Builder::global_queue_interval must be at least 1 (got 0)");
+        self.config.global_queue_interval = ticks;
+        self
+    }
+
+    /// A busy worker takes a non-blocking timer/I/O turn every `ticks` polls (default 61).
+    ///
+    /// # Panics
+    ///
+    /// When `ticks` is 0.
+    pub fn event_interval(&mut self, ticks: u32) -> &mut Self {
+        assert!(ticks > 0, "Builder::event_interval must be at least 1 (got 0)");
+        self.config.event_interval = ticks;
+        self
+    }
+
+    /// Starts the runtime's worker threads. Fails when the OS refuses a thread.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let driver = Arc::new(RuntimeDriver::default());
+        let scheduler = Scheduler::start(self.config.clone(), driver)?;
+        Ok(Runtime::from_scheduler(scheduler))
+    }
+}

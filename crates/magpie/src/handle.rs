@@ -1,0 +1,80 @@
+//! `Handle`: a runtime reference that can spawn from any thread.
+
+use crate::task::JoinHandle;
+use std::fmt;
+use std::future::Future;
+
+/// A cheap, cloneable reference to a runtime. Spawn onto it from any thread, including
+/// threads the runtime did not start.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: magpie_core::Handle,
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+/// `Handle::try_current` was called on a thread that belongs to no magpie runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "there is no magpie runtime on this thread: call this from a task, from \
+             spawn_blocking, or inside Runtime::block_on",
+        )
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+impl Handle {
+    /// The handle of the runtime the current thread is in.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime (see [`Handle::try_current`]).
+    pub fn current() -> Handle {
+        Handle::try_current().unwrap_or_else(|e| panic!("Handle::current: {e}"))
+    }
+
+    /// The handle of the runtime the current thread is in: a worker or blocking thread of
+    /// it, or a thread inside its `block_on`.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        magpie_core::try_current()
+            .map(|inner| Handle { inner })
+            .ok_or(TryCurrentError(()))
+    }
+
+    /// Spawns a task onto this runtime. After shutdown the task is cancelled at once.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future)
+    }
+
+    /// Runs `f` on this runtime's blocking pool.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.spawn_blocking(f)
+    }
+
+    /// Runs `future` to completion on the calling thread, with this runtime as its context.
+    ///
+    /// # Panics
+    ///
+    /// When called on a thread that is already inside a runtime (a worker thread, or inside
+    /// another `block_on`).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        magpie_core::block_on(&self.inner, future)
+    }
+}

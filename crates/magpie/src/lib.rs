@@ -1,0 +1,69 @@
+//! magpie: a multi-threaded, work-stealing async runtime.
+//!
+//! ```
+//! use std::time::Instant;
+//!
+//! #[magpie::main(worker_threads = 2)]
+//! async fn main() {
+//!     let started = Instant::now();
+//!     let handles: Vec<_> = (0..4u64)
+//!         .map(|i| magpie::spawn(async move { i * i }))
+//!         .collect();
+//!     let mut total = 0;
+//!     for h in handles {
+//!         total += h.await.expect("the task panicked");
+//!     }
+//!     assert_eq!(total, 14);
+//!     let _ = started.elapsed();
+//! }
+//! ```
+//!
+//! - [`run`] is `asyncio.run`: build a default runtime, run a future on it, shut it down.
+//! - [`spawn`] is `asyncio.create_task`: the task runs on the workers; await its
+//!   [`JoinHandle`] for the output. A panic in a task becomes [`JoinError::is_panic`].
+//! - [`Runtime`] and [`Builder`] give control over threads, hooks and scheduling intervals;
+//!   a [`Handle`] spawns from any thread.
+//! - [`task`] has `yield_now`, `spawn_blocking`, `JoinSet`, named tasks and task ids.
+//!
+//! How it works is described in `docs/architecture.md`.
+
+mod builder;
+mod driver;
+mod handle;
+mod runtime;
+pub mod task;
+
+pub use builder::Builder;
+pub use handle::{Handle, TryCurrentError};
+pub use magpie_macros::{main, test};
+pub use runtime::Runtime;
+pub use task::{JoinError, JoinHandle};
+
+use std::future::Future;
+
+/// Runs `future` to completion on a new runtime with the default settings, then shuts that
+/// runtime down: Python's `asyncio.run`.
+///
+/// # Panics
+///
+/// When the runtime cannot start, or when called inside a runtime.
+pub fn run<F: Future>(future: F) -> F::Output {
+    let runtime = Runtime::new().expect("magpie::run: failed to start the runtime");
+    runtime.block_on(future)
+}
+
+/// Spawns a task on the current runtime: Python's `asyncio.create_task`.
+///
+/// # Panics
+///
+/// Outside a magpie runtime: "magpie::spawn must be called from inside a magpie runtime".
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match magpie_core::try_current() {
+        Some(handle) => handle.spawn(future),
+        None => panic!("magpie::spawn must be called from inside a magpie runtime"),
+    }
+}

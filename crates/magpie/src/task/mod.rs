@@ -1,0 +1,54 @@
+//! Tasks: spawn, join, abort, yield, name, and run blocking code.
+//!
+//! A task is a future the runtime polls on its worker threads. [`crate::spawn`] returns a
+//! [`JoinHandle`], itself a future of `Result<T, JoinError>`: `Ok` with the task's output,
+//! or a [`JoinError`] when the task panicked (the panic never takes a worker thread down)
+//! or was cancelled. Dropping a `JoinHandle` detaches the task; it runs on.
+
+mod builder;
+mod join_set;
+
+pub use builder::Builder;
+pub use join_set::JoinSet;
+pub use magpie_core::{AbortHandle, Id, JoinError, JoinHandle};
+
+/// Lets the other tasks run: the current task goes to the back of its worker's queue.
+pub async fn yield_now() {
+    magpie_core::yield_now().await
+}
+
+/// Runs `f` on the current runtime's blocking pool, for synchronous code that would block a
+/// worker (file I/O, CPU-heavy work, a blocking client library).
+///
+/// # Panics
+///
+/// Outside a magpie runtime.
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match magpie_core::try_current() {
+        Some(handle) => handle.spawn_blocking(f),
+        None => panic!("magpie::task::spawn_blocking must be called from inside a magpie runtime"),
+    }
+}
+
+/// The id of the task being polled.
+///
+/// # Panics
+///
+/// Outside a task (see [`try_id`]).
+pub fn id() -> Id {
+    try_id().expect("magpie::task::id must be called from inside a task")
+}
+
+/// The id of the task being polled, or `None` outside a task.
+pub fn try_id() -> Option<Id> {
+    magpie_core::current_task_id()
+}
+
+/// The name of the task being polled, if it was spawned with [`Builder::name`].
+pub fn name() -> Option<String> {
+    magpie_core::current_task_name()
+}
