@@ -105,7 +105,7 @@ impl BlockingPool {
             task::new_task(BlockingTask(Some(f)), scheduler, task::Id::next(), None);
         // Not registered: the registry's reference goes at once.
         drop(owned);
-        if let Err(task) = self.inner.start(notified, handle) {
+        if let Err(task) = Inner::start(&self.inner, notified, handle) {
             task.shutdown();
         }
         join
@@ -145,20 +145,20 @@ impl BlockingPool {
 impl Inner {
     /// Queues a task, starting a thread if too few are idle. Hands the task back after
     /// shutdown, or when no thread exists and none can be started.
-    fn start(self: &Arc<Self>, task: Notified, handle: &Handle) -> Result<(), Notified> {
-        let mut state = self.state.lock();
+    fn start(this: &Arc<Inner>, task: Notified, handle: &Handle) -> Result<(), Notified> {
+        let mut state = this.state.lock();
         if state.shutdown {
             return Err(task);
         }
         state.queue.push_back(task);
         if state.queue.len() > state.num_idle
-            && state.num_threads < self.config.max_blocking_threads
+            && state.num_threads < this.config.max_blocking_threads
         {
             state.num_threads += 1;
             state.num_alive += 1;
-            let inner = self.clone();
+            let inner = this.clone();
             let handle = handle.clone();
-            let spawned = self
+            let spawned = this
                 .config
                 .thread_builder()
                 .spawn(move || inner.run_thread(handle));
@@ -172,7 +172,7 @@ impl Inner {
             }
         }
         drop(state);
-        self.work_ready.notify_one();
+        this.work_ready.notify_one();
         Ok(())
     }
 

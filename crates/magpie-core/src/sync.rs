@@ -132,7 +132,9 @@ mod imp {
         }
     }
 
-    /// crossbeam-deque's interface over a loom `Mutex<VecDeque>`.
+    /// crossbeam-deque's interface over a loom `Mutex<VecDeque>` (all of the interface the
+    /// scheduler may use, so some of it is idle in a given model).
+    #[allow(dead_code)]
     pub(crate) mod deque {
         use super::{Arc, Mutex};
         use std::collections::VecDeque;

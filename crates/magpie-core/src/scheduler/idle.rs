@@ -142,7 +142,7 @@ impl Idle {
         self.sleepers.lock().contains(&worker)
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn counts(&self) -> (usize, usize) {
         let w = self.counts.load(Ordering::SeqCst);
         (unparked(w), searching(w))

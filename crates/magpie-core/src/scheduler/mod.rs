@@ -21,6 +21,9 @@ mod park;
 mod shutdown;
 mod worker;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+
 pub use config::{Config, Hook};
 pub(crate) use worker::WorkerLocal;
 

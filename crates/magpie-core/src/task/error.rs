@@ -44,7 +44,7 @@ impl JoinError {
         }
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn for_test(repr: Repr) -> JoinError {
         JoinError {
             id: Id::next(),

@@ -19,6 +19,9 @@ mod registry;
 mod state;
 mod waker;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+
 pub use error::JoinError;
 pub use id::Id;
 pub use join::{AbortHandle, JoinHandle};
