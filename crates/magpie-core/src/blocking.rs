@@ -111,7 +111,8 @@ impl BlockingPool {
         join
     }
 
-    pub(crate) fn num_threads(&self) -> usize {
+    /// Threads started and not yet finished (their stop hook included).
+    pub(crate) fn alive_threads(&self) -> usize {
         self.inner.state.lock().num_alive
     }
 

@@ -143,7 +143,7 @@ impl Handle {
 
     /// The number of blocking threads alive now.
     pub fn num_blocking_threads(&self) -> usize {
-        self.shared.blocking.num_threads()
+        self.shared.blocking.alive_threads()
     }
 
     pub(crate) fn config(&self) -> &Config {

@@ -66,9 +66,8 @@ impl<T> JoinHandle<T> {
     pub fn abort_handle(&self) -> AbortHandle {
         self.header().state.ref_inc();
         // SAFETY: the reference was just taken for the new handle.
-        AbortHandle {
-            task: unsafe { TaskRef::from_raw(self.raw) },
-        }
+        let task = unsafe { TaskRef::from_raw(self.raw) };
+        AbortHandle { task }
     }
 }
 

@@ -153,11 +153,15 @@ impl<F: Future, S: Schedule> Cell<F, S> {
         let _task = context::enter_task(NonNull::from(&self.header));
         panic::catch_unwind(AssertUnwindSafe(|| {
             self.stage.with_mut(|p| {
-                // SAFETY: the caller holds RUNNING, which gives it the stage; the future is
-                // never moved out of the heap block while it is `Running`, so pinning it
-                // in place is sound.
-                match unsafe { &mut *p } {
-                    Stage::Running(f) => unsafe { Pin::new_unchecked(f) }.poll(&mut cx),
+                // SAFETY: the caller holds RUNNING, which gives it the stage.
+                let stage = unsafe { &mut *p };
+                match stage {
+                    Stage::Running(f) => {
+                        // SAFETY: the future lives in the heap block and is never moved out
+                        // while it is `Running` (it is dropped in place), so pinning is sound.
+                        let f = unsafe { Pin::new_unchecked(f) };
+                        f.poll(&mut cx)
+                    }
                     _ => unreachable!("a task was polled after its future was dropped"),
                 }
             })

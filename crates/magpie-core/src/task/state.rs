@@ -45,7 +45,7 @@ const REF_MASK: usize = !FLAG_MASK;
 
 /// A task is born scheduled (its first queue entry), with a JoinHandle, and three references:
 /// the JoinHandle, the registry, and the queue entry.
-const INITIAL: usize = SCHEDULED | JOIN_INTEREST | 3 * REF_ONE;
+const INITIAL: usize = SCHEDULED | JOIN_INTEREST | (3 * REF_ONE);
 
 /// A copy of the state word with accessors.
 #[derive(Clone, Copy, PartialEq, Eq)]

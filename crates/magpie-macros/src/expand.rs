@@ -1,0 +1,264 @@
+//! Turning an `async fn` into a plain `fn` that runs its body on a fresh
+//! `magpie` runtime.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, ItemFn};
+
+use crate::args::{self, Errors, KEYS};
+use crate::Attr;
+
+/// Expands `#[magpie::main(args)]` or `#[magpie::test(args)]` on `item`.
+///
+/// Errors come back as `compile_error!` invocations next to a best-effort
+/// expansion of the function, so that one mistake does not also produce
+/// "`main` function not found" or similar follow-on errors.
+pub(crate) fn expand(attr: Attr, args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(func) => func,
+        Err(e) => {
+            let error = e.to_compile_error();
+            return quote!(#error #item);
+        }
+    };
+
+    let mut errors = Errors::default();
+    let (mut config, arg_errors) = args::parse(attr, args, KEYS);
+    errors.extend(arg_errors);
+
+    // Per-attribute defaults. `#[magpie::main]` keeps the builder's default.
+    if attr == Attr::Test {
+        config.set_default("worker_threads", quote!(1));
+    }
+
+    let is_async = func.sig.asyncness.is_some();
+    if !is_async {
+        errors.push(syn::Error::new_spanned(
+            func.sig.fn_token,
+            format!(
+                "the `async` keyword is missing from the function declaration: \
+                 {attr} requires an `async fn`"
+            ),
+        ));
+    }
+    let has_inputs = !func.sig.inputs.is_empty();
+    if has_inputs {
+        errors.push(syn::Error::new_spanned(
+            &func.sig.inputs,
+            format!("{attr} functions cannot take arguments"),
+        ));
+    }
+    if attr == Attr::Test {
+        func.attrs.retain(|a| {
+            if is_test_attr(a) {
+                errors.push(syn::Error::new_spanned(
+                    a,
+                    "second test attribute is supplied: #[magpie::test] already adds `#[test]`",
+                ));
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    let body = if is_async && !has_inputs {
+        runtime_body(&config, &func)
+    } else if !has_inputs {
+        // A plain `fn`: keep it as written so its body is still checked.
+        func.block.to_token_stream()
+    } else {
+        // The body refers to the arguments, which we drop.
+        quote!({ ::core::unimplemented!() })
+    };
+
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        ..
+    } = func;
+    sig.asyncness = None;
+    sig.inputs = Punctuated::new();
+    let test_attr = match attr {
+        Attr::Main => quote!(),
+        Attr::Test => quote!(#[::core::prelude::v1::test]),
+    };
+    let errors = errors.into_error().map(|e| e.to_compile_error());
+
+    quote! {
+        #errors
+        #test_attr
+        #(#attrs)*
+        #vis #sig #body
+    }
+}
+
+/// The new body:
+///
+/// ```text
+/// {
+///     let body = async move { /* the original body */ };
+///     ::magpie::Runtime::builder() /* .worker_threads(N) */
+///         .build()
+///         .expect("magpie::main: failed to build the runtime")
+///         .block_on(body)
+/// }
+/// ```
+///
+/// The runtime call carries the span of the original body, so that type
+/// errors (such as a body whose value does not match the declared return
+/// type) point into user code. The body is bound outside the `#[allow]`ed
+/// block so the lints are only relaxed for generated code.
+fn runtime_body(config: &args::Config, func: &ItemFn) -> TokenStream {
+    let block = &func.block;
+    let span = block.brace_token.span.join();
+    let body = syn::Ident::new("body", Span::mixed_site());
+    let calls = config.builder_calls();
+    let run = quote_spanned! {span=>
+        #[allow(
+            clippy::expect_used,
+            clippy::diverging_sub_expression,
+            clippy::needless_return
+        )]
+        {
+            return ::magpie::Runtime::builder()
+                #calls
+                .build()
+                .expect("magpie::main: failed to build the runtime")
+                .block_on(#body);
+        }
+    };
+    quote! {
+        {
+            let #body = async move #block;
+            #run
+        }
+    }
+}
+
+/// Whether `attr` is `#[test]` (or a path ending in `test`, such as
+/// `#[core::prelude::v1::test]` or another runtime's test attribute).
+fn is_test_attr(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "test")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expansion as a string with all whitespace removed.
+    fn expanded(attr: Attr, args: TokenStream, item: TokenStream) -> String {
+        let mut s = expand(attr, args, item).to_string();
+        s.retain(|c| !c.is_whitespace());
+        s
+    }
+
+    #[test]
+    fn main_uses_default_workers() {
+        let out = expanded(
+            Attr::Main,
+            quote!(),
+            quote!(
+                async fn main() {}
+            ),
+        );
+        assert!(out.starts_with("fnmain(){"), "{out}");
+        assert!(
+            out.contains("::magpie::Runtime::builder().build()"),
+            "{out}"
+        );
+        assert!(!out.contains("worker_threads"), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn main_with_workers_and_return_type() {
+        let out = expanded(
+            Attr::Main,
+            quote!(worker_threads = 3),
+            quote!(
+                async fn main() -> Result<(), E> {
+                    Ok(())
+                }
+            ),
+        );
+        assert!(out.starts_with("fnmain()->Result<(),E>{"), "{out}");
+        assert!(out.contains("builder().worker_threads(3).build()"), "{out}");
+        assert!(out.contains("asyncmove{Ok(())}"), "{out}");
+    }
+
+    #[test]
+    fn test_defaults_to_one_worker_and_keeps_attributes() {
+        let out = expanded(
+            Attr::Test,
+            quote!(),
+            quote!(
+                /// Docs.
+                #[should_panic]
+                async fn t() {}
+            ),
+        );
+        assert!(
+            out.starts_with("#[::core::prelude::v1::test]#[doc=r\"Docs.\"]#[should_panic]fnt(){"),
+            "{out}"
+        );
+        assert!(out.contains("builder().worker_threads(1).build()"), "{out}");
+    }
+
+    #[test]
+    fn test_with_workers() {
+        let out = expanded(
+            Attr::Test,
+            quote!(worker_threads = 2),
+            quote!(
+                async fn t() {}
+            ),
+        );
+        assert!(out.contains("builder().worker_threads(2).build()"), "{out}");
+        assert!(!out.contains("worker_threads(1)"), "{out}");
+    }
+
+    #[test]
+    fn errors_keep_the_function() {
+        // Not async: the function is kept as written, next to the error.
+        let out = expanded(
+            Attr::Main,
+            quote!(),
+            quote!(
+                fn main() {
+                    run()
+                }
+            ),
+        );
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("fnmain(){run()}"), "{out}");
+        assert!(!out.contains("magpie::Runtime"), "{out}");
+
+        // Bad argument: still expanded, with the defaults.
+        let out = expanded(
+            Attr::Test,
+            quote!(worker_threads = 0),
+            quote!(
+                async fn t() {}
+            ),
+        );
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("worker_threads(1)"), "{out}");
+
+        // Not a function at all.
+        let out = expanded(
+            Attr::Main,
+            quote!(),
+            quote!(
+                struct S;
+            ),
+        );
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.ends_with("structS;"), "{out}");
+    }
+}

@@ -1,0 +1,71 @@
+//! Runs functions expanded by `#[magpie::test]` as real tests.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+#[magpie::test]
+async fn spawn_on_default_runtime() {
+    let two = magpie::spawn(async { 1 + 1 }).await.unwrap();
+    assert_eq!(two, 2);
+}
+
+#[magpie::test(worker_threads = 2)]
+async fn spawn_on_two_workers() {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..16)
+        .map(|_| {
+            let counter = Arc::clone(&counter);
+            magpie::spawn(async move { counter.fetch_add(1, Ordering::SeqCst) })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    assert_eq!(counter.load(Ordering::SeqCst), 16);
+}
+
+#[magpie::test]
+async fn handle_current_inside() {
+    let _handle = magpie::Handle::current();
+}
+
+#[magpie::test(worker_threads = 2)]
+async fn handle_current_inside_spawned_task() {
+    let ok = magpie::spawn(async {
+        let _handle = magpie::Handle::current();
+        true
+    })
+    .await
+    .unwrap();
+    assert!(ok);
+}
+
+/// Doc comments stay on the generated test.
+#[magpie::test]
+async fn returns_result() -> Result<(), Box<dyn std::error::Error>> {
+    let n: u32 = "20".parse()?;
+    let doubled = magpie::spawn(async move { n * 2 }).await?;
+    assert_eq!(doubled, 40);
+    Ok(())
+}
+
+#[magpie::test]
+#[should_panic(expected = "boom")]
+async fn should_panic_is_kept() {
+    panic!("boom");
+}
+
+#[magpie::test]
+#[ignore = "checks that #[ignore] is kept (this test should show as ignored)"]
+async fn ignore_is_kept() {
+    assert_eq!(magpie::spawn(async { 3 }).await.unwrap(), 3);
+}
+
+#[magpie::test]
+async fn body_runs_to_completion() {
+    let mut steps = Vec::new();
+    for i in 0..3 {
+        steps.push(magpie::spawn(async move { i }).await.unwrap());
+    }
+    assert_eq!(steps, [0, 1, 2]);
+}

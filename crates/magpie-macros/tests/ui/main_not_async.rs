@@ -1,0 +1,2 @@
+#[magpie::main]
+fn main() {}

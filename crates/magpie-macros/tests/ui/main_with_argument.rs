@@ -1,0 +1,4 @@
+#[magpie::main]
+async fn main(workers: usize) {
+    let _ = workers;
+}

@@ -1,0 +1,4 @@
+#[magpie::test]
+fn not_async() {}
+
+fn main() {}

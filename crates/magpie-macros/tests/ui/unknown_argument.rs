@@ -1,0 +1,2 @@
+#[magpie::main(foo = 1)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[magpie::main(worker_threads = 0)]
+async fn main() {}
