@@ -8,7 +8,9 @@
 //!   is always in this pool's queue or running.
 //! - Shutdown: closures not started yet are cancelled (their handles yield a cancelled
 //!   `JoinError`); running ones are waited for until the deadline, then left to finish.
-//!   `spawn_blocking` after shutdown yields a cancelled `JoinError` at once — never a hang.
+//!   `spawn_blocking` once shutdown has begun yields a cancelled `JoinError` at once — never
+//!   a hang.
+//! - A runtime dropped on one of its own blocking threads does not wait for that thread.
 
 use crate::context;
 use crate::scheduler::{Config, Handle};
@@ -93,7 +95,8 @@ impl BlockingPool {
         }
     }
 
-    pub(crate) fn spawn<F, R>(&self, f: F, handle: &Handle) -> JoinHandle<R>
+    /// Queues `f`; with `cancel` (the runtime is shutting down) it is cancelled unrun.
+    pub(crate) fn spawn<F, R>(&self, f: F, handle: &Handle, cancel: bool) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -105,7 +108,9 @@ impl BlockingPool {
             task::new_task(BlockingTask(Some(f)), scheduler, task::Id::next(), None);
         // Not registered: the registry's reference goes at once.
         drop(owned);
-        if let Err(task) = Inner::start(&self.inner, notified, handle) {
+        if cancel {
+            notified.shutdown();
+        } else if let Err(task) = Inner::start(&self.inner, notified, handle) {
             task.shutdown();
         }
         join
@@ -114,6 +119,10 @@ impl BlockingPool {
     /// Threads started and not yet finished (their stop hook included).
     pub(crate) fn alive_threads(&self) -> usize {
         self.inner.state.lock().num_alive
+    }
+
+    fn pool_id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
     }
 
     /// Cancels queued closures and waits for running ones until `deadline`.
@@ -127,8 +136,10 @@ impl BlockingPool {
         for task in queued {
             task.shutdown();
         }
+        // A runtime dropped on one of its own blocking threads cannot wait for that thread.
+        let own_thread = usize::from(context::is_blocking_pool(self.pool_id()));
         let mut state = self.inner.state.lock();
-        while state.num_alive > 0 {
+        while state.num_alive > own_thread {
             match deadline {
                 None => state = self.inner.thread_exited.wait(state),
                 Some(d) => {
@@ -191,6 +202,7 @@ impl Inner {
 
     fn run_thread(&self, handle: Handle) {
         self.config.run_start_hook();
+        context::set_blocking_pool(self as *const Inner as usize);
         {
             let _handle = context::set_handle(handle);
             let mut state = self.state.lock();

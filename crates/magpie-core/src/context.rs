@@ -11,14 +11,16 @@
 use crate::scheduler::{Handle, WorkerLocal};
 use crate::task::raw::Header;
 use crate::task::Id;
-use std::ptr::NonNull;
 use std::cell::{Cell, RefCell};
+use std::ptr::NonNull;
 
 struct Context {
     handle: RefCell<Option<Handle>>,
     worker: Cell<*const WorkerLocal>,
     entered: Cell<bool>,
     task: Cell<Option<NonNull<Header>>>,
+    /// On a blocking-pool thread: the address of its pool (an identity, never dereferenced).
+    blocking_pool: Cell<usize>,
 }
 
 thread_local! {
@@ -28,19 +30,25 @@ thread_local! {
             worker: Cell::new(std::ptr::null()),
             entered: Cell::new(false),
             task: Cell::new(None),
+            blocking_pool: Cell::new(0),
         }
     };
 }
 
 /// The handle of the runtime the current thread is in, if any.
 pub(crate) fn current_handle() -> Option<Handle> {
-    CONTEXT.try_with(|c| c.handle.borrow().clone()).ok().flatten()
+    CONTEXT
+        .try_with(|c| c.handle.borrow().clone())
+        .ok()
+        .flatten()
 }
 
 /// Runs `f` with the current thread's worker state, when this is a worker thread.
 #[inline]
 pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerLocal>) -> R) -> R {
-    let ptr = CONTEXT.try_with(|c| c.worker.get()).unwrap_or(std::ptr::null());
+    let ptr = CONTEXT
+        .try_with(|c| c.worker.get())
+        .unwrap_or(std::ptr::null());
     // SAFETY: `worker` is non-null only between `set_worker` and the drop of its guard, which
     // brackets the worker loop that owns the `WorkerLocal` on this very thread.
     f(unsafe { ptr.as_ref() })
@@ -101,10 +109,25 @@ pub(crate) fn is_entered() -> bool {
     CONTEXT.try_with(|c| c.entered.get()).unwrap_or(false)
 }
 
+/// Marks this thread as a thread of the blocking pool whose address is `pool`.
+pub(crate) fn set_blocking_pool(pool: usize) {
+    CONTEXT.with(|c| c.blocking_pool.set(pool));
+}
+
+/// Whether this thread belongs to the blocking pool whose address is `pool`.
+pub(crate) fn is_blocking_pool(pool: usize) -> bool {
+    CONTEXT
+        .try_with(|c| c.blocking_pool.get() == pool)
+        .unwrap_or(false)
+}
+
 /// Records the task being polled until the guard drops.
 #[inline]
 pub(crate) fn enter_task(task: NonNull<Header>) -> TaskGuard {
-    let prev = CONTEXT.try_with(|c| c.task.replace(Some(task))).ok().flatten();
+    let prev = CONTEXT
+        .try_with(|c| c.task.replace(Some(task)))
+        .ok()
+        .flatten();
     TaskGuard { prev }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Every atomic, lock, condition variable, cell and deque the crate uses comes from here. In a
 //! normal build these are `std`, `parking_lot` and `crossbeam-deque`; under `--cfg loom` they
-//! are loom's model types, so the loom tests in `tests/loom_*.rs` explore every interleaving of
+//! are loom's model types, so the loom models in `src/**/loom_tests.rs` explore every interleaving of
 //! the task state machine and the park/unpark protocol. loom cannot see inside crossbeam-deque
 //! or parking_lot, so under loom the deque is a `Mutex<VecDeque>` with the same interface.
 //!

@@ -32,7 +32,7 @@
 //! searcher still exists and will, in turn, be the last one. A sleeper that was woken is
 //! counted as searching *before* it runs, so it too ends with the final check.
 //!
-//! loom checks this in `tests/loom_park.rs`.
+//! loom checks this in `scheduler/loom_tests.rs`.
 
 use crate::sync::{fence, AtomicUsize, Mutex, Ordering};
 

@@ -32,7 +32,10 @@ fn condvar_parker_is_woken_while_another_holds_the_driver() {
         let holding = slot.lock.lock();
         let (p, s) = (parker.clone(), slot.clone());
         let unparker = loom::thread::spawn(move || p.unpark(&s));
-        assert!(!parker.park(&slot), "the driver is taken: parks on its condvar");
+        assert!(
+            !parker.park(&slot),
+            "the driver is taken: parks on its condvar"
+        );
         unparker.join().unwrap();
         drop(holding);
     });

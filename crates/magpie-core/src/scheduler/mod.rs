@@ -107,13 +107,15 @@ impl Handle {
         join
     }
 
-    /// Runs `f` on the blocking pool. After shutdown, the handle yields a cancelled error.
+    /// Runs `f` on the blocking pool. Once shutdown has begun, the closure is not run and the
+    /// handle yields a cancelled error.
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.shared.blocking.spawn(f, self)
+        let closed = self.shared.closed.load(Ordering::Acquire);
+        self.shared.blocking.spawn(f, self, closed)
     }
 
     /// The driver idle workers park on.
@@ -234,7 +236,10 @@ impl fmt::Debug for Scheduler {
 impl Scheduler {
     /// Starts `config.worker_threads` workers that park on `driver` when idle.
     pub fn start(config: Config, driver: DynArc<dyn Driver>) -> std::io::Result<Scheduler> {
-        assert!(config.worker_threads > 0, "worker_threads must be at least 1");
+        assert!(
+            config.worker_threads > 0,
+            "worker_threads must be at least 1"
+        );
         let n = config.worker_threads;
         let deques: Vec<Worker<Notified>> = (0..n).map(|_| Worker::new_fifo()).collect();
         let remotes = deques

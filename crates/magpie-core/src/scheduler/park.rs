@@ -15,8 +15,8 @@
 //! - Returns may be spurious: the worker loop re-checks the idle state after every return.
 
 use crate::driver::Driver;
-use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
 use crate::sync::DynArc;
+use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
 
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
@@ -76,7 +76,11 @@ impl Parker {
             }
             Err(other) => unreachable!("parker in state {other} when parking"),
         }
-        driver.park(None);
+        // The driver dispatches events by waking wakers, which may be foreign code: a panic
+        // there is reported and must not take the worker down.
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| driver.park(None))).is_err() {
+            eprintln!("magpie: a panic while the driver dispatched events was contained");
+        }
         // NOTIFIED (an unpark arrived) or PARKED_DRIVER (the driver returned for an event):
         // either way the worker goes back to look for work.
         self.state.swap(EMPTY, Ordering::SeqCst);

@@ -20,7 +20,9 @@
 //!    until the deadline (for ever without one), then left to finish on their own.
 //!
 //! A runtime dropped on one of its own worker threads (from inside a task) cannot join that
-//! thread: steps 3 and 6 then skip it and do not wait.
+//! thread: step 3 waits for the other workers only, and step 6 cancels queued closures but
+//! waits for no blocking thread. A runtime dropped on one of its own blocking threads waits
+//! for the other blocking threads, not that one.
 
 use super::{Handle, Scheduler};
 use crate::context;
@@ -84,7 +86,11 @@ impl Scheduler {
         }
 
         // 6. The blocking pool.
-        let blocking_deadline = if on_own_worker { Some(Instant::now()) } else { deadline };
+        let blocking_deadline = if on_own_worker {
+            Some(Instant::now())
+        } else {
+            deadline
+        };
         shared.blocking.shutdown(blocking_deadline);
     }
 }

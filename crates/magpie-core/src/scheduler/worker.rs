@@ -85,9 +85,9 @@ impl WorkerLocal {
             self.deque.push(task);
         } else if let Some(prev) = shared.remotes[self.index].lifo.push(task) {
             self.deque.push(prev);
-        } else {
-            return;
         }
+        // Also for a task that went only to the LIFO slot: should the running poll block this
+        // thread, an awake worker takes it from the (stealable) slot.
         self.wake_helper_if_idle();
     }
 
@@ -126,7 +126,10 @@ impl WorkerLocal {
     fn driver_turn(&self) {
         let slot = &self.shared().driver;
         if let Some(_holding) = slot.lock.try_lock() {
-            slot.driver.turn();
+            let turn = std::panic::AssertUnwindSafe(|| slot.driver.turn());
+            if std::panic::catch_unwind(turn).is_err() {
+                eprintln!("magpie: a panic while the driver dispatched events was contained");
+            }
         }
     }
 

@@ -93,11 +93,11 @@ impl JoinError {
 
     fn panic_message(&self) -> Option<&str> {
         match &self.repr {
-            Repr::Panic(p) => p
-                .0
-                .downcast_ref::<&'static str>()
-                .copied()
-                .or_else(|| p.0.downcast_ref::<String>().map(String::as_str)),
+            Repr::Panic(p) => {
+                p.0.downcast_ref::<&'static str>()
+                    .copied()
+                    .or_else(|| p.0.downcast_ref::<String>().map(String::as_str))
+            }
             Repr::Cancelled => None,
         }
     }
@@ -153,10 +153,16 @@ mod tests {
         let e = JoinError::for_test(Repr::Panic(SyncPayload(Box::new("boom"))));
         let id = e.id();
         assert!(e.is_panic() && !e.is_cancelled());
-        assert_eq!(e.to_string(), format!("task {id} panicked with message \"boom\""));
+        assert_eq!(
+            e.to_string(),
+            format!("task {id} panicked with message \"boom\"")
+        );
         let mut c = JoinError::for_test(Repr::Cancelled);
         c.name = Some("fetch".into());
-        assert_eq!(c.to_string(), format!("task {} (fetch) was cancelled", c.id()));
+        assert_eq!(
+            c.to_string(),
+            format!("task {} (fetch) was cancelled", c.id())
+        );
         assert!(c.try_into_panic().is_err());
     }
 

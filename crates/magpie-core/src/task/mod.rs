@@ -117,8 +117,12 @@ impl Notified {
     /// Polls the task once (or cancels it, or skips it), consuming the entry.
     pub(crate) fn run(self) {
         let ptr = self.0.into_raw();
+        // User panics are caught inside `poll`; anything that still unwinds is the scheduler's
+        // own bug, and continuing would leave a task half-way through a transition.
+        let guard = raw::AbortOnUnwind;
         // SAFETY: the entry's reference is handed to `poll`, which consumes it.
-        unsafe { (ptr.as_ref().vtable.poll)(ptr) }
+        unsafe { (ptr.as_ref().vtable.poll)(ptr) };
+        std::mem::forget(guard);
     }
 
     /// Drops the future without polling (shutdown of a queued task). Consumes the entry.

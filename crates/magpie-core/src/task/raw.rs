@@ -20,6 +20,7 @@ use super::state::{EndPoll, StartPoll, State};
 use super::{Id, Notified, Schedule, TaskRef};
 use crate::context;
 use crate::sync::UnsafeCell;
+use std::any::Any;
 use std::future::Future;
 use std::mem;
 use std::panic::{self, AssertUnwindSafe};
@@ -43,7 +44,8 @@ pub(crate) struct Header {
 pub(crate) struct Vtable {
     /// Runs the task for one queue entry, consuming that entry's reference.
     pub(crate) poll: unsafe fn(NonNull<Header>),
-    /// Hands a new queue entry (its reference already counted) to the task's scheduler.
+    /// Hands a new queue entry (its reference already counted) to the task's scheduler. The
+    /// caller holds a reference of its own across the call.
     pub(crate) schedule: unsafe fn(NonNull<Header>),
     /// Frees the block. Called by whoever dropped the last reference.
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
@@ -94,7 +96,12 @@ where
 
     /// Allocates a task. The state starts as `INITIAL` (scheduled, join interest, three
     /// references); the caller turns the pointer into those three references.
-    pub(crate) fn allocate(future: F, scheduler: S, id: Id, name: Option<Box<str>>) -> NonNull<Header> {
+    pub(crate) fn allocate(
+        future: F,
+        scheduler: S,
+        id: Id,
+        name: Option<Box<str>>,
+    ) -> NonNull<Header> {
         let cell = Box::new(Cell {
             header: Header {
                 state: State::new(),
@@ -137,17 +144,52 @@ impl Drop for AbortOnUnwind {
 }
 
 impl<F: Future, S: Schedule> Cell<F, S> {
+    /// Replaces a stage that holds no pinned future (an output, or nothing).
+    ///
     /// # Safety
     ///
-    /// The caller owns the stage: it holds RUNNING, or COMPLETE + JOIN_INTEREST.
-    unsafe fn set_stage(&self, stage: Stage<F>) -> Stage<F> {
-        // SAFETY: the caller owns the stage (see the function's contract), so no other
-        // thread reads or writes it now.
-        self.stage.with_mut(|p| unsafe { mem::replace(&mut *p, stage) })
+    /// The caller owns the stage (state.rs: it holds RUNNING; or COMPLETE and JOIN_INTEREST;
+    /// or it is the completer that saw COMPLETE without JOIN_INTEREST), and the stage is not
+    /// `Running` (a pinned future is only ever dropped in place, never moved).
+    unsafe fn replace_stage(&self, stage: Stage<F>) -> Stage<F> {
+        self.stage.with_mut(|p| {
+            // SAFETY: the caller owns the stage, so no other thread touches it now.
+            let slot = unsafe { &mut *p };
+            debug_assert!(!matches!(slot, Stage::Running(_)));
+            mem::replace(slot, stage)
+        })
     }
 
-    /// Polls the future once under `catch_unwind`. The caller holds RUNNING.
-    fn poll_future(&self) -> Result<Poll<F::Output>, Box<dyn std::any::Any + Send>> {
+    /// Drops the pinned future where it lies and leaves `Consumed` in its place, even when
+    /// the future's `Drop` panics.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds RUNNING and the stage is `Running`.
+    unsafe fn drop_future_in_place(&self) {
+        /// Writes `Consumed` over the dropped stage on the way out, unwinding or not.
+        struct Consume<F: Future>(*mut Stage<F>);
+        impl<F: Future> Drop for Consume<F> {
+            fn drop(&mut self) {
+                // SAFETY: the stage was dropped in place just before (or its drop unwound):
+                // writing without dropping the old value is exactly what is needed.
+                unsafe { std::ptr::write(self.0, Stage::Consumed) };
+            }
+        }
+        self.stage.with_mut(|p| {
+            let _consume = Consume(p);
+            // SAFETY: RUNNING gives us the stage; dropping in place keeps Pin's promise
+            // that a pinned future is dropped where it was polled.
+            unsafe { std::ptr::drop_in_place(p) };
+        });
+    }
+
+    /// Polls the future once under `catch_unwind`.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds RUNNING and the stage is `Running`.
+    unsafe fn poll_future(&self) -> Result<Poll<F::Output>, Box<dyn Any + Send>> {
         let waker = super::waker::borrowed(NonNull::from(&self.header));
         let mut cx = Context::from_waker(&waker);
         let _task = context::enter_task(NonNull::from(&self.header));
@@ -157,8 +199,8 @@ impl<F: Future, S: Schedule> Cell<F, S> {
                 let stage = unsafe { &mut *p };
                 match stage {
                     Stage::Running(f) => {
-                        // SAFETY: the future lives in the heap block and is never moved out
-                        // while it is `Running` (it is dropped in place), so pinning is sound.
+                        // SAFETY: the future lives in the heap block and is never moved: it is
+                        // dropped in place (`drop_future_in_place`), so pinning is sound.
                         let f = unsafe { Pin::new_unchecked(f) };
                         f.poll(&mut cx)
                     }
@@ -167,133 +209,205 @@ impl<F: Future, S: Schedule> Cell<F, S> {
             })
         }))
     }
+}
 
-    /// Drops the future (caller holds RUNNING) and stores the task's result. A panic in the
-    /// future's `Drop` is caught; it becomes the result when no earlier one was chosen.
-    fn finish(&self, result: Result<F::Output, JoinError>) {
-        let dropped = panic::catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: the caller holds RUNNING.
-            drop(unsafe { self.set_stage(Stage::Consumed) });
-        }));
-        let result = match (result, dropped) {
-            (Err(e), Err(_)) if e.is_panic() => Err(e),
-            (_, Err(payload)) => Err(JoinError::panic(&self.header, payload)),
-            (r, Ok(())) => r,
-        };
-        // SAFETY: still RUNNING: the stage is ours until `complete` publishes it.
-        drop(unsafe { self.set_stage(Stage::Finished(result)) });
-    }
-
-    /// Publishes the result (RUNNING → COMPLETE), hands it to the JoinHandle or drops it,
-    /// leaves the registry, and drops the runner's reference. Consumes that reference.
-    fn complete(&self) {
-        let snapshot = self.header.state.transition_to_complete();
-        if !snapshot.has_join_interest() {
-            // Nobody will read the output; it is ours to drop. User code: contain panics.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: COMPLETE without JOIN_INTEREST: the completer owns the output.
-                drop(unsafe { self.set_stage(Stage::Consumed) });
-            }));
-        } else if snapshot.has_join_waker() {
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-                self.trailer.join_waker.with(|w| {
-                    // SAFETY: we set COMPLETE while JOIN_WAKER was set: the JoinHandle will not
-                    // write the waker again, and reading it here is allowed (state.rs).
-                    if let Some(w) = unsafe { &*w } {
-                        w.wake_by_ref();
-                    }
-                })
-            }));
-        }
-        let header = NonNull::from(&self.header);
-        // SAFETY: a view of the runner's reference, which keeps the task alive across
-        // `release`; `ManuallyDrop` keeps the view from dropping that reference.
-        let view = mem::ManuallyDrop::new(unsafe { TaskRef::from_raw(header) });
-        let registry_ref = self.scheduler.release(&view);
-        let last = match registry_ref {
-            Some(r) => {
-                mem::forget(r);
-                self.header.state.ref_dec_twice()
-            }
-            None => self.header.state.ref_dec(),
-        };
-        if last {
-            // SAFETY: that was the last reference; no one else can reach the block.
-            unsafe { (self.header.vtable.dealloc)(header) };
-        }
-    }
-
-    /// Drops the future of a task whose abort was seen, stores the cancelled error, completes.
-    fn cancel(&self) {
-        self.finish(Err(JoinError::cancelled(&self.header)));
-        self.complete();
+/// Drops `value`, containing any panic of its `Drop` (user code must not unwind into the
+/// scheduler). A payload that itself panics on drop is leaked rather than dropped.
+fn drop_contained<T>(value: T) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        mem::forget(payload);
     }
 }
 
+/// Drops the future and stores the task's result. A panic in the future's `Drop` becomes
+/// the result unless the task had already panicked (the first panic wins).
+///
+/// # Safety
+///
+/// `ptr` is a live `Cell<F, S>`; the caller holds RUNNING (the stage is `Running`).
+unsafe fn finish<F: Future, S: Schedule>(
+    ptr: NonNull<Header>,
+    result: Result<F::Output, JoinError>,
+) {
+    // SAFETY: the caller's reference keeps the cell alive.
+    let cell = unsafe { cell::<F, S>(ptr) };
+    // SAFETY: RUNNING is held and the stage is `Running`.
+    let dropped = panic::catch_unwind(AssertUnwindSafe(|| unsafe { cell.drop_future_in_place() }));
+    let result = match dropped {
+        Ok(()) => result,
+        Err(payload) if matches!(&result, Err(e) if e.is_panic()) => {
+            drop_contained(payload);
+            result
+        }
+        Err(payload) => {
+            drop_contained(result);
+            Err(JoinError::panic(&cell.header, payload))
+        }
+    };
+    // SAFETY: still RUNNING, and the stage is now `Consumed`.
+    drop(unsafe { cell.replace_stage(Stage::Finished(result)) });
+}
+
+/// Publishes the result (RUNNING → COMPLETE), hands it to the JoinHandle or drops it,
+/// leaves the registry, and drops the runner's reference.
+///
+/// # Safety
+///
+/// `ptr` is a live `Cell<F, S>`; the caller holds RUNNING, has stored the result, and hands
+/// over its reference (the task may be freed before this returns).
+unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    let last = {
+        // SAFETY: the caller's reference keeps the cell alive within this block.
+        let cell = unsafe { cell::<F, S>(ptr) };
+        let snapshot = cell.header.state.transition_to_complete();
+        if !snapshot.has_join_interest() {
+            // Nobody will read the output: it is ours to drop. User code: contain panics.
+            // SAFETY: the completer that saw COMPLETE without JOIN_INTEREST owns the output.
+            drop_contained(unsafe { cell.replace_stage(Stage::Consumed) });
+        } else if snapshot.has_join_waker() {
+            cell.trailer.join_waker.with(|w| {
+                // SAFETY: we set COMPLETE while JOIN_WAKER was set: the JoinHandle will not
+                // write the waker again, and the completer may read it (state.rs).
+                if let Some(w) = unsafe { &*w } {
+                    drop_contained(panic::catch_unwind(AssertUnwindSafe(|| w.wake_by_ref())));
+                }
+            });
+        }
+        // SAFETY: a view of the runner's reference, which keeps the task alive across
+        // `release`; `ManuallyDrop` keeps the view from dropping that reference.
+        let view = mem::ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) });
+        match cell.scheduler.release(&view) {
+            Some(registry_ref) => {
+                mem::forget(registry_ref);
+                cell.header.state.ref_dec_twice()
+            }
+            None => cell.header.state.ref_dec(),
+        }
+    };
+    if last {
+        // SAFETY: that was the last reference, and no borrow of the cell is live any more.
+        unsafe { dealloc::<F, S>(ptr) };
+    }
+}
+
+/// Drops the future of a task whose abort was seen, stores the cancelled error, completes.
+///
+/// # Safety
+///
+/// As for [`complete`]: RUNNING held, the caller's reference handed over.
+unsafe fn cancel<F: Future, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the header alive for the error.
+    let error = JoinError::cancelled(unsafe { ptr.as_ref() });
+    // SAFETY: forwarded from the caller: RUNNING is held, the stage is `Running`.
+    unsafe {
+        finish::<F, S>(ptr, Err(error));
+        complete::<F, S>(ptr);
+    }
+}
+
+/// Vtable `poll`.
+///
+/// # Safety
+///
+/// `ptr` is a live `Cell<F, S>` and the caller hands over a queue entry's reference.
 unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the caller's queue entry holds a reference.
+    // SAFETY: the entry's reference keeps the cell alive while `cell` is used.
     let cell = unsafe { cell::<F, S>(ptr) };
     match cell.header.state.transition_to_running() {
         StartPoll::Skip => {
-            // SAFETY: the queue entry's reference is ours to drop.
+            // SAFETY: the entry's reference is ours to drop.
             drop(unsafe { TaskRef::from_raw(ptr) });
             return;
         }
-        StartPoll::Cancel => return cell.cancel(),
+        // SAFETY: RUNNING is held and the entry's reference is handed on.
+        StartPoll::Cancel => return unsafe { cancel::<F, S>(ptr) },
         StartPoll::Poll => {}
     }
-    match cell.poll_future() {
+    // SAFETY: RUNNING is held and the stage is `Running`.
+    let polled = unsafe { cell.poll_future() };
+    match polled {
         Ok(Poll::Ready(output)) => {
-            cell.finish(Ok(output));
-            cell.complete();
-        }
-        Ok(Poll::Pending) => {
-            let guard = AbortOnUnwind;
-            match cell.header.state.transition_to_idle() {
-                EndPoll::Idle { last_ref } => {
-                    if last_ref {
-                        // SAFETY: the last reference was ours.
-                        unsafe { dealloc::<F, S>(ptr) };
-                    }
-                }
-                EndPoll::Reschedule => {
-                    // Woken during its own poll: a yield. To the back of the queue, reusing
-                    // the runner's reference as the new entry.
-                    // SAFETY: SCHEDULED stays set and the runner's reference is handed on.
-                    cell.scheduler.yield_now(unsafe { Notified::from_raw(ptr) });
-                }
-                EndPoll::Cancel => cell.cancel(),
+            // SAFETY: RUNNING is held; the entry's reference is handed on.
+            unsafe {
+                finish::<F, S>(ptr, Ok(output));
+                complete::<F, S>(ptr);
             }
-            mem::forget(guard);
         }
         Err(payload) => {
-            cell.finish(Err(JoinError::panic(&cell.header, payload)));
-            cell.complete();
+            let error = JoinError::panic(&cell.header, payload);
+            // SAFETY: RUNNING is held; the entry's reference is handed on.
+            unsafe {
+                finish::<F, S>(ptr, Err(error));
+                complete::<F, S>(ptr);
+            }
         }
+        Ok(Poll::Pending) => match cell.header.state.transition_to_idle() {
+            EndPoll::Idle { last_ref } => {
+                if last_ref {
+                    // SAFETY: the last reference was ours; `cell` is not used again.
+                    unsafe { dealloc::<F, S>(ptr) };
+                }
+            }
+            EndPoll::Reschedule => {
+                // Woken during its own poll: a yield, to the back of the queue. The transition
+                // took a reference for the new entry; ours keeps the cell (and the scheduler
+                // handle inside it) alive until scheduling returns.
+                // SAFETY: the new reference and SCHEDULED stand for this entry.
+                cell.scheduler.yield_now(unsafe { Notified::from_raw(ptr) });
+                // SAFETY: the runner's reference is ours to drop; `cell` is not used again.
+                drop(unsafe { TaskRef::from_raw(ptr) });
+            }
+            // SAFETY: RUNNING is still held; the entry's reference is handed on.
+            EndPoll::Cancel => unsafe { cancel::<F, S>(ptr) },
+        },
     }
 }
 
+/// Vtable `schedule`.
+///
+/// # Safety
+///
+/// `ptr` is a live `Cell<F, S>`; the caller hands over a new queue entry's reference and
+/// holds a reference of its own until this returns (so the cell, and the scheduler handle
+/// borrowed from it, outlive the call even if the entry runs and completes meanwhile).
 unsafe fn schedule<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the caller took a reference for this queue entry.
+    // SAFETY: the caller's own reference keeps the cell alive for the call.
     let cell = unsafe { cell::<F, S>(ptr) };
-    // SAFETY: as above; the entry owns that reference from here on.
+    // SAFETY: the entry's reference and SCHEDULED stand for this entry.
     cell.scheduler.schedule(unsafe { Notified::from_raw(ptr) });
 }
 
+/// Vtable `dealloc`.
+///
+/// # Safety
+///
+/// The caller dropped the last reference to the live `Cell<F, S>` at `ptr`.
 unsafe fn dealloc<F: Future, S>(ptr: NonNull<Header>) {
-    // SAFETY: the caller dropped the last reference; the block came from `Box::leak` in
-    // `allocate` with this exact type.
-    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+    // SAFETY: no reference is left, so nobody else can reach the block, which came from
+    // `Box::leak` in `allocate` with this exact type.
+    let cell = unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) };
+    // The join waker's drop (and, in theory, a leftover stage's) is user code.
+    drop_contained(cell);
 }
 
-unsafe fn try_read_output<F: Future, S: Schedule>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {
-    // SAFETY: the JoinHandle holds a reference.
+/// Vtable `try_read_output`.
+///
+/// # Safety
+///
+/// `ptr` is a live `Cell<F, S>` whose JoinHandle (holding JOIN_INTEREST and a reference) is
+/// the caller; `dst` points to a `Poll<Result<F::Output, JoinError>>`.
+unsafe fn try_read_output<F: Future, S: Schedule>(
+    ptr: NonNull<Header>,
+    dst: *mut (),
+    waker: &Waker,
+) {
+    // SAFETY: the JoinHandle's reference keeps the cell alive.
     let cell = unsafe { cell::<F, S>(ptr) };
     if !can_read_output(&cell.header, &cell.trailer, waker) {
         return;
     }
     // SAFETY: COMPLETE and we hold JOIN_INTEREST: the output is ours.
-    let stage = unsafe { cell.set_stage(Stage::Consumed) };
+    let stage = unsafe { cell.replace_stage(Stage::Consumed) };
     let Stage::Finished(result) = stage else {
         panic!("JoinHandle polled after it returned its output");
     };
@@ -302,7 +416,8 @@ unsafe fn try_read_output<F: Future, S: Schedule>(ptr: NonNull<Header>, dst: *mu
 }
 
 /// The JoinHandle's side of the join-waker protocol (state.rs): `true` when the output can be
-/// read now; otherwise `waker` is stored and will be woken at completion.
+/// read now; otherwise `waker` is stored and will be woken at completion. Only the JoinHandle
+/// calls this.
 fn can_read_output(header: &Header, trailer: &Trailer, waker: &Waker) -> bool {
     let snapshot = header.state.load();
     if snapshot.is_complete() {
@@ -322,22 +437,30 @@ fn can_read_output(header: &Header, trailer: &Trailer, waker: &Waker) -> bool {
         }
     }
     trailer.join_waker.with_mut(|w| {
-        // SAFETY: JOIN_WAKER is clear and the task is not complete: the slot is ours alone.
+        // SAFETY: JOIN_WAKER is clear, so the completer will not read the slot (it reads only
+        // when it sets COMPLETE with JOIN_WAKER set); the JoinHandle alone writes it.
         unsafe { *w = Some(waker.clone()) };
     });
     header.state.set_join_waker().is_err()
 }
 
+/// Vtable `drop_join_handle`.
+///
+/// # Safety
+///
+/// `ptr` is a live `Cell<F, S>`; the caller is its JoinHandle, handing over its reference
+/// and JOIN_INTEREST.
 unsafe fn drop_join_handle<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the JoinHandle's reference is held until the end of this function.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    // SAFETY: the handle's reference is released when `_reference` drops, even if the drop of
-    // the output below panics.
+    // SAFETY: the handle's reference is released when `_reference` drops, even if the drop
+    // of the output below panics (the panic then reaches the handle's owner, as the drop of
+    // any value it owned would).
     let _reference = unsafe { TaskRef::from_raw(ptr) };
+    // SAFETY: `_reference` keeps the cell alive for this function.
+    let cell = unsafe { cell::<F, S>(ptr) };
     let prev = cell.header.state.unset_join_interest();
     if prev.is_complete() {
         // SAFETY: COMPLETE seen while we still held JOIN_INTEREST: the output is ours.
-        drop(unsafe { cell.set_stage(Stage::Consumed) });
+        drop(unsafe { cell.replace_stage(Stage::Consumed) });
     } else if prev.has_join_waker() {
         // SAFETY: we cleared JOIN_WAKER before COMPLETE: the completer will not read the slot.
         let waker = cell.trailer.join_waker.with_mut(|w| unsafe { (*w).take() });
@@ -345,12 +468,17 @@ unsafe fn drop_join_handle<F: Future, S: Schedule>(ptr: NonNull<Header>) {
     }
 }
 
+/// Vtable `shutdown`.
+///
+/// # Safety
+///
+/// `ptr` is a live `Cell<F, S>` and the caller hands over one reference.
 unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the caller passes its reference to us.
-    let cell = unsafe { cell::<F, S>(ptr) };
-    if cell.header.state.transition_to_shutdown() {
-        // We own the future now; `cancel` consumes a reference as the runner's would.
-        cell.cancel();
+    // SAFETY: the caller's reference keeps the header alive.
+    let header = unsafe { ptr.as_ref() };
+    if header.state.transition_to_shutdown() {
+        // SAFETY: we own the future now (RUNNING); our reference is handed on.
+        unsafe { cancel::<F, S>(ptr) };
     } else {
         // SAFETY: the caller's reference is ours to drop.
         drop(unsafe { TaskRef::from_raw(ptr) });

@@ -53,7 +53,10 @@ impl Registry {
                 }))
             })
             .collect();
-        Registry { shards, mask: n - 1 }
+        Registry {
+            shards,
+            mask: n - 1,
+        }
     }
 
     fn shard_of(&self, header: &Header) -> MutexGuard<'_, Shard> {
@@ -103,13 +106,16 @@ impl Registry {
         // are kept alive by the registry's reference.
         unsafe {
             let header = ptr.as_ref();
-            let (prev, next) = header.links.with_mut(|l| {
-                if !(*l).linked {
-                    return Err(());
-                }
-                (*l).linked = false;
-                Ok(((*l).prev.take(), (*l).next.take()))
-            }).ok()?;
+            let (prev, next) = header
+                .links
+                .with_mut(|l| {
+                    if !(*l).linked {
+                        return Err(());
+                    }
+                    (*l).linked = false;
+                    Ok(((*l).prev.take(), (*l).next.take()))
+                })
+                .ok()?;
             match prev {
                 Some(p) => p.as_ref().links.with_mut(|l| (*l).next = next),
                 None => shard.head = next,

@@ -13,8 +13,9 @@
 //!  bit  4  JOIN_INTEREST  a JoinHandle exists and will read (or drop) the output
 //!  bit  5  JOIN_WAKER     the JoinHandle stored a waker in the trailer; until COMPLETE only the
 //!                         JoinHandle touches it, once COMPLETE only the completer reads it
-//!  bits 6.. REFCOUNT      one per reference: the JoinHandle, each Waker, each queue entry
-//!                         (`Notified`), and the owned-task registry while the task is live
+//!  bits 6.. REFCOUNT      one per reference: the JoinHandle, each AbortHandle, each Waker,
+//!                         each queue entry (`Notified`), and the owned-task registry while
+//!                         the task is live
 //! ```
 //!
 //! Who may touch which field when:
@@ -24,9 +25,14 @@
 //! - the join waker: the JoinHandle while JOIN_WAKER is clear and COMPLETE is clear; the
 //!   completer (read-only) once it set COMPLETE with JOIN_WAKER set; the deallocator at the end.
 //!
-//! The memory is freed by whoever drops the last reference. Since the registry holds a
-//! reference until the task completes, the last reference never finds a live future: freeing a
-//! task never runs user code (only the join waker's drop).
+//! The memory is freed by whoever drops the last reference. The registry holds a reference
+//! until the task completes (a blocking task is never registered, but it is always queued or
+//! running, which holds one too), so the last reference never finds a live future: freeing a
+//! task runs no user code but the join waker's drop, which is contained.
+//!
+//! Whoever hands a queue entry to the scheduler holds a reference of its own until the hand-off
+//! returns (a waker, a handle, the runner of a yield): the entry may run and complete on another
+//! worker at once, and the task must outlive the scheduling code that still reads it.
 
 use crate::sync::{AtomicUsize, Ordering};
 use std::fmt;
@@ -105,8 +111,8 @@ pub(crate) enum StartPoll {
 pub(crate) enum EndPoll {
     /// The task is idle; the runner's reference was dropped. `true` when it was the last one.
     Idle { last_ref: bool },
-    /// The task was woken while running: SCHEDULED stays set and the runner's reference becomes
-    /// the new queue entry.
+    /// The task was woken while running: SCHEDULED stays set and a new reference was taken
+    /// for the queue entry the runner must create (the runner still drops its own).
     Reschedule,
     /// Abort was requested while running: the runner still owns the future and must cancel it.
     Cancel,
@@ -119,8 +125,6 @@ pub(crate) enum Wake {
     Nothing,
     /// Hand a new queue entry (holding a reference) to the scheduler.
     Schedule,
-    /// (wake by value only) the waker's reference was the last: free the task.
-    Dealloc,
 }
 
 pub(crate) struct State(AtomicUsize);
@@ -169,7 +173,7 @@ impl State {
     }
 
     /// The poll returned `Pending`: clear RUNNING. If the task was woken meanwhile, it stays
-    /// SCHEDULED and the runner's reference is reused for the new queue entry; if it was
+    /// SCHEDULED and gains a reference for the new queue entry; if it was
     /// aborted meanwhile the runner keeps RUNNING and cancels. Otherwise the runner's reference
     /// is dropped in the same operation.
     pub(crate) fn transition_to_idle(&self) -> EndPoll {
@@ -179,7 +183,9 @@ impl State {
                 return (None, EndPoll::Cancel);
             }
             if s.is_scheduled() {
-                return (Some(s.0 & !RUNNING), EndPoll::Reschedule);
+                // One more reference for the new queue entry; the runner drops its own once
+                // the entry is queued.
+                return (Some((s.0 & !RUNNING) + REF_ONE), EndPoll::Reschedule);
             }
             debug_assert!(s.ref_count() >= 1);
             let next = (s.0 & !RUNNING) - REF_ONE;
@@ -218,28 +224,6 @@ impl State {
         })
     }
 
-    /// A waker fires, consuming its reference: when the task was idle, that reference becomes
-    /// the queue entry; otherwise it is dropped in the same operation.
-    pub(crate) fn transition_to_notified_by_val(&self) -> Wake {
-        self.update(|s| {
-            debug_assert!(s.ref_count() >= 1);
-            if s.is_complete() || s.is_scheduled() || s.is_running() {
-                let mut next = s.0 - REF_ONE;
-                if s.is_running() {
-                    next |= SCHEDULED;
-                }
-                let action = if Snapshot(next).ref_count() == 0 {
-                    Wake::Dealloc
-                } else {
-                    Wake::Nothing
-                };
-                (Some(next), action)
-            } else {
-                (Some(s.0 | SCHEDULED), Wake::Schedule)
-            }
-        })
-    }
-
     /// `abort()`: sets CANCELLED. When the task is idle it is also scheduled (with a new
     /// reference) so that a worker drops the future at its next scheduling point.
     pub(crate) fn transition_to_cancelled(&self) -> Wake {
@@ -249,7 +233,10 @@ impl State {
             } else if s.is_running() || s.is_scheduled() {
                 (Some(s.0 | CANCELLED), Wake::Nothing)
             } else {
-                (Some((s.0 | CANCELLED | SCHEDULED) + REF_ONE), Wake::Schedule)
+                (
+                    Some((s.0 | CANCELLED | SCHEDULED) + REF_ONE),
+                    Wake::Schedule,
+                )
             }
         })
     }
@@ -356,14 +343,18 @@ mod tests {
     }
 
     #[test]
-    fn wake_while_running_reschedules_without_a_new_reference() {
+    fn wake_while_running_reschedules_with_a_reference_for_the_new_entry() {
         let st = State::new();
         st.transition_to_running();
         assert_eq!(st.transition_to_notified_by_ref(), Wake::Nothing);
         assert_eq!(st.transition_to_idle(), EndPoll::Reschedule);
         let s = st.load();
         assert!(s.is_scheduled() && !s.is_running());
-        assert_eq!(s.ref_count(), 3);
+        assert_eq!(
+            s.ref_count(),
+            4,
+            "the runner's reference and the new entry's"
+        );
     }
 
     #[test]
@@ -373,20 +364,6 @@ mod tests {
         st.transition_to_idle();
         assert_eq!(st.transition_to_notified_by_ref(), Wake::Schedule);
         assert_eq!(st.transition_to_notified_by_ref(), Wake::Nothing);
-        assert_eq!(st.load().ref_count(), 3);
-    }
-
-    #[test]
-    fn wake_by_value_transfers_or_drops_its_reference() {
-        let st = State::new();
-        st.transition_to_running();
-        st.transition_to_idle();
-        st.ref_inc(); // a waker
-        st.ref_inc(); // another waker
-        assert_eq!(st.load().ref_count(), 4);
-        assert_eq!(st.transition_to_notified_by_val(), Wake::Schedule);
-        assert_eq!(st.load().ref_count(), 4);
-        assert_eq!(st.transition_to_notified_by_val(), Wake::Nothing);
         assert_eq!(st.load().ref_count(), 3);
     }
 

@@ -2,7 +2,8 @@
 //!
 //! clone = one reference more; drop = one reference less (freeing the task when it was the
 //! last); wake = one compare-exchange on the state word that sets SCHEDULED and hands a queue
-//! entry to the scheduler only when the task was idle. A wake never drops the future: the
+//! entry (with a reference of its own) to the scheduler only when the task was idle. A wake
+//! by value is a wake by reference followed by the drop of the waker's reference. A wake never drops the future: the
 //! registry's reference keeps every unfinished task alive, so the last reference can only
 //! fall away from a finished task.
 
@@ -10,6 +11,7 @@ use super::raw::Header;
 use super::state::Wake;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
+
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
@@ -31,25 +33,32 @@ unsafe fn header<'a>(ptr: *const ()) -> &'a Header {
     unsafe { &*(ptr as *const Header) }
 }
 
+/// # Safety
+///
+/// `ptr` is the header of a live task and the waker being cloned holds a reference to it.
 unsafe fn clone(ptr: *const ()) -> RawWaker {
     // SAFETY: a waker's data pointer is a live header.
     unsafe { header(ptr) }.state.ref_inc();
     RawWaker::new(ptr, &VTABLE)
 }
 
+/// # Safety
+///
+/// `ptr` is the header of a live task and this waker owns one reference to it.
 unsafe fn wake(ptr: *const ()) {
-    // SAFETY: this waker's reference keeps the header alive until it is consumed below.
-    let h = unsafe { header(ptr) };
-    let nn = NonNull::from(h);
-    match h.state.transition_to_notified_by_val() {
-        // SAFETY: our reference became the queue entry's reference.
-        Wake::Schedule => unsafe { (h.vtable.schedule)(nn) },
-        // SAFETY: our reference was the last; no one else can reach the task.
-        Wake::Dealloc => unsafe { (h.vtable.dealloc)(nn) },
-        Wake::Nothing => {}
+    // The waker's reference is kept until scheduling returns, then dropped: handing it to the
+    // queue entry instead would let the task (and its scheduler) be freed under our feet
+    // once another worker runs it.
+    // SAFETY: forwarded contract.
+    unsafe {
+        wake_by_ref(ptr);
+        drop_waker(ptr);
     }
 }
 
+/// # Safety
+///
+/// `ptr` is the header of a live task and this waker owns (or borrows) one reference to it.
 unsafe fn wake_by_ref(ptr: *const ()) {
     // SAFETY: the waker's reference keeps the header alive.
     let h = unsafe { header(ptr) };
@@ -59,6 +68,9 @@ unsafe fn wake_by_ref(ptr: *const ()) {
     }
 }
 
+/// # Safety
+///
+/// `ptr` is the header of a live task and this waker owns one reference to it.
 unsafe fn drop_waker(ptr: *const ()) {
     // SAFETY: the waker's reference keeps the header alive until released here.
     let h = unsafe { header(ptr) };
