@@ -41,6 +41,9 @@ struct PoolState {
     num_alive: usize,
     /// Threads waiting for work.
     num_idle: usize,
+    /// Idle threads already notified and not yet awake: a spawn wakes an idle thread only if
+    /// one is left that no earlier spawn has woken, so a burst of spawns is not a futex storm.
+    num_notified: usize,
     shutdown: bool,
 }
 
@@ -86,6 +89,7 @@ impl BlockingPool {
                     num_threads: 0,
                     num_alive: 0,
                     num_idle: 0,
+                    num_notified: 0,
                     shutdown: false,
                 }),
                 work_ready: Condvar::new(),
@@ -163,9 +167,15 @@ impl Inner {
             return Err(task);
         }
         state.queue.push_back(task);
-        if state.queue.len() > state.num_idle
-            && state.num_threads < this.config.max_blocking_threads
-        {
+        if state.num_idle > state.num_notified {
+            // An idle thread that nobody has woken yet takes it.
+            state.num_notified += 1;
+            drop(state);
+            this.work_ready.notify_one();
+            return Ok(());
+        }
+        if state.num_threads < this.config.max_blocking_threads {
+            // Every thread is busy (or already woken for an earlier closure): one more.
             state.num_threads += 1;
             state.num_alive += 1;
             let inner = this.clone();
@@ -183,8 +193,7 @@ impl Inner {
                 }
             }
         }
-        drop(state);
-        this.work_ready.notify_one();
+        // At the thread limit: the closure waits for a busy thread to come back.
         Ok(())
     }
 
@@ -196,8 +205,14 @@ impl Inner {
             return;
         }
         state.queue.push_back(task);
+        let wake = state.num_idle > state.num_notified;
+        if wake {
+            state.num_notified += 1;
+        }
         drop(state);
-        self.work_ready.notify_one();
+        if wake {
+            self.work_ready.notify_one();
+        }
     }
 
     fn run_thread(&self, handle: Handle) {
@@ -222,6 +237,9 @@ impl Inner {
                     .wait_timeout(state, self.config.thread_keep_alive);
                 state = s;
                 state.num_idle -= 1;
+                // Whether this thread was the one notified or not, one notification in flight
+                // has landed (or is moot: this thread will look at the queue now either way).
+                state.num_notified = state.num_notified.saturating_sub(1).min(state.num_idle);
                 if timed_out && state.queue.is_empty() {
                     break;
                 }

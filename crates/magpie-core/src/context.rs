@@ -43,6 +43,17 @@ pub(crate) fn current_handle() -> Option<Handle> {
         .flatten()
 }
 
+/// Runs `f` with the handle of the runtime the current thread is in, without cloning it.
+pub(crate) fn with_current_handle<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+    let mut f = Some(f);
+    let res = CONTEXT.try_with(|c| (f.take().expect("called once"))(c.handle.borrow().as_ref()));
+    match res {
+        Ok(r) => r,
+        // The thread-local is being destroyed (thread exit): no runtime.
+        Err(_) => (f.take().expect("not called yet"))(None),
+    }
+}
+
 /// Runs `f` with the current thread's worker state, when this is a worker thread.
 #[inline]
 pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerLocal>) -> R) -> R {

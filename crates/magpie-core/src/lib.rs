@@ -34,6 +34,11 @@ pub fn try_current() -> Option<Handle> {
     context::current_handle()
 }
 
+/// Runs `f` with the current runtime's handle (see [`try_current`]) without cloning it.
+pub fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+    context::with_current_handle(f)
+}
+
 /// Whether this thread is already inside a runtime (a worker, or inside `block_on`).
 pub fn is_inside_runtime() -> bool {
     context::is_entered()

@@ -26,7 +26,9 @@ pub struct Builder {
 
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Builder").field("config", &self.config).finish()
+        f.debug_struct("Builder")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -71,7 +73,10 @@ impl Builder {
     ///
     /// When `bytes` is 0.
     pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
-        assert!(bytes > 0, "Builder::thread_stack_size must be greater than 0");
+        assert!(
+            bytes > 0,
+            "Builder::thread_stack_size must be greater than 0"
+        );
         self.config.thread_stack_size = Some(bytes);
         self
     }
@@ -117,7 +122,10 @@ impl Builder {
     ///
     /// When `ticks` is 0.
     pub fn global_queue_interval(&mut self, ticks: u32) -> &mut Self {
-        assert!(ticks > 0, "Builder::global_queue_interval must be at least 1 (got 0)");
+        assert!(
+            ticks > 0,
+            "Builder::global_queue_interval must be at least 1 (got 0)"
+        );
         self.config.global_queue_interval = ticks;
         self
     }
@@ -128,7 +136,10 @@ impl Builder {
     ///
     /// When `ticks` is 0.
     pub fn event_interval(&mut self, ticks: u32) -> &mut Self {
-        assert!(ticks > 0, "Builder::event_interval must be at least 1 (got 0)");
+        assert!(
+            ticks > 0,
+            "Builder::event_interval must be at least 1 (got 0)"
+        );
         self.config.event_interval = ticks;
         self
     }

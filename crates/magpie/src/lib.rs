@@ -62,8 +62,8 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match magpie_core::try_current() {
+    magpie_core::with_current(|handle| match handle {
         Some(handle) => handle.spawn(future),
         None => panic!("magpie::spawn must be called from inside a magpie runtime"),
-    }
+    })
 }

@@ -31,7 +31,7 @@ use crate::blocking::BlockingPool;
 use crate::context;
 use crate::driver::Driver;
 use crate::sync::deque::{Injector, Steal, Stealer, Worker};
-use crate::sync::{Arc, AtomicBool, Condvar, DynArc, Mutex, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, DynArc, Mutex, Ordering};
 use crate::task::{self, JoinHandle, Notified, Registry, Schedule, TaskRef};
 use idle::Idle;
 use lifo::LifoSlot;
@@ -44,6 +44,9 @@ struct Remote {
     stealer: Stealer<Notified>,
     lifo: LifoSlot,
     parker: Parker,
+    /// Polls this worker has started; only the worker writes it. A searcher that sees the
+    /// same value across two of its passes knows the worker is stuck in one poll.
+    polls: AtomicUsize,
 }
 
 pub(crate) struct Shared {
@@ -248,6 +251,7 @@ impl Scheduler {
                 stealer: d.stealer(),
                 lifo: LifoSlot::new(),
                 parker: Parker::new(),
+                polls: AtomicUsize::new(0),
             })
             .collect();
         let shared = Arc::new(Shared {

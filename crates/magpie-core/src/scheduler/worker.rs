@@ -11,13 +11,24 @@
 //!      forever would otherwise starve the deque); past the cap its task goes to the back;
 //!    - the local deque (FIFO);
 //!    - a batch from the injector;
-//!    - *searching* (if the throttle allows, idle.rs): other workers' deques and LIFO slots
-//!      from a random start, then the injector again.
+//!    - *searching* (if the throttle allows, idle.rs): other workers' deques from a random
+//!      start, then the injector again; a victim's LIFO slot only if the victim is *stuck*
+//!      (see below).
 //! 3. Run it, or park (idle.rs, step 4) when nothing was found.
 //!
-//! Before each poll, if this worker still has queued work and some worker sleeps while none
-//! searches, one sleeper is woken: should the poll block its thread for long, the queued
-//! tasks (LIFO slot included, it is stealable) are not stranded behind it.
+//! # The LIFO slot is never stranded, and rarely stolen
+//!
+//! Whenever a task is queued on this worker (LIFO slot or deque), or a poll starts with work
+//! still queued, and some worker sleeps while none searches, one sleeper is woken (a cheap
+//! check, and a futex wake only when a worker really sleeps). Should the poll block this
+//! thread, that searcher is there to take the queued work.
+//!
+//! Taking a victim's LIFO task while the victim is healthy would move message-passing chains
+//! between cores on every hop (tokio measured this as a regression, and Go takes `runnext`
+//! only on its last stealing pass). So a searcher takes a LIFO task only when the victim's
+//! poll counter has not moved across two search passes separated by a short spin: the
+//! victim is stuck in one poll. While some victim holds a LIFO task, the searcher makes up
+//! to [`LIFO_PASSES`] passes before it gives up.
 
 use super::{Handle, Shared};
 use crate::context;
@@ -29,6 +40,13 @@ use std::cell::Cell;
 /// How many times in a row a worker may run the task in its LIFO slot.
 const MAX_LIFO_POLLS: u32 = 3;
 
+/// Search passes a searcher makes while a victim holds a LIFO task, before it parks.
+const LIFO_PASSES: usize = 4;
+
+/// Spin iterations between two search passes (a few microseconds): how long a victim must
+/// stay in one poll, with a task waiting in its LIFO slot, to count as stuck.
+const PASS_SPIN: u32 = 256;
+
 /// A worker's own state, reachable from its thread's context while the worker runs.
 pub(crate) struct WorkerLocal {
     index: usize,
@@ -38,6 +56,8 @@ pub(crate) struct WorkerLocal {
     lifo_streak: Cell<u32>,
     searching: Cell<bool>,
     rng: Cell<u64>,
+    /// Each victim's poll counter as this worker last saw it (LIFO stealing).
+    lifo_seen: Box<[Cell<usize>]>,
 }
 
 /// The body of worker thread `index`.
@@ -57,6 +77,9 @@ pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
             rng: Cell::new(
                 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
             ),
+            lifo_seen: (0..shared.remotes.len())
+                .map(|_| Cell::new(usize::MAX))
+                .collect(),
         };
         let _worker = context::set_worker(&local);
         local.run();
@@ -166,21 +189,41 @@ impl WorkerLocal {
             self.searching.set(true);
         }
         let n = shared.remotes.len();
-        let start = self.next_random() as usize % n;
-        for i in 0..n {
-            let victim = (start + i) % n;
-            if victim == self.index {
-                continue;
+        for pass in 0..LIFO_PASSES {
+            let mut lifo_waiting = false;
+            let start = self.next_random() as usize % n;
+            for i in 0..n {
+                let victim = (start + i) % n;
+                if victim == self.index {
+                    continue;
+                }
+                let remote = &shared.remotes[victim];
+                if let Some(task) = steal_from(|| remote.stealer.steal_batch_and_pop(&self.deque)) {
+                    return Some(task);
+                }
+                if remote.lifo.is_occupied() {
+                    let polls = remote.polls.load(Ordering::Relaxed);
+                    if pass > 0 && polls == self.lifo_seen[victim].get() {
+                        // Stuck in one poll with a task waiting behind it: take the task.
+                        if let Some(task) = remote.lifo.take() {
+                            return Some(task);
+                        }
+                    }
+                    self.lifo_seen[victim].set(polls);
+                    lifo_waiting = true;
+                }
             }
-            let remote = &shared.remotes[victim];
-            if let Some(task) = steal_from(|| remote.stealer.steal_batch_and_pop(&self.deque)) {
+            if let Some(task) = steal_from(|| shared.injector.steal_batch_and_pop(&self.deque)) {
                 return Some(task);
             }
-            if let Some(task) = remote.lifo.take() {
-                return Some(task);
+            if !lifo_waiting {
+                break;
+            }
+            for _ in 0..PASS_SPIN {
+                std::hint::spin_loop();
             }
         }
-        steal_from(|| shared.injector.steal_batch_and_pop(&self.deque))
+        None
     }
 
     fn run_task(&self, task: Notified) {
@@ -189,7 +232,12 @@ impl WorkerLocal {
             // The last searcher found work: more may be queued behind it (idle.rs, step 3).
             shared.notify_parked();
         }
-        if shared.remotes[self.index].lifo.is_occupied() || !self.deque.is_empty() {
+        let remote = &shared.remotes[self.index];
+        remote.polls.store(
+            remote.polls.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+        if remote.lifo.is_occupied() || !self.deque.is_empty() {
             self.wake_helper_if_idle();
         }
         task.run();

@@ -28,10 +28,10 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    match magpie_core::try_current() {
+    magpie_core::with_current(|handle| match handle {
         Some(handle) => handle.spawn_blocking(f),
         None => panic!("magpie::task::spawn_blocking must be called from inside a magpie runtime"),
-    }
+    })
 }
 
 /// The id of the task being polled.
