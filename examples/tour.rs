@@ -86,7 +86,10 @@ async fn exceptions_as_join_errors() {
         Err(e) => println!("cancelled: {e}"),
     }
     // The runtime is unharmed: the worker that ran the panicking task still runs tasks.
-    println!("after the panic: {}", magpie::spawn(async { 6 * 7 }).await.unwrap());
+    println!(
+        "after the panic: {}",
+        magpie::spawn(async { 6 * 7 }).await.unwrap()
+    );
 }
 
 /// `task.cancel()` is `JoinHandle::abort`; the future is dropped (its cleanup runs).
@@ -107,7 +110,10 @@ async fn cancellation() {
     task::yield_now().await;
     forever.abort();
     let err = forever.await.unwrap_err();
-    println!("awaiting it gives: {err} (is_cancelled = {})", err.is_cancelled());
+    println!(
+        "awaiting it gives: {err} (is_cancelled = {})",
+        err.is_cancelled()
+    );
 }
 
 /// `loop.run_in_executor` / `asyncio.to_thread`: blocking code goes to the blocking pool.
