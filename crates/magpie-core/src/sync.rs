@@ -245,6 +245,22 @@ pub(crate) mod unmodelled {
     pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
 }
 
+/// `loom::model` that reports how many interleavings it explored (for docs/reliability.md).
+#[cfg(all(test, loom))]
+pub(crate) fn loom_model(name: &str, f: impl Fn() + Sync + Send + 'static) {
+    use unmodelled::{AtomicU64, Ordering};
+    let runs = std::sync::Arc::new(AtomicU64::new(0));
+    let counter = runs.clone();
+    loom::model(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        f();
+    });
+    println!(
+        "loom: {name}: {} interleavings explored",
+        runs.load(Ordering::Relaxed)
+    );
+}
+
 pub(crate) use std::sync::atomic::Ordering;
 
 /// An `Arc` for trait objects: loom's `Arc` cannot hold `dyn Trait`. Only for values whose

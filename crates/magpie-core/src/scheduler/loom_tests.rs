@@ -14,7 +14,7 @@ fn slot() -> DriverSlot {
 
 #[test]
 fn unpark_before_or_during_park_is_not_lost() {
-    loom::model(|| {
+    crate::sync::loom_model("unpark_before_or_during_park_is_not_lost", || {
         let parker = Arc::new(Parker::new());
         let slot = Arc::new(slot());
         let (p, s) = (parker.clone(), slot.clone());
@@ -26,26 +26,29 @@ fn unpark_before_or_during_park_is_not_lost() {
 
 #[test]
 fn condvar_parker_is_woken_while_another_holds_the_driver() {
-    loom::model(|| {
-        let slot = Arc::new(slot());
-        let parker = Arc::new(Parker::new());
-        let holding = slot.lock.lock();
-        let (p, s) = (parker.clone(), slot.clone());
-        let unparker = loom::thread::spawn(move || p.unpark(&s));
-        assert!(
-            !parker.park(&slot),
-            "the driver is taken: parks on its condvar"
-        );
-        unparker.join().unwrap();
-        drop(holding);
-    });
+    crate::sync::loom_model(
+        "condvar_parker_is_woken_while_another_holds_the_driver",
+        || {
+            let slot = Arc::new(slot());
+            let parker = Arc::new(Parker::new());
+            let holding = slot.lock.lock();
+            let (p, s) = (parker.clone(), slot.clone());
+            let unparker = loom::thread::spawn(move || p.unpark(&s));
+            assert!(
+                !parker.park(&slot),
+                "the driver is taken: parks on its condvar"
+            );
+            unparker.join().unwrap();
+            drop(holding);
+        },
+    );
 }
 
 /// One worker parks (idle.rs step 4) while a producer queues a task and notifies (step 1).
 /// Whatever the interleaving the worker ends up running the task, never asleep beside it.
 #[test]
 fn producer_and_parking_worker_never_lose_the_task() {
-    loom::model(|| {
+    crate::sync::loom_model("producer_and_parking_worker_never_lose_the_task", || {
         let idle = Arc::new(Idle::new(1));
         let queue = Arc::new(AtomicUsize::new(0));
         let parker = Arc::new(Parker::new());
@@ -85,4 +88,63 @@ fn producer_and_parking_worker_never_lose_the_task() {
         assert_eq!(queue.load(Ordering::SeqCst), 1, "woke up to the task");
         producer.join().unwrap();
     });
+}
+
+/// Two workers park (one searching, one not) while a producer queues a task: whichever
+/// interleaving, some worker ends up awake with the task.
+#[test]
+fn two_parking_workers_and_a_producer_never_lose_the_task() {
+    crate::sync::loom_model(
+        "two_parking_workers_and_a_producer_never_lose_the_task",
+        || {
+            let idle = Arc::new(Idle::new(2));
+            let queue = Arc::new(AtomicUsize::new(0));
+            let parkers = Arc::new([Parker::new(), Parker::new()]);
+            let slot = Arc::new(slot());
+
+            let producer = {
+                let (idle, queue, parkers, slot) =
+                    (idle.clone(), queue.clone(), parkers.clone(), slot.clone());
+                loom::thread::spawn(move || {
+                    queue.store(1, Ordering::SeqCst);
+                    if let Some(w) = idle.worker_to_notify() {
+                        parkers[w].unpark(&slot);
+                    }
+                })
+            };
+
+            // Worker 1 is not searching and parks straight away (not the last searcher).
+            assert!(!idle.transition_to_parked(1, false));
+
+            // Worker 0 searches, finds nothing, and parks as the last searcher.
+            assert!(idle.try_start_searching());
+            let mut woken = queue.load(Ordering::SeqCst) == 1;
+            if !woken {
+                if idle.transition_to_parked(0, true) && queue.load(Ordering::SeqCst) == 1 {
+                    if let Some(w) = idle.worker_to_notify() {
+                        parkers[w].unpark(&slot);
+                    }
+                }
+                // Block until a producer (or the final check) takes worker 0 or 1 off the list;
+                // if it was worker 1, worker 1's parker holds the wake-up.
+                loop {
+                    if !idle.is_sleeping(0) {
+                        woken = true;
+                        break;
+                    }
+                    if !idle.is_sleeping(1) {
+                        parkers[1].park(&slot);
+                        break;
+                    }
+                    parkers[0].park(&slot);
+                }
+            }
+            producer.join().unwrap();
+            assert!(
+                woken || !idle.is_sleeping(1),
+                "a worker was woken for the task"
+            );
+            assert_eq!(queue.load(Ordering::SeqCst), 1);
+        },
+    );
 }

@@ -103,7 +103,7 @@ fn block_on<F: Future>(f: F) -> F::Output {
 
 #[test]
 fn wake_while_running_is_not_lost() {
-    loom::model(|| {
+    crate::sync::loom_model("wake_while_running_is_not_lost", || {
         let sched = TestScheduler::new();
         let drops = Arc::new(AtomicUsize::new(0));
         let slot = Arc::new(Mutex::new(None::<Waker>));
@@ -144,7 +144,7 @@ fn wake_while_running_is_not_lost() {
 
 #[test]
 fn abort_racing_completion_drops_the_future_once() {
-    loom::model(|| {
+    crate::sync::loom_model("abort_racing_completion_drops_the_future_once", || {
         let sched = TestScheduler::new();
         let future_drops = Arc::new(AtomicUsize::new(0));
         let counter = DropCounter(future_drops.clone());
@@ -168,22 +168,25 @@ fn abort_racing_completion_drops_the_future_once() {
 
 #[test]
 fn join_handle_drop_racing_completion_drops_the_output_once() {
-    loom::model(|| {
-        let sched = TestScheduler::new();
-        let output_drops = Arc::new(AtomicUsize::new(0));
-        let out = output_drops.clone();
-        let join = sched.spawn(async move { DropCounter(out) });
-        let dropper = loom::thread::spawn(move || drop(join));
-        sched.run_queued();
-        dropper.join().unwrap();
-        assert_eq!(output_drops.load(Ordering::SeqCst), 1);
-        sched.shutdown();
-    });
+    crate::sync::loom_model(
+        "join_handle_drop_racing_completion_drops_the_output_once",
+        || {
+            let sched = TestScheduler::new();
+            let output_drops = Arc::new(AtomicUsize::new(0));
+            let out = output_drops.clone();
+            let join = sched.spawn(async move { DropCounter(out) });
+            let dropper = loom::thread::spawn(move || drop(join));
+            sched.run_queued();
+            dropper.join().unwrap();
+            assert_eq!(output_drops.load(Ordering::SeqCst), 1);
+            sched.shutdown();
+        },
+    );
 }
 
 #[test]
 fn shutdown_racing_a_wake_drops_the_future_once() {
-    loom::model(|| {
+    crate::sync::loom_model("shutdown_racing_a_wake_drops_the_future_once", || {
         let sched = TestScheduler::new();
         let drops = Arc::new(AtomicUsize::new(0));
         let slot = Arc::new(Mutex::new(None::<Waker>));
@@ -202,4 +205,43 @@ fn shutdown_racing_a_wake_drops_the_future_once() {
         assert_eq!(drops.load(Ordering::SeqCst), 1);
         sched.shutdown();
     });
+}
+
+/// A waker that records that it fired.
+struct Flag(crate::sync::AtomicBool);
+
+impl std::task::Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn join_waker_registration_racing_completion_is_not_lost() {
+    crate::sync::loom_model(
+        "join_waker_registration_racing_completion_is_not_lost",
+        || {
+            let sched = TestScheduler::new();
+            let mut join = sched.spawn(async { 5 });
+            let runner = {
+                let sched = sched.clone();
+                loom::thread::spawn(move || {
+                    sched.run_queued();
+                })
+            };
+            let flag = std::sync::Arc::new(Flag(crate::sync::AtomicBool::new(false)));
+            let waker = Waker::from(flag.clone());
+            let first = Pin::new(&mut join).poll(&mut Context::from_waker(&waker));
+            runner.join().unwrap();
+            match first {
+                Poll::Ready(v) => assert_eq!(v.unwrap(), 5),
+                Poll::Pending => {
+                    // Registered before completion: the completer must have woken us.
+                    assert!(flag.0.load(Ordering::SeqCst), "join waker was not woken");
+                    assert_eq!(block_on(join).unwrap(), 5);
+                }
+            }
+            sched.shutdown();
+        },
+    );
 }
