@@ -33,6 +33,7 @@ use crate::driver::Driver;
 use crate::sync::deque::{Injector, Steal, Stealer, Worker};
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, DynArc, Mutex, Ordering};
 use crate::task::{self, JoinHandle, Notified, Registry, Schedule, TaskRef};
+use crossbeam_utils::CachePadded;
 use idle::Idle;
 use lifo::LifoSlot;
 use park::{DriverSlot, Parker};
@@ -51,7 +52,9 @@ struct Remote {
 
 pub(crate) struct Shared {
     injector: Injector<Notified>,
-    remotes: Box<[Remote]>,
+    /// One cache line (at least) each: a worker writes its own `polls` and LIFO slot on every
+    /// poll, and must not invalidate the line another worker reads its own slot from.
+    remotes: Box<[CachePadded<Remote>]>,
     idle: Idle,
     registry: Registry,
     driver: DriverSlot,
@@ -171,6 +174,18 @@ impl Schedule for Handle {
         })
     }
 
+    unsafe fn yield_local(this: *const Self, task: Notified) -> Result<(), Notified> {
+        context::with_worker(|worker| match worker {
+            // SAFETY: `this` is live until the task is queued; the borrow ends with the
+            // comparison, and queuing uses the worker's own handle, not `*this`.
+            Some(w) if w.belongs_to(unsafe { &*this }) => {
+                w.schedule_local(task, true);
+                Ok(())
+            }
+            _ => Err(task),
+        })
+    }
+
     fn release(&self, task: &TaskRef) -> Option<TaskRef> {
         self.shared.registry.remove(task)
     }
@@ -247,11 +262,13 @@ impl Scheduler {
         let deques: Vec<Worker<Notified>> = (0..n).map(|_| Worker::new_fifo()).collect();
         let remotes = deques
             .iter()
-            .map(|d| Remote {
-                stealer: d.stealer(),
-                lifo: LifoSlot::new(),
-                parker: Parker::new(),
-                polls: AtomicUsize::new(0),
+            .map(|d| {
+                CachePadded::new(Remote {
+                    stealer: d.stealer(),
+                    lifo: LifoSlot::new(),
+                    parker: Parker::new(),
+                    polls: AtomicUsize::new(0),
+                })
             })
             .collect();
         let shared = Arc::new(Shared {

@@ -39,6 +39,20 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     fn yield_now(&self, task: Notified) {
         self.schedule(task);
     }
+
+    /// The fast path of a yield: queue `task` on the worker running this thread, if that
+    /// worker belongs to this scheduler, without reading `*this` once the task is queued;
+    /// otherwise hand it back (the caller then uses [`Schedule::yield_now`]).
+    ///
+    /// # Safety
+    ///
+    /// `this` points to a live scheduler until `task` is queued. After that it may dangle:
+    /// the task can run and complete on another worker at once, freeing the cell that holds
+    /// the scheduler.
+    unsafe fn yield_local(this: *const Self, task: Notified) -> Result<(), Notified> {
+        let _ = this;
+        Err(task)
+    }
     /// The task completed: remove it from the registry, returning the registry's reference
     /// (`None` when it was not there, e.g. shutdown already took it).
     fn release(&self, task: &TaskRef) -> Option<TaskRef>;

@@ -349,13 +349,21 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
                 }
             }
             EndPoll::Reschedule => {
-                // Woken during its own poll: a yield, to the back of the queue. The transition
-                // took a reference for the new entry; ours keeps the cell (and the scheduler
-                // handle inside it) alive until scheduling returns.
-                // SAFETY: the new reference and SCHEDULED stand for this entry.
-                cell.scheduler.yield_now(unsafe { Notified::from_raw(ptr) });
-                // SAFETY: the runner's reference is ours to drop; `cell` is not used again.
-                drop(unsafe { TaskRef::from_raw(ptr) });
+                // Woken during its own poll: a yield, to the back of the queue. The runner's
+                // reference becomes the new entry's.
+                // SAFETY: the runner's reference and SCHEDULED stand for this entry.
+                let task = unsafe { Notified::from_raw(ptr) };
+                let scheduler: *const S = &cell.scheduler;
+                // SAFETY: the cell is alive until the task is queued; `yield_local` does not
+                // read the scheduler after that, and neither does this function.
+                if let Err(task) = unsafe { S::yield_local(scheduler, task) } {
+                    // Not queued: the cell is still alive. Take a reference of our own so it
+                    // outlives the hand-off below, whatever the entry does meanwhile.
+                    cell.header.state.ref_inc();
+                    cell.scheduler.yield_now(task);
+                    // SAFETY: the reference taken above; `cell` is not used again.
+                    drop(unsafe { TaskRef::from_raw(ptr) });
+                }
             }
             // SAFETY: RUNNING is still held; the entry's reference is handed on.
             EndPoll::Cancel => unsafe { cancel::<F, S>(ptr) },

@@ -31,8 +31,10 @@
 //! task runs no user code but the join waker's drop, which is contained.
 //!
 //! Whoever hands a queue entry to the scheduler holds a reference of its own until the hand-off
-//! returns (a waker, a handle, the runner of a yield): the entry may run and complete on another
-//! worker at once, and the task must outlive the scheduling code that still reads it.
+//! returns (a waker, a handle): the entry may run and complete on another worker at once, and
+//! the task must outlive the scheduling code that still reads it. The one exception is a yield
+//! on the task's own worker: its runner's reference becomes the entry, and the hand-off
+//! (`Schedule::yield_local`) reads nothing of the task once it is queued.
 
 use crate::sync::{AtomicUsize, Ordering};
 use std::fmt;
@@ -111,8 +113,8 @@ pub(crate) enum StartPoll {
 pub(crate) enum EndPoll {
     /// The task is idle; the runner's reference was dropped. `true` when it was the last one.
     Idle { last_ref: bool },
-    /// The task was woken while running: SCHEDULED stays set and a new reference was taken
-    /// for the queue entry the runner must create (the runner still drops its own).
+    /// The task was woken while running: SCHEDULED stays set and the runner's reference
+    /// becomes the new queue entry's.
     Reschedule,
     /// Abort was requested while running: the runner still owns the future and must cancel it.
     Cancel,
@@ -173,7 +175,7 @@ impl State {
     }
 
     /// The poll returned `Pending`: clear RUNNING. If the task was woken meanwhile, it stays
-    /// SCHEDULED and gains a reference for the new queue entry; if it was
+    /// SCHEDULED and the runner's reference goes to the new queue entry; if it was
     /// aborted meanwhile the runner keeps RUNNING and cancels. Otherwise the runner's reference
     /// is dropped in the same operation.
     pub(crate) fn transition_to_idle(&self) -> EndPoll {
@@ -183,9 +185,7 @@ impl State {
                 return (None, EndPoll::Cancel);
             }
             if s.is_scheduled() {
-                // One more reference for the new queue entry; the runner drops its own once
-                // the entry is queued.
-                return (Some((s.0 & !RUNNING) + REF_ONE), EndPoll::Reschedule);
+                return (Some(s.0 & !RUNNING), EndPoll::Reschedule);
             }
             debug_assert!(s.ref_count() >= 1);
             let next = (s.0 & !RUNNING) - REF_ONE;
@@ -343,7 +343,7 @@ mod tests {
     }
 
     #[test]
-    fn wake_while_running_reschedules_with_a_reference_for_the_new_entry() {
+    fn wake_while_running_reschedules_with_the_runners_reference() {
         let st = State::new();
         st.transition_to_running();
         assert_eq!(st.transition_to_notified_by_ref(), Wake::Nothing);
@@ -352,8 +352,8 @@ mod tests {
         assert!(s.is_scheduled() && !s.is_running());
         assert_eq!(
             s.ref_count(),
-            4,
-            "the runner's reference and the new entry's"
+            3,
+            "the runner's reference moved to the new entry"
         );
     }
 
