@@ -1,0 +1,375 @@
+//! Shared pieces of magpie's benchmark suite (`benches/runtimes.rs`).
+//!
+//! * [`CpuTime`]: a criterion [`Measurement`] of the *process* CPU time (all
+//!   threads), used next to criterion's default wall-clock measurement.
+//! * Runtime constructors that all use the same number of worker threads,
+//!   [`workers()`] (env `MAGPIE_BENCH_WORKERS`, default 2): [`magpie_rt`],
+//!   [`tokio_rt`] and [`smol_rt`] (an [`async_executor::Executor`] driven by
+//!   that many threads, owned by a [`SmolRuntime`]).
+//! * [`configure`]: the criterion settings every group uses (sample size,
+//!   warm-up and measurement time), overridable from the environment and from
+//!   criterion's own command line.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use async_executor::{Executor, Task};
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{Criterion, Throughput};
+
+/// Environment variable holding the number of worker threads of every runtime.
+pub const WORKERS_ENV: &str = "MAGPIE_BENCH_WORKERS";
+/// Worker threads per runtime when [`WORKERS_ENV`] is unset.
+pub const DEFAULT_WORKERS: usize = 2;
+
+/// Environment variable overriding criterion's sample size (default 20).
+pub const SAMPLE_SIZE_ENV: &str = "MAGPIE_BENCH_SAMPLE_SIZE";
+/// Environment variable overriding the warm-up time in seconds (default 1).
+pub const WARM_UP_ENV: &str = "MAGPIE_BENCH_WARM_UP_SECS";
+/// Environment variable overriding the measurement time in seconds (default 3).
+pub const MEASUREMENT_ENV: &str = "MAGPIE_BENCH_MEASUREMENT_SECS";
+
+/// Number of worker threads every runtime under test gets.
+///
+/// Read from `MAGPIE_BENCH_WORKERS`; 2 when unset. Panics on a value that is
+/// not a positive integer, so that a typo can't silently skew a comparison.
+pub fn workers() -> usize {
+    match std::env::var(WORKERS_ENV) {
+        Ok(s) => match s.trim().parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => panic!("{WORKERS_ENV} must be a positive integer, got {s:?}"),
+        },
+        Err(_) => DEFAULT_WORKERS,
+    }
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
+    let s = std::env::var(name).ok()?;
+    match s.trim().parse() {
+        Ok(v) => Some(v),
+        Err(_) => panic!("{name}: cannot parse {s:?}"),
+    }
+}
+
+/// Applies the suite's default criterion settings, then the environment
+/// overrides, then criterion's command line (`--sample-size`,
+/// `--warm-up-time`, `--measurement-time`, filters, `--test`, ...).
+///
+/// Defaults: 20 samples, 1 s warm-up, 3 s measurement, no plots. With 5
+/// workloads × 4 runtimes × 2 measurements this keeps a full run on a 2-core
+/// machine at roughly 3–5 minutes.
+pub fn configure<M: Measurement>(c: Criterion<M>) -> Criterion<M> {
+    let sample_size = env_parse::<usize>(SAMPLE_SIZE_ENV).unwrap_or(20);
+    let warm_up = env_parse::<f64>(WARM_UP_ENV).unwrap_or(1.0);
+    let measurement = env_parse::<f64>(MEASUREMENT_ENV).unwrap_or(3.0);
+    c.sample_size(sample_size)
+        .warm_up_time(Duration::from_secs_f64(warm_up))
+        .measurement_time(Duration::from_secs_f64(measurement))
+        .without_plots()
+        .configure_from_args()
+}
+
+// ---------------------------------------------------------------------------
+// CPU-time measurement
+// ---------------------------------------------------------------------------
+
+/// A criterion [`Measurement`] of process CPU time: user + system time of
+/// *all* threads of the process (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`),
+/// including threads that exited in between.
+///
+/// # Why
+///
+/// The benchmarks run on small shared VMs where the host steals roughly a
+/// third of the CPU, in bursts. Wall-clock results then swing by tens of
+/// percent between two runs of the *same* code, which is larger than the
+/// differences we want to see. CPU time is not charged while a thread is
+/// descheduled by the host, so it is much steadier: two identical runtimes
+/// (`tokio` vs `tokio_b`) agree within about 5%.
+///
+/// It measures something slightly different from wall time: the total work
+/// done by every thread (workers, blocking pools, the benchmark thread) to
+/// finish the workload — a runtime that spins while idle pays for it here,
+/// one that parks doesn't. Read it together with the wall-clock numbers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuTime;
+
+/// Current process CPU time.
+pub fn process_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable `timespec` for the duration of the
+    // call, and CLOCK_PROCESS_CPUTIME_ID is a clock every Linux supports.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    assert_eq!(
+        rc,
+        0,
+        "clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed: {}",
+        std::io::Error::last_os_error()
+    );
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+impl Measurement for CpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        process_cpu_time()
+    }
+
+    fn end(&self, start: Duration) -> Duration {
+        process_cpu_time().saturating_sub(start)
+    }
+
+    fn add(&self, v1: &Duration, v2: &Duration) -> Duration {
+        *v1 + *v2
+    }
+
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &DurationFormatter
+    }
+}
+
+/// Formats nanosecond values as ps/ns/µs/ms/s, like criterion's wall-time
+/// formatter (which is private to criterion).
+struct DurationFormatter;
+
+impl DurationFormatter {
+    fn per_second(
+        amount: f64,
+        typical: f64,
+        values: &mut [f64],
+        units: &[(f64, &'static str); 4],
+    ) -> &'static str {
+        let rate = amount * (1e9 / typical);
+        let (denominator, unit) = units
+            .iter()
+            .take_while(|(d, _)| rate >= *d)
+            .last()
+            .copied()
+            .unwrap_or(units[0]);
+        for val in values {
+            *val = amount * (1e9 / *val) / denominator;
+        }
+        unit
+    }
+}
+
+impl ValueFormatter for DurationFormatter {
+    fn scale_values(&self, ns: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = if ns < 1.0 {
+            (1e3, "ps")
+        } else if ns < 1e3 {
+            (1.0, "ns")
+        } else if ns < 1e6 {
+            (1e-3, "µs")
+        } else if ns < 1e9 {
+            (1e-6, "ms")
+        } else {
+            (1e-9, "s")
+        };
+        for val in values {
+            *val *= factor;
+        }
+        unit
+    }
+
+    fn scale_throughputs(
+        &self,
+        typical: f64,
+        throughput: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        const KIB: f64 = 1024.0;
+        match *throughput {
+            Throughput::Bytes(n) => Self::per_second(
+                n as f64,
+                typical,
+                values,
+                &[
+                    (1.0, "  B/s"),
+                    (KIB, "KiB/s"),
+                    (KIB * KIB, "MiB/s"),
+                    (KIB * KIB * KIB, "GiB/s"),
+                ],
+            ),
+            Throughput::BytesDecimal(n) => Self::per_second(
+                n as f64,
+                typical,
+                values,
+                &[(1.0, "  B/s"), (1e3, "KB/s"), (1e6, "MB/s"), (1e9, "GB/s")],
+            ),
+            Throughput::Elements(n) => Self::per_second(
+                n as f64,
+                typical,
+                values,
+                &[
+                    (1.0, " elem/s"),
+                    (1e3, "Kelem/s"),
+                    (1e6, "Melem/s"),
+                    (1e9, "Gelem/s"),
+                ],
+            ),
+        }
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Runtimes
+// ---------------------------------------------------------------------------
+
+/// A magpie runtime with [`workers()`] worker threads.
+pub fn magpie_rt() -> magpie::Runtime {
+    magpie::Runtime::builder()
+        .worker_threads(workers())
+        .build()
+        .expect("failed to build the magpie runtime")
+}
+
+/// A tokio multi-thread runtime with [`workers()`] worker threads and all
+/// drivers (I/O, time) enabled.
+pub fn tokio_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers())
+        .enable_all()
+        .build()
+        .expect("failed to build the tokio runtime")
+}
+
+/// A smol-style runtime with [`workers()`] executor threads.
+pub fn smol_rt() -> SmolRuntime {
+    SmolRuntime::new(workers())
+}
+
+/// An [`async_executor::Executor`] driven by a fixed set of threads, each
+/// running `async_io::block_on(executor.run(shutdown))` — the way `smol`
+/// builds a multi-threaded executor.
+///
+/// Dropping it signals the shutdown and joins the threads.
+pub struct SmolRuntime {
+    executor: Arc<Executor<'static>>,
+    shutdown: Option<async_channel::Sender<()>>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl SmolRuntime {
+    /// Starts an executor driven by `threads` threads.
+    pub fn new(threads: usize) -> Self {
+        assert!(threads > 0, "a SmolRuntime needs at least one thread");
+        let executor = Arc::new(Executor::new());
+        // Nothing is ever sent: closing the channel (dropping the sender)
+        // makes every `recv` return, which ends every `run`.
+        let (shutdown, signal) = async_channel::bounded::<()>(1);
+        let threads = (0..threads)
+            .map(|i| {
+                let ex = Arc::clone(&executor);
+                let signal = signal.clone();
+                thread::Builder::new()
+                    .name(format!("smol-worker-{i}"))
+                    .spawn(move || {
+                        let _ = async_io::block_on(ex.run(signal.recv()));
+                    })
+                    .expect("failed to spawn a smol executor thread")
+            })
+            .collect();
+        SmolRuntime {
+            executor,
+            shutdown: Some(shutdown),
+            threads,
+        }
+    }
+
+    /// The executor, to spawn onto from inside tasks (clone the `Arc`).
+    pub fn executor(&self) -> &Arc<Executor<'static>> {
+        &self.executor
+    }
+
+    /// Spawns `future` onto the executor. The task is cancelled if the
+    /// returned [`Task`] is dropped; `.detach()` it to let it run on.
+    pub fn spawn<T, F>(&self, future: F) -> Task<T>
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.executor.spawn(future)
+    }
+
+    /// Blocks the current thread on `future` (with `async_io::block_on`).
+    ///
+    /// The current thread does not run executor tasks, just as the calling
+    /// thread of tokio's or magpie's `block_on` does not run worker tasks, so
+    /// every runtime gets exactly [`workers()`] threads of task execution.
+    pub fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
+        async_io::block_on(future)
+    }
+}
+
+impl Drop for SmolRuntime {
+    fn drop(&mut self) {
+        drop(self.shutdown.take());
+        for t in self.threads.drain(..) {
+            // A panicking executor thread has already reported itself.
+            let _ = t.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for SmolRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmolRuntime")
+            .field("threads", &self.threads.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_advances_with_work() {
+        let m = CpuTime;
+        let start = m.start();
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = std::hint::black_box(x.wrapping_add(i));
+        }
+        let spent = m.end(start);
+        assert!(spent > Duration::ZERO, "{spent:?} (x = {x})");
+    }
+
+    #[test]
+    fn formatter_picks_units() {
+        let mut v = [1_500.0];
+        assert_eq!(DurationFormatter.scale_values(1_500.0, &mut v), "µs");
+        assert!((v[0] - 1.5).abs() < 1e-9);
+        let mut v = [2.5e6];
+        assert_eq!(DurationFormatter.scale_values(2.5e6, &mut v), "ms");
+        assert!((v[0] - 2.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn smol_runtime_runs_and_shuts_down() {
+        let rt = SmolRuntime::new(2);
+        let ex = Arc::clone(rt.executor());
+        let out = rt.block_on(rt.spawn(async move { ex.spawn(async { 21 * 2 }).await }));
+        assert_eq!(out, 42);
+        drop(rt);
+    }
+}

@@ -1,0 +1,381 @@
+//! magpie vs tokio vs smol (async-executor) on scheduler micro-benchmarks.
+//!
+//! One criterion group per workload, one function per runtime inside it:
+//!
+//! * `magpie`  — [`magpie::Runtime`]
+//! * `tokio`   — tokio's multi-thread runtime
+//! * `tokio_b` — a second, identical tokio runtime measured last in the group:
+//!   `tokio_b / tokio` is the noise band of the run
+//! * `smol`    — an `async_executor::Executor` driven by as many threads
+//!
+//! Every runtime has the same number of workers (`MAGPIE_BENCH_WORKERS`,
+//! default 2) and is built once per group, before its function is measured,
+//! and dropped right after it, so that only one runtime exists at a time (an
+//! idle runtime's threads would otherwise show up in the CPU-time numbers).
+//!
+//! Each workload is measured twice: with wall time (group `<workload>`, results
+//! in `target/criterion/<workload>/<runtime>/`) and with process CPU time
+//! (group `<workload>/cpu`, results in `target/criterion/<workload>_cpu/<runtime>/`).
+//!
+//! Run with `scripts/bench.sh` (which also writes `docs/benchmarks.md`), or
+//! `cargo bench -p magpie-benches --bench runtimes -- [criterion args]`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use criterion::measurement::Measurement;
+use criterion::{Criterion, SamplingMode};
+use magpie_benches::{configure, magpie_rt, smol_rt, tokio_rt, CpuTime, SmolRuntime};
+
+/// Tasks spawned by `spawn_many_local` and `spawn_many_remote`.
+const SPAWN_MANY: usize = 10_000;
+/// Tasks in `yield_many`.
+const YIELD_TASKS: usize = 200;
+/// `yield_now` calls per task in `yield_many`.
+const YIELDS_PER_TASK: usize = 1_000;
+/// Length of the task chain in `chained_spawn`.
+const CHAIN_LEN: usize = 1_000;
+/// `spawn_blocking` calls in `spawn_blocking`.
+const BLOCKING_CALLS: usize = 1_000;
+
+type TokioRt = tokio::runtime::Runtime;
+type MagpieRt = magpie::Runtime;
+
+/// One workload, written once per runtime API.
+struct Workload {
+    name: &'static str,
+    magpie: fn(&MagpieRt),
+    tokio: fn(&TokioRt),
+    smol: fn(&SmolRuntime),
+}
+
+const WORKLOADS: &[Workload] = &[
+    Workload {
+        name: "spawn_many_local",
+        magpie: spawn_many_local::magpie,
+        tokio: spawn_many_local::tokio,
+        smol: spawn_many_local::smol,
+    },
+    Workload {
+        name: "spawn_many_remote",
+        magpie: spawn_many_remote::magpie,
+        tokio: spawn_many_remote::tokio,
+        smol: spawn_many_remote::smol,
+    },
+    Workload {
+        name: "yield_many",
+        magpie: yield_many::magpie,
+        tokio: yield_many::tokio,
+        smol: yield_many::smol,
+    },
+    Workload {
+        name: "chained_spawn",
+        magpie: chained_spawn::magpie,
+        tokio: chained_spawn::tokio,
+        smol: chained_spawn::smol,
+    },
+    Workload {
+        name: "spawn_blocking",
+        magpie: spawn_blocking::magpie,
+        tokio: spawn_blocking::tokio,
+        smol: spawn_blocking::smol,
+    },
+];
+
+/// 10,000 empty tasks spawned from inside the runtime — from a driver task
+/// running on a worker — and all joined by that driver.
+mod spawn_many_local {
+    use super::*;
+
+    pub(super) fn magpie(rt: &MagpieRt) {
+        rt.block_on(rt.spawn(async {
+            let handles: Vec<_> = (0..SPAWN_MANY).map(|_| magpie::spawn(async {})).collect();
+            for h in handles {
+                h.await.unwrap();
+            }
+        }))
+        .unwrap();
+    }
+
+    pub(super) fn tokio(rt: &TokioRt) {
+        rt.block_on(rt.spawn(async {
+            let handles: Vec<_> = (0..SPAWN_MANY).map(|_| tokio::spawn(async {})).collect();
+            for h in handles {
+                h.await.unwrap();
+            }
+        }))
+        .unwrap();
+    }
+
+    pub(super) fn smol(rt: &SmolRuntime) {
+        let ex = Arc::clone(rt.executor());
+        rt.block_on(rt.spawn(async move {
+            let handles: Vec<_> = (0..SPAWN_MANY).map(|_| ex.spawn(async {})).collect();
+            for h in handles {
+                h.await;
+            }
+        }));
+    }
+}
+
+/// 10,000 empty tasks spawned from the benchmark thread (outside the runtime,
+/// through its handle), then all joined.
+mod spawn_many_remote {
+    use super::*;
+
+    pub(super) fn magpie(rt: &MagpieRt) {
+        let handle = rt.handle();
+        let handles: Vec<_> = (0..SPAWN_MANY).map(|_| handle.spawn(async {})).collect();
+        rt.block_on(async move {
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+    }
+
+    pub(super) fn tokio(rt: &TokioRt) {
+        let handle = rt.handle();
+        let handles: Vec<_> = (0..SPAWN_MANY).map(|_| handle.spawn(async {})).collect();
+        rt.block_on(async move {
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+    }
+
+    pub(super) fn smol(rt: &SmolRuntime) {
+        let handles: Vec<_> = (0..SPAWN_MANY).map(|_| rt.spawn(async {})).collect();
+        rt.block_on(async move {
+            for h in handles {
+                h.await;
+            }
+        });
+    }
+}
+
+/// 200 tasks, each calling `yield_now` 1,000 times; all joined.
+mod yield_many {
+    use super::*;
+
+    pub(super) fn magpie(rt: &MagpieRt) {
+        let handles: Vec<_> = (0..YIELD_TASKS)
+            .map(|_| {
+                rt.spawn(async {
+                    for _ in 0..YIELDS_PER_TASK {
+                        magpie::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        rt.block_on(async move {
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+    }
+
+    pub(super) fn tokio(rt: &TokioRt) {
+        let handles: Vec<_> = (0..YIELD_TASKS)
+            .map(|_| {
+                rt.spawn(async {
+                    for _ in 0..YIELDS_PER_TASK {
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        rt.block_on(async move {
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+    }
+
+    pub(super) fn smol(rt: &SmolRuntime) {
+        let handles: Vec<_> = (0..YIELD_TASKS)
+            .map(|_| {
+                rt.spawn(async {
+                    for _ in 0..YIELDS_PER_TASK {
+                        futures_lite::future::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        rt.block_on(async move {
+            for h in handles {
+                h.await;
+            }
+        });
+    }
+}
+
+/// A chain of 1,000 tasks, each spawning the next (from inside the runtime);
+/// the last one signals a driver task, which waits inside the runtime.
+///
+/// Every runtime signals through the same `async_channel`, so the channel is
+/// not part of the comparison.
+mod chained_spawn {
+    use super::*;
+
+    type Done = async_channel::Sender<()>;
+
+    fn magpie_link(n: usize, done: Done) {
+        if n == 0 {
+            done.try_send(()).unwrap();
+        } else {
+            drop(magpie::spawn(async move { magpie_link(n - 1, done) }));
+        }
+    }
+
+    pub(super) fn magpie(rt: &MagpieRt) {
+        rt.block_on(rt.spawn(async {
+            let (done, finished) = async_channel::bounded(1);
+            drop(magpie::spawn(
+                async move { magpie_link(CHAIN_LEN - 1, done) },
+            ));
+            finished.recv().await.unwrap();
+        }))
+        .unwrap();
+    }
+
+    fn tokio_link(n: usize, done: Done) {
+        if n == 0 {
+            done.try_send(()).unwrap();
+        } else {
+            drop(tokio::spawn(async move { tokio_link(n - 1, done) }));
+        }
+    }
+
+    pub(super) fn tokio(rt: &TokioRt) {
+        rt.block_on(rt.spawn(async {
+            let (done, finished) = async_channel::bounded(1);
+            drop(tokio::spawn(async move { tokio_link(CHAIN_LEN - 1, done) }));
+            finished.recv().await.unwrap();
+        }))
+        .unwrap();
+    }
+
+    fn smol_link(ex: Arc<async_executor::Executor<'static>>, n: usize, done: Done) {
+        if n == 0 {
+            done.try_send(()).unwrap();
+        } else {
+            let next = Arc::clone(&ex);
+            ex.spawn(async move { smol_link(next, n - 1, done) })
+                .detach();
+        }
+    }
+
+    pub(super) fn smol(rt: &SmolRuntime) {
+        let ex = Arc::clone(rt.executor());
+        rt.block_on(rt.spawn(async move {
+            let (done, finished) = async_channel::bounded(1);
+            let next = Arc::clone(&ex);
+            ex.spawn(async move { smol_link(next, CHAIN_LEN - 1, done) })
+                .detach();
+            finished.recv().await.unwrap();
+        }));
+    }
+}
+
+/// 1,000 `spawn_blocking` calls of a trivial closure from the benchmark
+/// thread, all joined. smol has no `spawn_blocking`; its idiom is the
+/// `blocking` crate's thread pool (`blocking::unblock`).
+mod spawn_blocking {
+    use super::*;
+
+    /// The closure each call runs: touches a shared counter so that it can't
+    /// be optimised away.
+    fn work(counter: &AtomicUsize) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn magpie(rt: &MagpieRt) {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let handle = rt.handle();
+        let handles: Vec<_> = (0..BLOCKING_CALLS)
+            .map(|_| {
+                let counter = Arc::clone(&counter);
+                handle.spawn_blocking(move || work(&counter))
+            })
+            .collect();
+        rt.block_on(async move {
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+        assert_eq!(counter.load(Ordering::Relaxed), BLOCKING_CALLS);
+    }
+
+    pub(super) fn tokio(rt: &TokioRt) {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let handle = rt.handle();
+        let handles: Vec<_> = (0..BLOCKING_CALLS)
+            .map(|_| {
+                let counter = Arc::clone(&counter);
+                handle.spawn_blocking(move || work(&counter))
+            })
+            .collect();
+        rt.block_on(async move {
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+        assert_eq!(counter.load(Ordering::Relaxed), BLOCKING_CALLS);
+    }
+
+    pub(super) fn smol(rt: &SmolRuntime) {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let handles: Vec<_> = (0..BLOCKING_CALLS)
+            .map(|_| {
+                let counter = Arc::clone(&counter);
+                blocking::unblock(move || work(&counter))
+            })
+            .collect();
+        rt.block_on(async move {
+            for h in handles {
+                h.await;
+            }
+        });
+        assert_eq!(counter.load(Ordering::Relaxed), BLOCKING_CALLS);
+    }
+}
+
+/// Measures every workload on every runtime with measurement `M`; group names
+/// get `suffix` appended (`""` for wall time, `"/cpu"` for CPU time).
+fn run_all<M: Measurement>(c: &mut Criterion<M>, suffix: &str) {
+    for w in WORKLOADS {
+        let mut group = c.benchmark_group(format!("{}{}", w.name, suffix));
+        // Iterations take 0.1–30 ms: flat sampling (the same iteration count
+        // in every sample) keeps each function within warm-up + measurement
+        // time, where linear sampling would overrun it for the slow ones.
+        group.sampling_mode(SamplingMode::Flat);
+        // tokio first and tokio_b last: their ratio spans the whole group's
+        // run time, so drift (e.g. a noisy neighbour) shows up in it.
+        {
+            let rt = tokio_rt();
+            group.bench_function("tokio", |b| b.iter(|| (w.tokio)(&rt)));
+        }
+        {
+            let rt = magpie_rt();
+            group.bench_function("magpie", |b| b.iter(|| (w.magpie)(&rt)));
+        }
+        {
+            let rt = smol_rt();
+            group.bench_function("smol", |b| b.iter(|| (w.smol)(&rt)));
+        }
+        {
+            let rt = tokio_rt();
+            group.bench_function("tokio_b", |b| b.iter(|| (w.tokio)(&rt)));
+        }
+        group.finish();
+    }
+}
+
+fn main() {
+    let mut wall = configure(Criterion::default());
+    run_all(&mut wall, "");
+    let mut cpu = configure(Criterion::default().with_measurement(CpuTime));
+    run_all(&mut cpu, "/cpu");
+    wall.final_summary();
+    cpu.final_summary();
+}
