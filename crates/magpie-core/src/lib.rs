@@ -19,6 +19,7 @@ mod driver;
 pub mod scheduler;
 mod sync;
 pub mod task;
+mod unwind;
 mod yield_now;
 
 pub use block_on::block_on;

@@ -85,7 +85,7 @@ impl Config {
 /// Runs a user hook; a panic in it is reported and contained (it must not kill the thread,
 /// or the stop hook of a started thread would never run).
 fn run_hook(hook: &Hook, which: &str) {
-    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook())).is_err() {
+    if crate::unwind::contain(|| hook()) {
         eprintln!("magpie: the {which} hook panicked; the panic was contained");
     }
 }

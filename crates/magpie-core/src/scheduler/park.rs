@@ -78,7 +78,7 @@ impl Parker {
         }
         // The driver dispatches events by waking wakers, which may be foreign code: a panic
         // there is reported and must not take the worker down.
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| driver.park(None))).is_err() {
+        if crate::unwind::contain(|| driver.park(None)) {
             eprintln!("magpie: a panic while the driver dispatched events was contained");
         }
         // NOTIFIED (an unpark arrived) or PARKED_DRIVER (the driver returned for an event):

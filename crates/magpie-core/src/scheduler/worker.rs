@@ -149,8 +149,7 @@ impl WorkerLocal {
     fn driver_turn(&self) {
         let slot = &self.shared().driver;
         if let Some(_holding) = slot.lock.try_lock() {
-            let turn = std::panic::AssertUnwindSafe(|| slot.driver.turn());
-            if std::panic::catch_unwind(turn).is_err() {
+            if crate::unwind::contain(|| slot.driver.turn()) {
                 eprintln!("magpie: a panic while the driver dispatched events was contained");
             }
         }

@@ -133,7 +133,7 @@ impl Notified {
         let ptr = self.0.into_raw();
         // User panics are caught inside `poll`; anything that still unwinds is the scheduler's
         // own bug, and continuing would leave a task half-way through a transition.
-        let guard = raw::AbortOnUnwind;
+        let guard = crate::unwind::AbortOnUnwind;
         // SAFETY: the entry's reference is handed to `poll`, which consumes it.
         unsafe { (ptr.as_ref().vtable.poll)(ptr) };
         std::mem::forget(guard);

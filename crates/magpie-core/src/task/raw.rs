@@ -20,6 +20,7 @@ use super::state::{EndPoll, StartPoll, State};
 use super::{Id, Notified, Schedule, TaskRef};
 use crate::context;
 use crate::sync::UnsafeCell;
+use crate::unwind::{drop_contained, drop_payload};
 use std::any::Any;
 use std::future::Future;
 use std::mem;
@@ -130,19 +131,6 @@ unsafe fn cell<'a, F: Future, S>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
     unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
 }
 
-/// Aborts the process if dropped: put around scheduler bookkeeping that must not unwind
-/// half-way (a panic there would leave the state word and the stage disagreeing).
-pub(crate) struct AbortOnUnwind;
-
-impl Drop for AbortOnUnwind {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("magpie: a panic inside the task state machine; aborting");
-            std::process::abort();
-        }
-    }
-}
-
 impl<F: Future, S: Schedule> Cell<F, S> {
     /// Replaces a stage that holds no pinned future (an output, or nothing).
     ///
@@ -211,14 +199,6 @@ impl<F: Future, S: Schedule> Cell<F, S> {
     }
 }
 
-/// Drops `value`, containing any panic of its `Drop` (user code must not unwind into the
-/// scheduler). A payload that itself panics on drop is leaked rather than dropped.
-fn drop_contained<T>(value: T) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(move || drop(value))) {
-        mem::forget(payload);
-    }
-}
-
 /// Drops the future and stores the task's result. A panic in the future's `Drop` becomes
 /// the result unless the task had already panicked (the first panic wins).
 ///
@@ -236,7 +216,7 @@ unsafe fn finish<F: Future, S: Schedule>(
     let result = match dropped {
         Ok(()) => result,
         Err(payload) if matches!(&result, Err(e) if e.is_panic()) => {
-            drop_contained(payload);
+            drop_payload(payload);
             result
         }
         Err(payload) => {
@@ -269,7 +249,7 @@ unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
                 // SAFETY: we set COMPLETE while JOIN_WAKER was set: the JoinHandle will not
                 // write the waker again, and the completer may read it (state.rs).
                 if let Some(w) = unsafe { &*w } {
-                    drop_contained(panic::catch_unwind(AssertUnwindSafe(|| w.wake_by_ref())));
+                    crate::unwind::contain(|| w.wake_by_ref());
                 }
             });
         }
