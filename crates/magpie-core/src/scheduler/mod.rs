@@ -58,8 +58,10 @@ pub(crate) struct Shared {
     idle: Idle,
     registry: Registry,
     driver: DriverSlot,
-    /// Set once, at shutdown: queues stop accepting work and workers exit.
-    closed: AtomicBool,
+    /// Set once, at shutdown: queues stop accepting work and workers exit. Read by every
+    /// worker on every tick, so it gets a cache line of its own (no false sharing with the
+    /// idle counts or the driver lock, which are written often).
+    closed: CachePadded<AtomicBool>,
     blocking: BlockingPool,
     config: Config,
     /// Worker threads still running, for `shutdown_timeout`.
@@ -280,7 +282,7 @@ impl Scheduler {
                 driver,
                 lock: Mutex::new(()),
             },
-            closed: AtomicBool::new(false),
+            closed: CachePadded::new(AtomicBool::new(false)),
             blocking: BlockingPool::new(&config),
             running_workers: Mutex::new(n),
             workers_exited: Condvar::new(),
