@@ -48,3 +48,57 @@ impl Drop for LifoSlot {
         drop(self.take());
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::task::{new_task, Id, Schedule, TaskRef};
+
+    struct Inert;
+    impl Schedule for Inert {
+        fn schedule(&self, task: Notified) {
+            drop(task);
+        }
+        fn release(&self, _task: &TaskRef) -> Option<TaskRef> {
+            None
+        }
+    }
+
+    #[test]
+    fn push_returns_the_previous_occupant_and_take_empties() {
+        let slot = LifoSlot::new();
+        let (o1, n1, j1) = new_task(async {}, Inert, Id::next(), None);
+        let (o2, n2, j2) = new_task(async {}, Inert, Id::next(), None);
+        let (id1, id2) = (j1.id(), j2.id());
+        assert!(!slot.is_occupied());
+        assert!(slot.push(n1).is_none());
+        assert!(slot.is_occupied());
+        let prev = slot.push(n2).expect("the first task comes back");
+        assert_eq!(prev.into_raw(), o1.ptr());
+        let taken = slot.take().expect("the second task");
+        assert_eq!(taken.into_raw(), o2.ptr());
+        assert!(slot.take().is_none() && !slot.is_occupied());
+        assert_ne!(id1, id2);
+        // The entries were turned into raw pointers above; give their references back.
+        // SAFETY: each pointer came from an entry whose reference we still own.
+        unsafe {
+            drop(TaskRef::from_raw(o1.ptr()));
+            drop(TaskRef::from_raw(o2.ptr()));
+        }
+        o1.shutdown();
+        o2.shutdown();
+        drop((j1, j2));
+    }
+
+    #[test]
+    fn dropping_the_slot_drops_its_entry() {
+        let slot = LifoSlot::new();
+        let (owned, entry, join) = new_task(async {}, Inert, Id::next(), None);
+        let before = owned.header().state.load().ref_count();
+        slot.push(entry);
+        drop(slot);
+        assert_eq!(owned.header().state.load().ref_count(), before - 1);
+        owned.shutdown();
+        drop(join);
+    }
+}

@@ -162,3 +162,80 @@ impl Drop for Registry {
         );
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::task::{new_task, Id, Notified, Schedule};
+
+    /// A scheduler that never runs anything: the tests only move references around.
+    struct Inert;
+    impl Schedule for Inert {
+        fn schedule(&self, task: Notified) {
+            drop(task);
+        }
+        fn release(&self, _task: &TaskRef) -> Option<TaskRef> {
+            None
+        }
+    }
+
+    fn task() -> (TaskRef, Notified, crate::task::JoinHandle<()>) {
+        new_task(async {}, Inert, Id::next(), None)
+    }
+
+    #[test]
+    fn insert_remove_and_len() {
+        let registry = Registry::new(4);
+        let (owned_a, entry_a, join_a) = task();
+        let (owned_b, entry_b, join_b) = task();
+        let view_a = owned_a.clone();
+        registry.insert(owned_a).ok().unwrap();
+        registry.insert(owned_b).ok().unwrap();
+        assert_eq!(registry.len(), 2);
+        let back = registry.remove(&view_a).expect("linked");
+        assert_eq!(back.header().id, view_a.header().id);
+        assert!(registry.remove(&view_a).is_none(), "already unlinked");
+        assert_eq!(registry.len(), 1);
+        drop((back, view_a));
+        // Empty the registry through `pop`, as shutdown does.
+        let mut popped = 0;
+        while let Some(t) = registry.pop() {
+            t.shutdown();
+            popped += 1;
+        }
+        assert_eq!(popped, 1);
+        drop((entry_a, entry_b, join_a, join_b));
+    }
+
+    #[test]
+    fn a_closed_registry_refuses_inserts() {
+        let registry = Registry::new(1);
+        registry.close();
+        let (owned, entry, join) = task();
+        let refused = registry.insert(owned).err().expect("closed");
+        refused.shutdown();
+        drop(entry);
+        assert!(join.is_finished(), "a refused task is cancelled at once");
+    }
+
+    #[test]
+    fn many_tasks_in_few_shards_unlink_from_the_middle() {
+        let registry = Registry::new(2);
+        let tasks: Vec<_> = (0..64).map(|_| task()).collect();
+        let views: Vec<TaskRef> = tasks.iter().map(|(o, _, _)| o.clone()).collect();
+        let mut rest = Vec::new();
+        for (owned, entry, join) in tasks {
+            registry.insert(owned).ok().unwrap();
+            rest.push((entry, join));
+        }
+        for view in views.iter().skip(1).step_by(2) {
+            drop(registry.remove(view).expect("linked"));
+        }
+        assert_eq!(registry.len(), 32);
+        while let Some(t) = registry.pop() {
+            t.shutdown();
+        }
+        assert_eq!(registry.len(), 0);
+        drop((views, rest));
+    }
+}
