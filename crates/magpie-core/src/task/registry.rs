@@ -212,7 +212,7 @@ mod tests {
         let registry = Registry::new(1);
         registry.close();
         let (owned, entry, join) = task();
-        let refused = registry.insert(owned).err().expect("closed");
+        let refused = registry.insert(owned).expect_err("closed");
         refused.shutdown();
         drop(entry);
         assert!(join.is_finished(), "a refused task is cancelled at once");
