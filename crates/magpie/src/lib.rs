@@ -67,3 +67,19 @@ where
         None => panic!("magpie::spawn must be called from inside a magpie runtime"),
     })
 }
+
+/// Compile-time checks: the types users move between threads are `Send` and `Sync`.
+const _: () = {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    #[allow(dead_code)]
+    fn checks() {
+        send_sync::<Runtime>();
+        send_sync::<Handle>();
+        send_sync::<JoinHandle<u8>>();
+        send_sync::<JoinError>();
+        send_sync::<task::AbortHandle>();
+        send_sync::<Builder>();
+        send::<task::JoinSet<u8>>();
+    }
+};
