@@ -4,8 +4,8 @@
 mod common;
 
 use common::{
-    counter, expect_panic, guard, panic_message, pending_forever, quiet_expected_panics, runtime,
-    wait_until, PanicOnDrop, Tally, EXPECTED,
+    counted_runtime, counter, expect_panic, guard, panic_message, pending_forever,
+    quiet_expected_panics, runtime, wait_until, HookCounts, PanicOnDrop, Tally, EXPECTED,
 };
 use magpie::task;
 use magpie::Runtime;
@@ -67,19 +67,7 @@ fn panic_in_a_task_becomes_a_join_error_with_its_payload_and_drops_the_future() 
 fn a_one_worker_runtime_keeps_running_tasks_after_100_panics() {
     quiet_expected_panics();
     guard("100 panics on one worker", || {
-        let starts = counter();
-        let stops = counter();
-        let (s1, s2) = (starts.clone(), stops.clone());
-        let rt = Runtime::builder()
-            .worker_threads(1)
-            .on_thread_start(move || {
-                s1.fetch_add(1, SeqCst);
-            })
-            .on_thread_stop(move || {
-                s2.fetch_add(1, SeqCst);
-            })
-            .build()
-            .unwrap();
+        let (rt, HookCounts { starts, stops }) = counted_runtime(1);
         let tally = Tally::new();
         let worker_before = rt
             .block_on(rt.spawn(async { std::thread::current().id() }))
@@ -136,15 +124,7 @@ fn a_one_worker_runtime_keeps_running_tasks_after_100_panics() {
 fn every_worker_survives_panics_on_a_two_worker_runtime() {
     quiet_expected_panics();
     guard("panics on two workers", || {
-        let stops = counter();
-        let s = stops.clone();
-        let rt = Runtime::builder()
-            .worker_threads(2)
-            .on_thread_stop(move || {
-                s.fetch_add(1, SeqCst);
-            })
-            .build()
-            .unwrap();
+        let (rt, HookCounts { stops, .. }) = counted_runtime(2);
         let threads = rt.block_on(async {
             let handles: Vec<_> = (0..1_000)
                 .map(|i| {
@@ -239,15 +219,7 @@ fn panic_in_a_future_drop_during_abort_is_contained() {
 fn panic_in_a_future_drop_during_shutdown_is_contained() {
     quiet_expected_panics();
     guard("Drop panic at shutdown", || {
-        let stops = counter();
-        let s = stops.clone();
-        let rt = Runtime::builder()
-            .worker_threads(2)
-            .on_thread_stop(move || {
-                s.fetch_add(1, SeqCst);
-            })
-            .build()
-            .unwrap();
+        let (rt, HookCounts { stops, .. }) = counted_runtime(2);
         let tally = Tally::new();
         let polls = counter();
         let mut handles = Vec::new();

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{busy_for, counter, expect_panic, guard, runtime, wait_until};
+use common::{
+    busy_for, counted_runtime, counter, expect_panic, guard, runtime, wait_until, HookCounts,
+};
 use magpie::task;
 use magpie::Runtime;
 use std::collections::HashSet;
@@ -369,17 +371,16 @@ fn on_thread_start_runs_once_on_each_worker_thread() {
 #[test]
 fn max_blocking_threads_limits_concurrent_blocking_closures() {
     guard("max_blocking_threads", || {
-        let blocking_starts = counter();
-        let bs = blocking_starts.clone();
-        let rt = Runtime::builder()
+        let mut builder = Runtime::builder();
+        builder
             .worker_threads(1)
             .thread_name("w")
-            .max_blocking_threads(2)
-            .on_thread_start(move || {
-                bs.fetch_add(1, SeqCst);
-            })
-            .build()
-            .unwrap();
+            .max_blocking_threads(2);
+        let HookCounts {
+            starts: blocking_starts,
+            ..
+        } = HookCounts::install(&mut builder);
+        let rt = builder.build().unwrap();
         // A task on the worker: its start hook has run once this returns.
         rt.block_on(rt.spawn(async {})).unwrap();
         let current = counter();
@@ -412,19 +413,12 @@ fn max_blocking_threads_limits_concurrent_blocking_closures() {
 #[test]
 fn idle_blocking_threads_exit_after_thread_keep_alive() {
     guard("thread_keep_alive", || {
-        let (starts, stops) = (counter(), counter());
-        let (s1, s2) = (starts.clone(), stops.clone());
-        let rt = Runtime::builder()
+        let mut builder = Runtime::builder();
+        builder
             .worker_threads(1)
-            .thread_keep_alive(Duration::from_millis(50))
-            .on_thread_start(move || {
-                s1.fetch_add(1, SeqCst);
-            })
-            .on_thread_stop(move || {
-                s2.fetch_add(1, SeqCst);
-            })
-            .build()
-            .unwrap();
+            .thread_keep_alive(Duration::from_millis(50));
+        let HookCounts { starts, stops } = HookCounts::install(&mut builder);
+        let rt = builder.build().unwrap();
         // A task on the worker: its start hook has run once this returns.
         rt.block_on(rt.spawn(async {})).unwrap();
         // Three closures that wait for each other: three blocking threads.
@@ -459,15 +453,7 @@ fn idle_blocking_threads_exit_after_thread_keep_alive() {
 #[test]
 fn blocking_threads_are_reused_while_within_keep_alive() {
     guard("blocking reuse", || {
-        let starts = counter();
-        let s = starts.clone();
-        let rt = Runtime::builder()
-            .worker_threads(1)
-            .on_thread_start(move || {
-                s.fetch_add(1, SeqCst);
-            })
-            .build()
-            .unwrap();
+        let (rt, HookCounts { starts, .. }) = counted_runtime(1);
         // A task on the worker: its start hook has run once this returns.
         rt.block_on(rt.spawn(async {})).unwrap();
         for i in 0..50 {

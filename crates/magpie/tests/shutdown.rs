@@ -5,8 +5,8 @@
 mod common;
 
 use common::{
-    block_on_plain, counter, guard, pending_forever, quiet_expected_panics, runtime, wait_until,
-    watchdog, Tally,
+    block_on_plain, counted_runtime, counter, guard, pending_forever, quiet_expected_panics,
+    runtime, wait_until, watchdog, HookCounts, Tally,
 };
 use magpie::{Handle, Runtime};
 use std::future::Future;
@@ -15,24 +15,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
-
-/// A runtime whose thread start and stop hooks count into `starts` and `stops`.
-fn counted_runtime(
-    workers: usize,
-    starts: &Arc<AtomicUsize>,
-    stops: &Arc<AtomicUsize>,
-) -> magpie::Builder {
-    let (s1, s2) = (starts.clone(), stops.clone());
-    let mut b = Runtime::builder();
-    b.worker_threads(workers)
-        .on_thread_start(move || {
-            s1.fetch_add(1, SeqCst);
-        })
-        .on_thread_stop(move || {
-            s2.fetch_add(1, SeqCst);
-        });
-    b
-}
 
 /// A future that stores its waker in `slot` on every poll and stays pending.
 struct StashWaker {
@@ -112,8 +94,7 @@ fn drop_runtime_drops_every_pending_future_exactly_once() {
 fn thread_start_hooks_equal_stop_hooks_after_drop_including_blocking_threads() {
     guard("hook balance", || {
         for round in 0..5 {
-            let (starts, stops) = (counter(), counter());
-            let rt = counted_runtime(2, &starts, &stops).build().unwrap();
+            let (rt, HookCounts { starts, stops }) = counted_runtime(2);
             // Four closures that wait for each other: four blocking threads at once.
             let barrier = Arc::new(std::sync::Barrier::new(4));
             let handles: Vec<_> = (0..4)
@@ -367,8 +348,7 @@ fn shutdown_timeout_returns_on_time_with_a_stuck_blocking_task_and_cancels_queue
 #[test]
 fn shutdown_timeout_returns_on_time_with_a_worker_stuck_in_a_poll() {
     guard("shutdown_timeout, stuck worker", || {
-        let (starts, stops) = (counter(), counter());
-        let rt = counted_runtime(2, &starts, &stops).build().unwrap();
+        let (rt, hooks) = counted_runtime(2);
         let tally = Tally::new();
         let (in_poll_tx, in_poll_rx) = mpsc::channel();
         let g = tally.guard();
@@ -386,11 +366,7 @@ fn shutdown_timeout_returns_on_time_with_a_worker_stuck_in_a_poll() {
         // The worker finishes its poll, then drops the future and stops.
         tally.wait_all_dropped("the stuck task", Duration::from_secs(10));
         assert!(block_on_plain(h).unwrap_err().is_cancelled());
-        wait_until(
-            "every thread ran its stop hook",
-            Duration::from_secs(10),
-            || stops.load(SeqCst) == starts.load(SeqCst),
-        );
+        hooks.wait_balanced(Duration::from_secs(10));
     });
 }
 
@@ -463,8 +439,7 @@ fn spawn_after_shutdown_is_cancelled_and_drops_the_future() {
 #[test]
 fn shutdown_background_returns_immediately_and_drops_pending_futures() {
     guard("shutdown_background", || {
-        let (starts, stops) = (counter(), counter());
-        let rt = counted_runtime(2, &starts, &stops).build().unwrap();
+        let (rt, hooks) = counted_runtime(2);
         let tally = Tally::new();
         let polls = counter();
         for _ in 0..1_000 {
@@ -493,11 +468,7 @@ fn shutdown_background_returns_immediately_and_drops_pending_futures() {
         tally.wait_all_dropped("shutdown_background", Duration::from_secs(10));
         // The blocking closure finishes on its own; then every thread has stopped.
         assert!(block_on_plain(blocking).is_ok());
-        wait_until(
-            "every thread ran its stop hook",
-            Duration::from_secs(10),
-            || stops.load(SeqCst) == starts.load(SeqCst),
-        );
+        hooks.wait_balanced(Duration::from_secs(10));
     });
 }
 
@@ -505,8 +476,7 @@ fn shutdown_background_returns_immediately_and_drops_pending_futures() {
 fn a_runtime_dropped_from_inside_one_of_its_own_tasks_does_not_hang() {
     guard("drop from own task", || {
         for round in 0..5 {
-            let (starts, stops) = (counter(), counter());
-            let rt = counted_runtime(2, &starts, &stops).build().unwrap();
+            let (rt, hooks) = counted_runtime(2);
             let tally = Tally::new();
             for _ in 0..100 {
                 let g = tally.guard();
@@ -534,11 +504,7 @@ fn a_runtime_dropped_from_inside_one_of_its_own_tasks_does_not_hang() {
                 Ok(v) => assert_eq!(v, 7),
                 Err(e) => assert!(e.is_cancelled(), "{e:?}"),
             }
-            wait_until(
-                "every thread ran its stop hook",
-                Duration::from_secs(10),
-                || stops.load(SeqCst) == starts.load(SeqCst),
-            );
+            hooks.wait_balanced(Duration::from_secs(10));
         }
     });
 }

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{
-    block_on_plain, counter, pending_forever, quiet_expected_panics, wait_until, watchdog, Tally,
-    EXPECTED,
+    block_on_plain, counter, pending_forever, quiet_expected_panics, wait_until, watchdog,
+    HookCounts, Tally, EXPECTED,
 };
 use magpie::task;
 use magpie::{JoinHandle, Runtime};
@@ -210,19 +210,12 @@ fn storm(rounds: u64, per_round: u64, waves: u64) -> usize {
     let per_wave = per_round / waves;
     let mut next = 0u64;
     for round in 0..rounds {
-        let (starts, stops) = (counter(), counter());
-        let (s1, s2) = (starts.clone(), stops.clone());
-        let rt = Runtime::builder()
+        let mut builder = Runtime::builder();
+        builder
             .worker_threads(1 + (round as usize % 3))
-            .max_blocking_threads(4)
-            .on_thread_start(move || {
-                s1.fetch_add(1, SeqCst);
-            })
-            .on_thread_stop(move || {
-                s2.fetch_add(1, SeqCst);
-            })
-            .build()
-            .unwrap();
+            .max_blocking_threads(4);
+        let HookCounts { starts, stops } = HookCounts::install(&mut builder);
+        let rt = builder.build().unwrap();
         let mid_flight = round % 3 == 1;
         let handle = rt.handle().clone();
         let mut rt = Some(rt);

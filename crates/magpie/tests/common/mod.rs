@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests: hang watchdogs, drop tallies, panic payloads.
+//! Helpers shared by the integration tests: hang watchdogs, drop tallies, panic payloads,
+//! thread hook counts.
 //!
 //! Every test binary includes this module with `mod common;` and uses a subset of it.
 #![allow(dead_code)]
@@ -201,4 +202,50 @@ pub(crate) fn runtime(workers: usize) -> magpie::Runtime {
         .worker_threads(workers)
         .build()
         .expect("failed to build a runtime")
+}
+
+/// How many times a runtime's `on_thread_start` and `on_thread_stop` hooks have run (over
+/// workers and blocking threads alike). Every thread the runtime starts must stop, so after
+/// shutdown the two counts must be equal.
+#[derive(Clone, Default)]
+pub(crate) struct HookCounts {
+    /// Runs of the `on_thread_start` hook.
+    pub(crate) starts: Arc<AtomicUsize>,
+    /// Runs of the `on_thread_stop` hook.
+    pub(crate) stops: Arc<AtomicUsize>,
+}
+
+impl HookCounts {
+    /// Sets `builder`'s `on_thread_start` and `on_thread_stop` hooks (replacing any set
+    /// before) to count into the returned counts; other settings stay as they are.
+    pub(crate) fn install(builder: &mut magpie::Builder) -> HookCounts {
+        let counts = HookCounts::default();
+        let (starts, stops) = (counts.starts.clone(), counts.stops.clone());
+        builder
+            .on_thread_start(move || {
+                starts.fetch_add(1, SeqCst);
+            })
+            .on_thread_stop(move || {
+                stops.fetch_add(1, SeqCst);
+            });
+        counts
+    }
+
+    /// Waits (up to `limit`) until every thread that ran its start hook has run its stop
+    /// hook too; panics after `limit` otherwise.
+    pub(crate) fn wait_balanced(&self, limit: Duration) {
+        wait_until("every thread ran its stop hook", limit, || {
+            self.stops.load(SeqCst) == self.starts.load(SeqCst)
+        });
+    }
+}
+
+/// A runtime with `workers` workers and otherwise default settings, whose thread hooks count
+/// into the returned [`HookCounts`].
+pub(crate) fn counted_runtime(workers: usize) -> (magpie::Runtime, HookCounts) {
+    let mut builder = magpie::Runtime::builder();
+    builder.worker_threads(workers);
+    let counts = HookCounts::install(&mut builder);
+    let rt = builder.build().expect("failed to build a runtime");
+    (rt, counts)
 }
