@@ -52,17 +52,7 @@ impl Drop for LifoSlot {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::task::{new_task, Id, Schedule, TaskRef};
-
-    struct Inert;
-    impl Schedule for Inert {
-        fn schedule(&self, task: Notified) {
-            drop(task);
-        }
-        fn release(&self, _task: &TaskRef) -> Option<TaskRef> {
-            None
-        }
-    }
+    use crate::task::{new_task, Id, InertScheduler as Inert, TaskRef};
 
     #[test]
     fn push_returns_the_previous_occupant_and_take_empties() {

@@ -166,18 +166,7 @@ impl Drop for Registry {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::task::{new_task, Id, Notified, Schedule};
-
-    /// A scheduler that never runs anything: the tests only move references around.
-    struct Inert;
-    impl Schedule for Inert {
-        fn schedule(&self, task: Notified) {
-            drop(task);
-        }
-        fn release(&self, _task: &TaskRef) -> Option<TaskRef> {
-            None
-        }
-    }
+    use crate::task::{new_task, Id, InertScheduler as Inert, Notified};
 
     fn task() -> (TaskRef, Notified, crate::task::JoinHandle<()>) {
         new_task(async {}, Inert, Id::next(), None)
