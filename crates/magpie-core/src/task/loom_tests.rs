@@ -93,6 +93,28 @@ impl Future for WakeMe {
 }
 
 /// The output of a task that has finished: its JoinHandle is ready on the first poll.
+impl WakeMe {
+    /// Spawns a `WakeMe`; returns its handle, the slot its waker lands in, and the count of
+    /// its drops.
+    #[allow(clippy::type_complexity)]
+    fn spawn(
+        sched: &TestScheduler,
+    ) -> (
+        super::JoinHandle<DropCounter>,
+        Arc<Mutex<Option<Waker>>>,
+        Arc<AtomicUsize>,
+    ) {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let slot = Arc::new(Mutex::new(None::<Waker>));
+        let join = sched.spawn(WakeMe {
+            waker_slot: slot.clone(),
+            polls: 0,
+            _drop: DropCounter(drops.clone()),
+        });
+        (join, slot, drops)
+    }
+}
+
 fn block_on<F: Future>(f: F) -> F::Output {
     let mut f = std::pin::pin!(f);
     match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
@@ -105,13 +127,7 @@ fn block_on<F: Future>(f: F) -> F::Output {
 fn wake_while_running_is_not_lost() {
     crate::sync::loom_model("wake_while_running_is_not_lost", || {
         let sched = TestScheduler::new();
-        let drops = Arc::new(AtomicUsize::new(0));
-        let slot = Arc::new(Mutex::new(None::<Waker>));
-        let join = sched.spawn(WakeMe {
-            waker_slot: slot.clone(),
-            polls: 0,
-            _drop: DropCounter(drops.clone()),
-        });
+        let (join, slot, drops) = WakeMe::spawn(&sched);
         let waker_thread = {
             let slot = slot.clone();
             loom::thread::spawn(move || loop {
@@ -188,13 +204,7 @@ fn join_handle_drop_racing_completion_drops_the_output_once() {
 fn shutdown_racing_a_wake_drops_the_future_once() {
     crate::sync::loom_model("shutdown_racing_a_wake_drops_the_future_once", || {
         let sched = TestScheduler::new();
-        let drops = Arc::new(AtomicUsize::new(0));
-        let slot = Arc::new(Mutex::new(None::<Waker>));
-        let join = sched.spawn(WakeMe {
-            waker_slot: slot.clone(),
-            polls: 0,
-            _drop: DropCounter(drops.clone()),
-        });
+        let (join, slot, drops) = WakeMe::spawn(&sched);
         sched.run_queued();
         let waker = slot.lock().take().expect("first poll stored its waker");
         let waker_thread = loom::thread::spawn(move || waker.wake());
