@@ -58,7 +58,11 @@ pub fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+        let polled = {
+            let _polling = handle.enter_block_on_poll();
+            future.as_mut().poll(&mut cx)
+        };
+        if let Poll::Ready(output) = polled {
             return output;
         }
         thread_waker.wait();

@@ -121,6 +121,12 @@ impl BlockingPool {
     }
 
     /// Threads started and not yet finished (their stop hook included).
+    /// Whether a closure is queued or running.
+    pub(crate) fn is_busy(&self) -> bool {
+        let state = self.inner.state.lock();
+        !state.queue.is_empty() || state.num_threads > state.num_idle
+    }
+
     pub(crate) fn alive_threads(&self) -> usize {
         self.inner.state.lock().num_alive
     }
@@ -219,13 +225,18 @@ impl Inner {
         self.config.run_start_hook();
         context::set_blocking_pool(self as *const Inner as usize);
         {
-            let _handle = context::set_handle(handle);
+            let _handle = context::set_handle(handle.clone());
             let mut state = self.state.lock();
             loop {
                 if let Some(task) = state.queue.pop_front() {
                     drop(state);
                     task.run();
                     state = self.state.lock();
+                    if state.queue.is_empty() {
+                        drop(state);
+                        handle.driver().maybe_idle();
+                        state = self.state.lock();
+                    }
                     continue;
                 }
                 if state.shutdown {

@@ -7,28 +7,63 @@
 //! due timers and ready sockets are processed even when the run queues never empty.
 //!
 //! The contract a driver must keep:
-//! - `park(None)` blocks until `unpark()` is called or the driver has events to dispatch;
-//!   `park(Some(d))` additionally returns after `d`.
+//! - `park(None, _)` blocks until `unpark()` is called or the driver has events to dispatch
+//!   (a timer came due); `park(Some(d), _)` additionally returns after `d`.
 //! - `unpark()` is *sticky*: an `unpark()` that arrives before (or while) `park` blocks makes
 //!   that `park` return; it is never lost. Spurious returns are allowed.
 //! - Events are dispatched by waking wakers, from inside `park`/`turn`, on the worker thread.
+//! - `maybe_idle()` is a hint, called whenever the runtime may just have become idle (a
+//!   worker is about to park, a `block_on` future returned `Pending`, a blocking closure
+//!   finished). A driver that acts on idleness (paused time jumps to the next timer when
+//!   nothing else can happen) re-checks [`ParkContext::is_runtime_idle`] after it.
+//! - `shutdown()` is called once, after the workers stopped and every task was dropped.
 
 use crate::sync::{Condvar, Mutex};
 use std::any::Any;
 use std::time::Duration;
 
+/// What the runtime tells a parking driver about itself.
+pub struct ParkContext<'a> {
+    is_idle: &'a dyn Fn() -> bool,
+}
+
+impl<'a> ParkContext<'a> {
+    /// A context whose idleness is decided by `is_idle`.
+    pub fn new(is_idle: &'a dyn Fn() -> bool) -> ParkContext<'a> {
+        ParkContext { is_idle }
+    }
+
+    /// Whether nothing in the runtime can make progress without an event: every worker is
+    /// parked, no task is queued, no blocking closure is queued or running, and no
+    /// `block_on` future is being polled. Racy by nature (work may arrive right after), and
+    /// costs a lock: for paused time, not for hot paths.
+    pub fn is_runtime_idle(&self) -> bool {
+        (self.is_idle)()
+    }
+}
+
+impl std::fmt::Debug for ParkContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParkContext").finish_non_exhaustive()
+    }
+}
+
 /// What an idle worker parks on. See the module documentation for the contract.
 pub trait Driver: Send + Sync + 'static {
     /// Blocks until unparked, an event is dispatched, or `timeout` passes.
-    fn park(&self, timeout: Option<Duration>);
+    fn park(&self, timeout: Option<Duration>, cx: &ParkContext<'_>);
 
     /// A non-blocking turn: dispatch whatever is ready now.
-    fn turn(&self) {
-        self.park(Some(Duration::ZERO));
-    }
+    fn turn(&self) {}
 
     /// Wakes a thread blocked in `park`, or makes the next `park` return at once.
     fn unpark(&self);
+
+    /// The runtime may just have become idle (see the module documentation).
+    fn maybe_idle(&self) {}
+
+    /// The runtime has shut down: no worker will park or turn again.
+    fn shutdown(&self) {}
 
     /// The concrete driver, so the layer that built it can reach its own parts.
     fn as_any(&self) -> &dyn Any;
@@ -52,7 +87,7 @@ impl CondvarDriver {
 }
 
 impl Driver for CondvarDriver {
-    fn park(&self, timeout: Option<Duration>) {
+    fn park(&self, timeout: Option<Duration>, _cx: &ParkContext<'_>) {
         let mut notified = self.notified.lock();
         if !*notified {
             match timeout {

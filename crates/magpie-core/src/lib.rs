@@ -10,21 +10,22 @@
 //!   idle/park protocol, shutdown.
 //! - `blocking`: the pool behind `spawn_blocking`.
 //! - `context`: the thread-local that says which runtime (and worker, and task) a thread is in.
-//! - `sync`: the one door to atomics and locks, swapped for loom's under `--cfg loom`.
+//! - `sync` (the `magpie-sync` crate): the one door to atomics and locks, swapped for loom's
+//!   under `--cfg loom`.
 
 mod block_on;
 mod blocking;
 mod context;
 mod driver;
 pub mod scheduler;
-mod sync;
+use magpie_sync as sync;
 pub mod task;
 mod unwind;
 mod yield_now;
 
 pub use block_on::block_on;
 pub use context::{current_task_id, current_task_name};
-pub use driver::{CondvarDriver, Driver};
+pub use driver::{CondvarDriver, Driver, ParkContext};
 pub use scheduler::{Config, Handle, Hook, Scheduler};
 pub use task::{AbortHandle, Id, JoinError, JoinHandle};
 pub use yield_now::yield_now;
@@ -38,6 +39,12 @@ pub fn try_current() -> Option<Handle> {
 /// Runs `f` with the current runtime's handle (see [`try_current`]) without cloning it.
 pub fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
     context::with_current_handle(f)
+}
+
+/// The index (`0..worker_threads`) of the current thread if it is a worker of `handle`'s
+/// runtime: per-worker structures (timer shards) use it to stay local.
+pub fn worker_index(handle: &Handle) -> Option<usize> {
+    context::with_worker(|w| w.filter(|w| w.belongs_to(handle)).map(|w| w.index()))
 }
 
 /// Whether this thread is already inside a runtime (a worker, or inside `block_on`).

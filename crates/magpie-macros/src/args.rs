@@ -44,14 +44,13 @@ pub(crate) enum ValueKind {
     /// An integer literal greater than zero, passed on as a `usize`.
     PositiveInt,
     /// `true` or `false`.
-    #[allow(dead_code)] // for boolean keys such as a future `start_paused`
     Bool,
 }
 
 /// Every argument that `#[magpie::main]` and `#[magpie::test]` accept.
 pub(crate) const KEYS: &[Key] = &[
     Key::new("worker_threads", "N", ValueKind::PositiveInt),
-    // Key::new("start_paused", "true", ValueKind::Bool),
+    Key::new("start_paused", "true", ValueKind::Bool),
 ];
 
 /// One validated argument: the builder method to call and its argument.
@@ -292,7 +291,11 @@ mod tests {
     fn unknown_and_duplicate() {
         assert_eq!(
             calls(quote!(foo = 1), KEYS),
-            Err("unknown argument `foo` to #[magpie::main]; expected `worker_threads = N`".into())
+            Err(
+                "unknown argument `foo` to #[magpie::main]; expected one of \
+                 `worker_threads = N`, `start_paused = true`"
+                    .into()
+            )
         );
         assert_eq!(
             calls(quote!(foo = 1), WITH_BOOL),

@@ -31,8 +31,9 @@
 //! | argument             | builder call          | default                                   |
 //! |----------------------|-----------------------|-------------------------------------------|
 //! | `worker_threads = N` | `.worker_threads(N)`  | `main`: the builder's default; `test`: 1  |
+//! | `start_paused = true`| `.start_paused(true)` | `false`                                   |
 //!
-//! `N` must be an integer literal greater than 0.
+//! `N` must be an integer literal greater than 0; `start_paused` takes `true` or `false`.
 //!
 //! # Errors
 //!
@@ -86,6 +87,7 @@ mod expand;
 ///
 /// - `worker_threads = N`: build the runtime with `N` worker threads
 ///   (`N > 0`). Without it, the builder's default is used.
+/// - `start_paused = true`: start with the clock paused (see `magpie::time::pause`).
 ///
 /// The function must be `async` and take no arguments.
 #[proc_macro_attribute]
@@ -140,6 +142,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// - `worker_threads = N`: build the runtime with `N` worker threads
 ///   (`N > 0`). The default is 1.
+/// - `start_paused = true`: start with the clock paused, so that sleeps in the test take
+///   no real time (see `magpie::time::pause`).
 ///
 /// The function must be `async` and take no arguments, and must not also
 /// carry `#[test]` (this attribute adds it).

@@ -69,3 +69,12 @@ async fn body_runs_to_completion() {
     }
     assert_eq!(steps, [0, 1, 2]);
 }
+
+#[magpie::test(start_paused = true)]
+async fn start_paused_sleeps_take_no_real_time() {
+    let real = std::time::Instant::now();
+    let start = magpie::time::now();
+    magpie::time::sleep(std::time::Duration::from_secs(3600)).await;
+    assert!(magpie::time::now() - start >= std::time::Duration::from_secs(3600));
+    assert!(real.elapsed() < std::time::Duration::from_secs(60));
+}

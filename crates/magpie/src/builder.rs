@@ -22,12 +22,16 @@ use std::time::Duration;
 /// Timers and I/O are always on: there is no `enable_all()`.
 pub struct Builder {
     config: Config,
+    start_paused: bool,
+    timer_shards: Option<usize>,
 }
 
 impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("config", &self.config)
+            .field("start_paused", &self.start_paused)
+            .field("timer_shards", &self.timer_shards)
             .finish()
     }
 }
@@ -44,6 +48,8 @@ impl Builder {
     pub fn new() -> Builder {
         Builder {
             config: Config::default(),
+            start_paused: false,
+            timer_shards: None,
         }
     }
 
@@ -144,9 +150,32 @@ impl Builder {
         self
     }
 
-    /// Starts the runtime's worker threads. Fails when the OS refuses a thread.
+    /// Starts the runtime with its clock paused (for tests; see [`crate::time::pause`]):
+    /// when the runtime has nothing else to do, time jumps to the next timer.
+    pub fn start_paused(&mut self, paused: bool) -> &mut Self {
+        self.start_paused = paused;
+        self
+    }
+
+    /// How many timer wheels (each behind its own lock) the runtime keeps; default one per
+    /// worker, so that registering and cancelling timers never contends. For measurements
+    /// (`docs/benchmarks.md` compares 1 and N).
+    ///
+    /// # Panics
+    ///
+    /// When `n` is 0.
+    #[doc(hidden)]
+    pub fn timer_shards(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "Builder::timer_shards must be at least 1 (got 0)");
+        self.timer_shards = Some(n);
+        self
+    }
+
+    /// Starts the runtime's worker threads. Fails when the OS refuses a thread, or the
+    /// poller (epoll) cannot be created.
     pub fn build(&mut self) -> io::Result<Runtime> {
-        let driver = Arc::new(RuntimeDriver::default());
+        let shards = self.timer_shards.unwrap_or(self.config.worker_threads);
+        let driver = Arc::new(RuntimeDriver::new(shards, self.start_paused)?);
         let scheduler = Scheduler::start(self.config.clone(), driver)?;
         Ok(Runtime::from_scheduler(scheduler))
     }

@@ -24,6 +24,8 @@
 //! - [`Runtime`] and [`Builder`] give control over threads, hooks and scheduling intervals;
 //!   a [`Handle`] spawns from any thread.
 //! - [`task`] has `yield_now`, `spawn_blocking`, `JoinSet`, named tasks and task ids.
+//! - [`time`] has `sleep`, `timeout` and `interval` (Python's `asyncio.sleep`,
+//!   `asyncio.wait_for` / `asyncio.timeout`), and a clock tests can pause.
 //!
 //! How it works is described in `docs/architecture.md`.
 
@@ -32,6 +34,7 @@ mod driver;
 mod handle;
 mod runtime;
 pub mod task;
+pub mod time;
 
 pub use builder::Builder;
 pub use handle::{Handle, TryCurrentError};
@@ -81,5 +84,11 @@ const _: () = {
         send_sync::<task::AbortHandle>();
         send_sync::<Builder>();
         send::<task::JoinSet<u8>>();
+        send_sync::<time::Sleep>();
+        send_sync::<time::Timeout<time::Sleep>>();
+        send_sync::<time::Interval>();
+        send_sync::<time::Elapsed>();
+        fn unpin<T: Unpin>() {}
+        unpin::<time::Sleep>();
     }
 };

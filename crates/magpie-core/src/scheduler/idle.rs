@@ -137,6 +137,12 @@ impl Idle {
         }
     }
 
+    /// Whether every worker has parked (and none was notified since): one input of the
+    /// driver's idleness check (`ParkContext::is_runtime_idle`).
+    pub(crate) fn all_parked(&self) -> bool {
+        unparked(self.counts.load(Ordering::SeqCst)) == 0
+    }
+
     /// Whether `worker` is on the sleeper list (not yet notified).
     pub(crate) fn is_sleeping(&self, worker: usize) -> bool {
         self.sleepers.lock().contains(&worker)

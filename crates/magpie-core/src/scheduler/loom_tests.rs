@@ -19,7 +19,7 @@ fn unpark_before_or_during_park_is_not_lost() {
         let slot = Arc::new(slot());
         let (p, s) = (parker.clone(), slot.clone());
         let unparker = loom::thread::spawn(move || p.unpark(&s));
-        parker.park(&slot);
+        parker.park(&slot, &ParkContext::new(&|| false));
         unparker.join().unwrap();
     });
 }
@@ -35,7 +35,7 @@ fn condvar_parker_is_woken_while_another_holds_the_driver() {
             let (p, s) = (parker.clone(), slot.clone());
             let unparker = loom::thread::spawn(move || p.unpark(&s));
             assert!(
-                !parker.park(&slot),
+                !parker.park(&slot, &ParkContext::new(&|| false)),
                 "the driver is taken: parks on its condvar"
             );
             unparker.join().unwrap();
@@ -79,7 +79,7 @@ fn producer_and_parking_worker_never_lose_the_task() {
                 }
             }
             loop {
-                parker.park(&slot);
+                parker.park(&slot, &ParkContext::new(&|| false));
                 if !idle.is_sleeping(0) {
                     break; // notified
                 }
@@ -133,10 +133,10 @@ fn two_parking_workers_and_a_producer_never_lose_the_task() {
                         break;
                     }
                     if !idle.is_sleeping(1) {
-                        parkers[1].park(&slot);
+                        parkers[1].park(&slot, &ParkContext::new(&|| false));
                         break;
                     }
-                    parkers[0].park(&slot);
+                    parkers[0].park(&slot, &ParkContext::new(&|| false));
                 }
             }
             producer.join().unwrap();

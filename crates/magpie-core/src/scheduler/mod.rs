@@ -31,9 +31,9 @@ use crate::blocking::BlockingPool;
 use crate::context;
 use crate::driver::Driver;
 use crate::sync::deque::{Injector, Steal, Stealer, Worker};
+use crate::sync::CachePadded;
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, DynArc, Mutex, Ordering};
 use crate::task::{self, JoinHandle, Notified, Registry, Schedule, TaskRef};
-use crossbeam_utils::CachePadded;
 use idle::Idle;
 use lifo::LifoSlot;
 use park::{DriverSlot, Parker};
@@ -66,7 +66,24 @@ pub(crate) struct Shared {
     config: Config,
     /// Worker threads still running, for `shutdown_timeout`.
     running_workers: Mutex<usize>,
+    /// `block_on` futures being polled right now (not waiting): the runtime is not idle
+    /// while one is, since it may be about to register a timer or spawn.
+    block_on_polls: AtomicUsize,
     workers_exited: Condvar,
+}
+
+/// A `block_on` poll in progress; see [`Handle::enter_block_on_poll`].
+pub(crate) struct BlockOnPoll<'a> {
+    handle: &'a Handle,
+}
+
+impl Drop for BlockOnPoll<'_> {
+    fn drop(&mut self) {
+        let shared = &self.handle.shared;
+        if shared.block_on_polls.fetch_sub(1, Ordering::SeqCst) == 1 {
+            shared.driver.driver.maybe_idle();
+        }
+    }
 }
 
 /// A cheap, cloneable reference to a scheduler: spawn onto it from any thread.
@@ -134,6 +151,13 @@ impl Handle {
     /// Whether both handles refer to the same runtime.
     pub fn ptr_eq(&self, other: &Handle) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Counts a `block_on` poll in progress (see `Shared::block_on_polls`) until the guard
+    /// drops; then tells the driver the runtime may be idle.
+    pub(crate) fn enter_block_on_poll(&self) -> BlockOnPoll<'_> {
+        self.shared.block_on_polls.fetch_add(1, Ordering::SeqCst);
+        BlockOnPoll { handle: self }
     }
 
     /// Whether the runtime has been shut down.
@@ -218,6 +242,14 @@ impl Shared {
         }
     }
 
+    /// See `ParkContext::is_runtime_idle`.
+    pub(crate) fn is_runtime_idle(&self) -> bool {
+        self.idle.all_parked()
+            && self.block_on_polls.load(Ordering::SeqCst) == 0
+            && !self.has_work()
+            && !self.blocking.is_busy()
+    }
+
     /// Whether any queue holds a task (the last searcher's final check).
     fn has_work(&self) -> bool {
         !self.injector.is_empty()
@@ -285,6 +317,7 @@ impl Scheduler {
             closed: CachePadded::new(AtomicBool::new(false)),
             blocking: BlockingPool::new(&config),
             running_workers: Mutex::new(n),
+            block_on_polls: AtomicUsize::new(0),
             workers_exited: Condvar::new(),
             config,
         });

@@ -14,7 +14,7 @@
 //!   race (NOTIFIED), it returns at once.
 //! - Returns may be spurious: the worker loop re-checks the idle state after every return.
 
-use crate::driver::Driver;
+use crate::driver::{Driver, ParkContext};
 use crate::sync::DynArc;
 use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
 
@@ -47,7 +47,7 @@ impl Parker {
 
     /// Blocks until unparked (or a driver event / spurious wake-up). Returns `true` when this
     /// worker parked on the driver.
-    pub(crate) fn park(&self, slot: &DriverSlot) -> bool {
+    pub(crate) fn park(&self, slot: &DriverSlot, cx: &ParkContext<'_>) -> bool {
         if self
             .state
             .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)
@@ -56,7 +56,7 @@ impl Parker {
             return false;
         }
         if let Some(_driver) = slot.lock.try_lock() {
-            self.park_on_driver(&*slot.driver);
+            self.park_on_driver(&*slot.driver, cx);
             true
         } else {
             self.park_on_condvar();
@@ -64,7 +64,7 @@ impl Parker {
         }
     }
 
-    fn park_on_driver(&self, driver: &dyn Driver) {
+    fn park_on_driver(&self, driver: &dyn Driver, cx: &ParkContext<'_>) {
         match self
             .state
             .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
@@ -78,7 +78,7 @@ impl Parker {
         }
         // The driver dispatches events by waking wakers, which may be foreign code: a panic
         // there is reported and must not take the worker down.
-        if crate::unwind::contain(|| driver.park(None)) {
+        if crate::unwind::contain(|| driver.park(None, cx)) {
             eprintln!("magpie: a panic while the driver dispatched events was contained");
         }
         // NOTIFIED (an unpark arrived) or PARKED_DRIVER (the driver returned for an event):

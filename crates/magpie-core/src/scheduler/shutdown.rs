@@ -18,6 +18,9 @@
 //!    spawn one (cancelled at once), or complete a JoinHandle some other thread awaits.
 //! 6. **Blocking pool:** tasks not started yet are cancelled; running ones are waited for
 //!    until the deadline (for ever without one), then left to finish on their own.
+//! 7. **Driver shutdown:** the driver fires every pending timer, so a future bound to this
+//!    runtime but polled elsewhere (another executor) is woken and learns the runtime is
+//!    gone instead of waiting for ever.
 //!
 //! A runtime dropped on one of its own worker threads (from inside a task) cannot join that
 //! thread: step 3 waits for the other workers only, and step 6 cancels queued closures but
@@ -92,6 +95,9 @@ impl Scheduler {
             deadline
         };
         shared.blocking.shutdown(blocking_deadline);
+
+        // 7. Tell the driver: it fires its timers so that futures polled elsewhere notice.
+        shared.driver.driver.shutdown();
     }
 }
 

@@ -32,6 +32,7 @@
 
 use super::{Handle, Shared};
 use crate::context;
+use crate::driver::ParkContext;
 use crate::sync::deque::{Steal, Worker};
 use crate::sync::Ordering;
 use crate::task::Notified;
@@ -95,6 +96,11 @@ pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
 impl WorkerLocal {
     fn shared(&self) -> &Shared {
         &self.handle.shared
+    }
+
+    /// This worker's index, `0..worker_threads`.
+    pub(crate) fn index(&self) -> usize {
+        self.index
     }
 
     pub(crate) fn belongs_to(&self, handle: &Handle) -> bool {
@@ -248,8 +254,11 @@ impl WorkerLocal {
         if shared.idle.transition_to_parked(self.index, was_searching) && shared.has_work() {
             shared.notify_parked();
         }
+        shared.driver.driver.maybe_idle();
+        let is_idle = || shared.is_runtime_idle();
+        let cx = ParkContext::new(&is_idle);
         loop {
-            let on_driver = shared.remotes[self.index].parker.park(&shared.driver);
+            let on_driver = shared.remotes[self.index].parker.park(&shared.driver, &cx);
             if !shared.idle.is_sleeping(self.index) {
                 // A producer took us off the sleeper list and counted us as searching.
                 self.searching.set(true);

@@ -13,8 +13,8 @@
 
 use super::raw::Header;
 use super::TaskRef;
+use crate::sync::CachePadded;
 use crate::sync::{Mutex, MutexGuard};
-use crossbeam_utils::CachePadded;
 use std::ptr::NonNull;
 
 /// Intrusive list links in the task header.

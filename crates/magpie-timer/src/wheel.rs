@@ -1,0 +1,457 @@
+//! A hierarchical timer wheel with exact deadlines.
+//!
+//! # Layout
+//!
+//! Time is counted in *ticks* of 1 ms since the clock's origin. Level `L` has 64 slots of
+//! `64^L` ticks each, so level 0 spans 64 ms, level 1 about 4 s, level 2 about 4.4 min,
+//! level 3 about 4.7 h, level 4 about 12.4 days and level 5 about 2.2 years
+//! ([`MAX_SPAN_MS`] = 2^36 ms). Each level keeps a 64-bit occupancy bitmap (bit `s` set
+//! when slot `s` holds an entry), so the next slot to look at is one rotate and one
+//! trailing-zero count per level.
+//!
+//! An entry with deadline tick `t` is placed, relative to `elapsed` (the tick up to which
+//! the wheel has been processed), at the level of the highest 6-bit group in which `t` and
+//! `elapsed` differ, in slot `(t >> 6L) & 63`. So level 0 holds the entries due within the
+//! current 64-tick block, level 1 those in the current 4096-tick block, and so on; an entry
+//! at a lower level is always due before any entry at a higher one.
+//!
+//! # Exact deadlines
+//!
+//! The wheel decides when to *look* at an entry; the entry's exact deadline (nanoseconds)
+//! decides whether it *fires*. [`Wheel::poll`] at time `now` visits every slot whose start
+//! tick is at or before `now`'s tick. In a higher-level slot it fires what is due and
+//! re-places the rest one or more levels lower (a *cascade*); in the level-0 slot of the
+//! current tick it fires the entries whose deadline is `<= now` and puts the others (due
+//! later in this same millisecond) back. [`Wheel::next_deadline`] is therefore a lower bound
+//! on every pending deadline: for a level-0 slot the smallest deadline placed in it, for a
+//! higher level the slot's start (the time of the cascade). A driver that sleeps until
+//! `next_deadline` and then polls never fires an entry early and is never a millisecond
+//! late because of rounding.
+//!
+//! # Invariants
+//!
+//! - No occupied slot starts before `elapsed`: `elapsed` only moves to the start of the slot
+//!   being processed, or to `now` once every slot up to `now` has been processed.
+//! - An entry is *linked* (in exactly one slot list, `loc = level * 64 + slot`), *fired*
+//!   (unlinked, `loc = LOC_FIRED`, waiting for its owner to remove it) or free.
+//! - `level0_min[s]` is at most the deadline of every entry in level-0 slot `s` (it may be
+//!   lower after a cancel: that costs one early look, never an early fire).
+
+use crate::entries::{Entries, LOC_FIRED, LOC_FREE, NIL};
+use crate::NANOS_PER_TICK;
+use std::fmt;
+use std::task::Waker;
+
+/// Levels in the wheel.
+pub const LEVELS: usize = 6;
+/// Slots per level.
+pub const SLOTS: usize = 64;
+const SLOT_BITS: u32 = 6;
+/// The wheel's range, in ticks (ms): deadlines further away are placed at the far end of the
+/// top level and re-placed when it comes around.
+pub const MAX_SPAN_MS: u64 = 1 << (SLOT_BITS as usize * LEVELS);
+
+/// Identifies a timer in a [`Wheel`] from [`Wheel::insert`] until [`Wheel::remove`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key(u32);
+
+impl Key {
+    /// The slab index behind the key (for diagnostics and models).
+    pub fn index(self) -> u32 {
+        self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    occupied: u64,
+    heads: [u32; SLOTS],
+}
+
+/// A hierarchical timer wheel; see the module documentation.
+///
+/// ```
+/// use magpie_timer::Wheel;
+/// let mut wheel = Wheel::new();
+/// let a = wheel.insert(1_500_000, 0, None); // due at 1.5 ms
+/// assert_eq!(wheel.next_deadline(), Some(1_500_000));
+/// let mut fired = Vec::new();
+/// wheel.poll(1_499_999, |key, _| fired.push(key));
+/// assert!(fired.is_empty()); // never early
+/// wheel.poll(1_500_000, |key, _| fired.push(key));
+/// assert_eq!(fired, [a]);
+/// assert!(wheel.remove(a)); // it had fired
+/// ```
+pub struct Wheel {
+    /// The tick up to which the wheel has been processed.
+    elapsed: u64,
+    levels: [Level; LEVELS],
+    level0_min: [u64; SLOTS],
+    entries: Entries,
+    /// Linked entries.
+    pending: usize,
+}
+
+impl fmt::Debug for Wheel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wheel")
+            .field("elapsed_ms", &self.elapsed)
+            .field("pending", &self.pending)
+            .field("entries", &self.entries.live())
+            .finish()
+    }
+}
+
+impl Default for Wheel {
+    fn default() -> Wheel {
+        Wheel::new()
+    }
+}
+
+impl Wheel {
+    /// An empty wheel at time 0.
+    pub fn new() -> Wheel {
+        Wheel {
+            elapsed: 0,
+            levels: [Level {
+                occupied: 0,
+                heads: [NIL; SLOTS],
+            }; LEVELS],
+            level0_min: [u64::MAX; SLOTS],
+            entries: Entries::default(),
+            pending: 0,
+        }
+    }
+
+    /// Timers registered and not yet fired.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Timers held by their owners: pending ones plus fired ones not yet removed.
+    pub fn len(&self) -> usize {
+        self.entries.live()
+    }
+
+    /// Whether the wheel holds no timer at all.
+    pub fn is_empty(&self) -> bool {
+        self.entries.live() == 0
+    }
+
+    /// Registers a timer due at `deadline` (ns). `now` (ns) is only a hint that lets an empty
+    /// wheel skip ahead; a deadline at or before the time of the last poll fires at the next.
+    pub fn insert(&mut self, deadline: u64, now: u64, waker: Option<Waker>) -> Key {
+        if self.pending == 0 {
+            // Nothing is linked, so no slot can be skipped over.
+            self.elapsed = self.elapsed.max(now / NANOS_PER_TICK);
+        }
+        let index = self.entries.alloc(deadline, waker);
+        self.link(index);
+        self.pending += 1;
+        Key(index)
+    }
+
+    /// Moves a timer (pending or fired) to a new deadline; it is pending afterwards.
+    pub fn reset(&mut self, key: Key, deadline: u64) {
+        if self.unlink_if_linked(key.0) {
+            self.pending -= 1;
+        }
+        self.entries.get_mut(key.0).deadline = deadline;
+        self.link(key.0);
+        self.pending += 1;
+    }
+
+    /// Stores `waker` in the timer, unless the one stored already wakes the same task.
+    pub fn set_waker(&mut self, key: Key, waker: &Waker) {
+        let entry = self.entries.get_mut(key.0);
+        match &mut entry.waker {
+            Some(stored) if stored.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+    }
+
+    /// Whether the timer has fired (and not been reset since).
+    pub fn is_fired(&self, key: Key) -> bool {
+        self.entries.get(key.0).loc == LOC_FIRED
+    }
+
+    /// The timer's deadline (ns).
+    pub fn deadline(&self, key: Key) -> u64 {
+        self.entries.get(key.0).deadline
+    }
+
+    /// Cancels the timer if it is pending and frees it. Returns whether it had fired.
+    pub fn remove(&mut self, key: Key) -> bool {
+        let was_linked = self.unlink_if_linked(key.0);
+        if was_linked {
+            self.pending -= 1;
+        }
+        self.entries.free(key.0);
+        !was_linked
+    }
+
+    /// A lower bound on every pending deadline (ns), or `None` when nothing is pending.
+    /// Exact when the earliest timers are within the current 64 ms block (level 0) and no
+    /// timer there was cancelled; otherwise the time of the next cascade.
+    pub fn next_deadline(&self) -> Option<u64> {
+        let (level, slot, start) = self.next_expiration()?;
+        Some(if level == 0 {
+            self.level0_min[slot]
+        } else {
+            start.saturating_mul(NANOS_PER_TICK)
+        })
+    }
+
+    /// Fires every timer whose deadline is `<= now` (ns): each is unlinked, marked fired,
+    /// and handed to `fire` with its waker taken out. Timers not yet due stay pending.
+    pub fn poll(&mut self, now: u64, mut fire: impl FnMut(Key, Option<Waker>)) {
+        let now_tick = now / NANOS_PER_TICK;
+        while let Some((level, slot, start)) = self.next_expiration() {
+            if start > now_tick {
+                break;
+            }
+            // No occupied slot starts before `start`, so the wheel may stand there.
+            self.elapsed = self.elapsed.max(start);
+            let mut index = self.take_slot(level, slot);
+            while index != NIL {
+                let entry = self.entries.get_mut(index);
+                let next = entry.next;
+                if entry.deadline <= now {
+                    entry.loc = LOC_FIRED;
+                    entry.prev = NIL;
+                    entry.next = NIL;
+                    let waker = entry.waker.take();
+                    self.pending -= 1;
+                    fire(Key(index), waker);
+                } else {
+                    // A cascade (one or more levels down), or back into this level-0 slot
+                    // when due later in the current millisecond.
+                    self.link(index);
+                }
+                index = next;
+            }
+            if level == 0 && start == now_tick {
+                // What is left in this slot is due later in this millisecond; every other
+                // slot starts after it.
+                break;
+            }
+        }
+        self.elapsed = self.elapsed.max(now_tick);
+    }
+
+    /// The earliest occupied slot over all levels: `(level, slot, start tick)`.
+    fn next_expiration(&self) -> Option<(usize, usize, u64)> {
+        let mut best: Option<(usize, usize, u64)> = None;
+        for (level, l) in self.levels.iter().enumerate() {
+            if l.occupied == 0 {
+                continue;
+            }
+            let shift = SLOT_BITS * level as u32;
+            let pos = ((self.elapsed >> shift) & (SLOTS as u64 - 1)) as u32;
+            let slot = (l.occupied.rotate_right(pos).trailing_zeros() + pos) % SLOTS as u32;
+            let slot_range = 1u64 << shift;
+            let level_range = slot_range << SLOT_BITS;
+            let mut start = (self.elapsed & !(level_range - 1)) + u64::from(slot) * slot_range;
+            if slot < pos {
+                start += level_range;
+            }
+            if best.is_none_or(|(_, _, b)| start < b) {
+                best = Some((level, slot as usize, start));
+            }
+        }
+        best
+    }
+
+    /// Links an unlinked entry into the slot its deadline belongs to, relative to `elapsed`.
+    fn link(&mut self, index: u32) {
+        let deadline = self.entries.get(index).deadline;
+        let tick = (deadline / NANOS_PER_TICK)
+            .max(self.elapsed)
+            .min(max_tick(self.elapsed));
+        let level = level_for(self.elapsed, tick);
+        let slot = ((tick >> (SLOT_BITS * level as u32)) & (SLOTS as u64 - 1)) as usize;
+        let head = self.levels[level].heads[slot];
+        if head != NIL {
+            self.entries.get_mut(head).prev = index;
+        }
+        let entry = self.entries.get_mut(index);
+        entry.prev = NIL;
+        entry.next = head;
+        entry.loc = (level * SLOTS + slot) as u16;
+        self.levels[level].heads[slot] = index;
+        self.levels[level].occupied |= 1 << slot;
+        if level == 0 {
+            self.level0_min[slot] = self.level0_min[slot].min(deadline);
+        }
+    }
+
+    /// Unlinks the entry if it is in a slot list; returns whether it was.
+    fn unlink_if_linked(&mut self, index: u32) -> bool {
+        let entry = self.entries.get(index);
+        let (loc, prev, next) = (entry.loc, entry.prev, entry.next);
+        match loc {
+            LOC_FIRED => return false,
+            LOC_FREE => panic!("timer entry {index} used after it was removed"),
+            _ => {}
+        }
+        let (level, slot) = (loc as usize / SLOTS, loc as usize % SLOTS);
+        if prev == NIL {
+            self.levels[level].heads[slot] = next;
+            if next == NIL {
+                self.clear_slot(level, slot);
+            }
+        } else {
+            self.entries.get_mut(prev).next = next;
+        }
+        if next != NIL {
+            self.entries.get_mut(next).prev = prev;
+        }
+        let entry = self.entries.get_mut(index);
+        entry.loc = LOC_FIRED;
+        entry.prev = NIL;
+        entry.next = NIL;
+        true
+    }
+
+    /// Detaches a slot's whole list and returns its head.
+    fn take_slot(&mut self, level: usize, slot: usize) -> u32 {
+        let head = std::mem::replace(&mut self.levels[level].heads[slot], NIL);
+        self.clear_slot(level, slot);
+        head
+    }
+
+    fn clear_slot(&mut self, level: usize, slot: usize) {
+        self.levels[level].occupied &= !(1 << slot);
+        if level == 0 {
+            self.level0_min[slot] = u64::MAX;
+        }
+    }
+}
+
+/// The level of a deadline tick `tick >= elapsed`: the highest 6-bit group in which the two
+/// differ (the top level for anything beyond it).
+fn level_for(elapsed: u64, tick: u64) -> usize {
+    let masked = ((elapsed ^ tick) | (SLOTS as u64 - 1)).min(MAX_SPAN_MS - 1);
+    let significant = 63 - masked.leading_zeros();
+    (significant / SLOT_BITS) as usize
+}
+
+/// The furthest tick that can be placed relative to `elapsed`: the end of the top-level slot
+/// just before `elapsed`'s own, one full turn ahead. Further deadlines are placed there and
+/// re-placed (exactly) when that slot's cascade comes.
+fn max_tick(elapsed: u64) -> u64 {
+    let top_slot = 1u64 << (SLOT_BITS as usize * (LEVELS - 1));
+    (elapsed & !(top_slot - 1)) + MAX_SPAN_MS - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = NANOS_PER_TICK;
+
+    fn fire_all(wheel: &mut Wheel, now: u64) -> Vec<Key> {
+        let mut fired = Vec::new();
+        wheel.poll(now, |key, _| fired.push(key));
+        fired
+    }
+
+    #[test]
+    fn levels_by_distance() {
+        assert_eq!(level_for(0, 0), 0);
+        assert_eq!(level_for(0, 63), 0);
+        assert_eq!(level_for(0, 64), 1);
+        assert_eq!(level_for(0, 4095), 1);
+        assert_eq!(level_for(0, 4096), 2);
+        assert_eq!(level_for(0, MAX_SPAN_MS - 1), 5);
+        assert_eq!(level_for(63, 64), 1);
+        // Crossing the top level's boundary stays at the top level.
+        assert_eq!(level_for(MAX_SPAN_MS - 1, MAX_SPAN_MS + 5), 5);
+    }
+
+    #[test]
+    fn never_early_never_rounded() {
+        let mut wheel = Wheel::new();
+        let key = wheel.insert(5 * MS + 300_000, 0, None);
+        assert_eq!(wheel.next_deadline(), Some(5 * MS + 300_000));
+        assert!(fire_all(&mut wheel, 5 * MS).is_empty());
+        assert!(fire_all(&mut wheel, 5 * MS + 299_999).is_empty());
+        assert_eq!(wheel.next_deadline(), Some(5 * MS + 300_000));
+        assert_eq!(fire_all(&mut wheel, 5 * MS + 300_000), [key]);
+        assert!(wheel.is_fired(key));
+        assert_eq!(wheel.next_deadline(), None);
+    }
+
+    #[test]
+    fn cascade_from_every_level() {
+        let mut wheel = Wheel::new();
+        let deadlines = [
+            70,
+            5_000,
+            300_000,
+            20_000_000,
+            1_200_000_000,
+            MAX_SPAN_MS - 10,
+        ];
+        let keys: Vec<Key> = deadlines
+            .iter()
+            .map(|&ms| wheel.insert(ms * MS + 1, 0, None))
+            .collect();
+        for (&ms, &key) in deadlines.iter().zip(&keys) {
+            assert!(wheel.next_deadline().unwrap() <= ms * MS + 1);
+            assert!(fire_all(&mut wheel, ms * MS).is_empty(), "early at {ms} ms");
+            assert_eq!(fire_all(&mut wheel, ms * MS + 1), [key]);
+        }
+        assert_eq!(wheel.pending(), 0);
+    }
+
+    #[test]
+    fn beyond_the_range_fires_exactly() {
+        let mut wheel = Wheel::new();
+        let far = 3 * MAX_SPAN_MS * MS + 7;
+        let key = wheel.insert(far, 0, None);
+        let mut now = 0;
+        let mut looks = 0;
+        while let Some(next) = wheel.next_deadline() {
+            assert!(next <= far);
+            now = next.max(now);
+            looks += 1;
+            let fired = fire_all(&mut wheel, now);
+            if now < far {
+                assert!(fired.is_empty());
+            } else {
+                assert_eq!(fired, [key]);
+            }
+        }
+        assert_eq!(now, far);
+        assert!(looks < 40, "{looks} looks for one far timer");
+    }
+
+    #[test]
+    fn past_deadlines_fire_at_the_next_poll() {
+        let mut wheel = Wheel::new();
+        assert!(fire_all(&mut wheel, 100 * MS).is_empty());
+        let key = wheel.insert(3 * MS, 100 * MS, None);
+        assert_eq!(wheel.next_deadline(), Some(3 * MS));
+        assert_eq!(fire_all(&mut wheel, 100 * MS), [key]);
+    }
+
+    #[test]
+    fn cancel_and_reset() {
+        let mut wheel = Wheel::new();
+        let a = wheel.insert(10 * MS, 0, None);
+        let b = wheel.insert(10 * MS, 0, None);
+        let c = wheel.insert(10 * MS, 0, None);
+        assert!(!wheel.remove(b));
+        wheel.reset(c, 20 * MS);
+        assert_eq!(fire_all(&mut wheel, 10 * MS), [a]);
+        assert!(wheel.remove(a));
+        assert_eq!(fire_all(&mut wheel, 20 * MS), [c]);
+        // A fired timer can be reset and fires again.
+        wheel.reset(c, 25 * MS);
+        assert!(!wheel.is_fired(c));
+        assert_eq!(fire_all(&mut wheel, 30 * MS), [c]);
+        assert!(wheel.remove(c));
+        assert!(wheel.is_empty());
+    }
+}

@@ -1,0 +1,181 @@
+//! `Sleep`: a future that completes at a deadline.
+
+use super::deadline_after;
+use crate::driver::{self, DriverShared};
+use magpie_sync::Arc;
+use magpie_timer::Registration;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Waits until `duration` has passed (on the current runtime's clock; see
+/// [`now`](super::now)). A zero duration completes at once.
+///
+/// ```
+/// # magpie::Runtime::new().unwrap().block_on(async {
+/// let start = std::time::Instant::now();
+/// magpie::time::sleep(std::time::Duration::from_millis(2)).await;
+/// assert!(start.elapsed() >= std::time::Duration::from_millis(2));
+/// # });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(deadline_after(super::now(), duration))
+}
+
+/// Waits until `deadline`. A deadline already past completes at the first poll.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        driver: None,
+        registration: None,
+        elapsed: false,
+    }
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// It binds to the runtime that first polls it and registers its timer then; dropping it
+/// cancels the timer. `Send`, `Sync` and `Unpin`.
+///
+/// # Panics
+///
+/// Polling panics when no magpie runtime is current (and the sleep is not bound to one
+/// yet), or when the runtime it is bound to has shut down.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Sleep {
+    deadline: Instant,
+    /// The runtime this sleep is bound to, from its first poll on.
+    driver: Option<Arc<DriverShared>>,
+    /// The registered timer, while one is.
+    registration: Option<Registration>,
+    /// Completed (and not reset since).
+    elapsed: bool,
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("bound", &self.driver.is_some())
+            .field("registered", &self.registration.is_some())
+            .field("elapsed", &self.elapsed)
+            .finish()
+    }
+}
+
+impl Sleep {
+    /// The instant this sleep completes at.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has been reached (on the clock of the runtime this sleep is
+    /// bound to, or the current one).
+    pub fn is_elapsed(&self) -> bool {
+        self.elapsed
+            || match &self.driver {
+                Some(driver) => driver.clock.now() >= self.deadline,
+                None => super::now() >= self.deadline,
+            }
+    }
+
+    /// Moves the deadline; the sleep is pending again if the new deadline is in the future.
+    /// The task is woken at the new deadline if the sleep is polled (it usually is: reset is
+    /// called from the task that awaits it).
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        this.deadline = deadline;
+        this.elapsed = false;
+        if let (Some(driver), Some(registration)) = (&this.driver, &this.registration) {
+            let nanos = driver.clock.nanos_at(deadline);
+            if driver.timers.reset(registration, nanos) {
+                driver.unpark();
+            }
+        }
+    }
+
+    fn bind(&mut self) -> (Arc<DriverShared>, usize) {
+        let (driver, shard) = driver::current().unwrap_or_else(|| {
+            panic!(
+                "magpie::time::Sleep polled outside a magpie runtime: timers need a runtime to \
+                 fire them. Await it inside Runtime::block_on, a spawned task, or \
+                 #[magpie::main] / #[magpie::test]."
+            )
+        });
+        self.driver = Some(driver.clone());
+        (driver, shard)
+    }
+
+    fn finish(&mut self, driver: &DriverShared) -> Poll<()> {
+        if let Some(registration) = self.registration.take() {
+            driver.timers.cancel(registration);
+        }
+        self.elapsed = true;
+        Poll::Ready(())
+    }
+}
+
+fn shut_down_panic() -> ! {
+    panic!(
+        "magpie::time::Sleep polled after the magpie runtime it is bound to shut down: \
+         its timer can never fire"
+    )
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.elapsed {
+            return Poll::Ready(());
+        }
+        let (driver, shard) = match &this.driver {
+            Some(driver) => (driver.clone(), usize::MAX),
+            None => this.bind(),
+        };
+        if driver.timers.is_shutdown() {
+            shut_down_panic();
+        }
+        let now = driver.clock.now();
+        if this.deadline <= now {
+            // Due: complete now, whether or not the driver has processed the timer yet.
+            return this.finish(&driver);
+        }
+        match &this.registration {
+            Some(registration) => match driver.timers.poll_fired(registration, cx.waker()) {
+                Poll::Ready(()) if driver.timers.is_shutdown() => shut_down_panic(),
+                Poll::Ready(()) => this.finish(&driver),
+                Poll::Pending => Poll::Pending,
+            },
+            None => {
+                let shard = if shard == usize::MAX {
+                    driver::current_shard()
+                } else {
+                    shard
+                };
+                let (registration, unpark) = driver.timers.register(
+                    shard,
+                    driver.clock.nanos_at(this.deadline),
+                    driver.clock.nanos_at(now),
+                    cx.waker(),
+                );
+                this.registration = Some(registration);
+                if unpark {
+                    driver.unpark();
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let (Some(driver), Some(registration)) = (&self.driver, self.registration.take()) {
+            driver.timers.cancel(registration);
+        }
+    }
+}

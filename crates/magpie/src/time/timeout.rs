@@ -1,0 +1,83 @@
+//! `Timeout`: a future with a deadline.
+
+use super::{deadline_after, sleep_until, Elapsed, Sleep};
+use pin_project_lite::pin_project;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Runs `future` for at most `duration`: `Ok(output)` if it finishes first, `Err(Elapsed)`
+/// otherwise (the future is then dropped when the `Timeout` is).
+///
+/// The future is polled before the deadline is checked, so a future that is ready at once
+/// wins even with a zero duration, and never registers a timer.
+///
+/// ```
+/// use std::time::Duration;
+/// # magpie::Runtime::new().unwrap().block_on(async {
+/// let fast = magpie::time::timeout(Duration::from_secs(1), async { 7 });
+/// assert_eq!(fast.await, Ok(7));
+/// let slow = magpie::time::timeout(Duration::from_millis(1), std::future::pending::<()>());
+/// assert_eq!(slow.await, Err(magpie::time::Elapsed));
+/// # });
+/// ```
+pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
+    timeout_at(deadline_after(super::now(), duration), future)
+}
+
+/// Runs `future` until `deadline` at most; see [`timeout`].
+pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
+    Timeout {
+        future: future.into_future(),
+        sleep: sleep_until(deadline),
+    }
+}
+
+pin_project! {
+    /// The future returned by [`timeout`] and [`timeout_at`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        sleep: Sleep,
+    }
+}
+
+impl<F> Timeout<F> {
+    /// The wrapped future.
+    pub fn get_ref(&self) -> &F {
+        &self.future
+    }
+
+    /// The wrapped future.
+    pub fn get_mut(&mut self) -> &mut F {
+        &mut self.future
+    }
+
+    /// The wrapped future, without its deadline.
+    pub fn into_inner(self) -> F {
+        self.future
+    }
+
+    /// The deadline.
+    pub fn deadline(&self) -> Instant {
+        self.sleep.deadline()
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        match Pin::new(this.sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
