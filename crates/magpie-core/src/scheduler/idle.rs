@@ -10,7 +10,9 @@
 //! 1. **Producers** (a spawn or wake that queued work a sleeping worker could take) call
 //!    [`Idle::worker_to_notify`] after queuing. If some worker is searching, that searcher
 //!    will find the work (see 3), so nobody is woken. Otherwise one sleeper is taken off the
-//!    list, counted as unparked *and searching*, and unparked by the caller.
+//!    list, counted as unparked *and searching*, and unparked by the caller. The sleeper
+//!    parked on the driver is picked last: it is the one waiting for timers (and I/O), and
+//!    the others would not take its place while they sleep on their condition variables.
 //! 2. **Throttle:** a worker may start searching only while fewer than half the workers
 //!    search ([`Idle::try_start_searching`]), so an idle pool does not stampede over a
 //!    single new task.
@@ -66,6 +68,14 @@ impl Idle {
     /// Step 1: the worker a producer must unpark, if any. The returned worker is already
     /// counted as unparked and searching.
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+        self.worker_to_notify_avoiding(|_| false)
+    }
+
+    /// Step 1, preferring the most recent sleeper for which `avoid` is false. The scheduler
+    /// avoids the worker parked on the driver: woken for a task, it would leave the driver
+    /// (and the timers it waits for) with nobody while the other sleepers stay on their
+    /// condition variables.
+    pub(crate) fn worker_to_notify_avoiding(&self, avoid: impl Fn(usize) -> bool) -> Option<usize> {
         fence(Ordering::SeqCst);
         if !self.needs_notify() {
             return None;
@@ -74,7 +84,11 @@ impl Idle {
         if !self.needs_notify() {
             return None;
         }
-        let worker = sleepers.pop()?;
+        let pick = sleepers
+            .iter()
+            .rposition(|&w| !avoid(w))
+            .or_else(|| sleepers.len().checked_sub(1))?;
+        let worker = sleepers.remove(pick);
         self.counts.fetch_add(UNPARKED_ONE + 1, Ordering::SeqCst);
         Some(worker)
     }
@@ -193,6 +207,20 @@ mod tests {
         assert!(idle.transition_to_parked(1, true));
         assert!(!idle.transition_to_parked(0, false));
         assert_eq!(idle.counts(), (0, 0));
+    }
+
+    #[test]
+    fn the_driver_holder_is_woken_last() {
+        let idle = Idle::new(3);
+        idle.transition_to_parked(0, false);
+        idle.transition_to_parked(1, false);
+        idle.transition_to_parked(2, false);
+        let on_driver = |w| w == 2;
+        assert_eq!(idle.worker_to_notify_avoiding(on_driver), Some(1));
+        assert!(idle.stop_searching());
+        assert_eq!(idle.worker_to_notify_avoiding(on_driver), Some(0));
+        assert!(idle.stop_searching());
+        assert_eq!(idle.worker_to_notify_avoiding(on_driver), Some(2));
     }
 
     #[test]

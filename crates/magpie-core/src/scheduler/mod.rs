@@ -237,7 +237,8 @@ impl Shared {
 
     /// Wakes a sleeping worker if no worker is searching (idle.rs, step 1).
     fn notify_parked(&self) {
-        if let Some(worker) = self.idle.worker_to_notify() {
+        let on_driver = |w: usize| self.remotes[w].parker.is_on_driver();
+        if let Some(worker) = self.idle.worker_to_notify_avoiding(on_driver) {
             self.remotes[worker].parker.unpark(&self.driver);
         }
     }

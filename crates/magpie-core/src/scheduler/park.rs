@@ -112,6 +112,11 @@ impl Parker {
         }
     }
 
+    /// Whether the worker is parked on the driver right now (a hint: it may change at once).
+    pub(crate) fn is_on_driver(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == PARKED_DRIVER
+    }
+
     pub(crate) fn unpark(&self, slot: &DriverSlot) {
         match self.state.swap(NOTIFIED, Ordering::SeqCst) {
             EMPTY | NOTIFIED => {}
