@@ -67,6 +67,7 @@ impl Idle {
 
     /// Step 1: the worker a producer must unpark, if any. The returned worker is already
     /// counted as unparked and searching.
+    #[cfg(any(test, loom))]
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {
         self.worker_to_notify_avoiding(|_| false)
     }
