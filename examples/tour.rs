@@ -1,11 +1,15 @@
 //! A tour of magpie for asyncio users: `cargo run --release --example tour`.
 //!
-//! Each section prints what it shows. Later sections (sleeps, timeouts, networking, channels)
-//! arrive with the features they need.
+//! Each section prints what it shows. Later sections (networking, channels) arrive with the
+//! features they need.
 
 use magpie::task::{self, JoinSet};
+use magpie::time::{self, MissedTickBehavior};
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn main() {
     // A panicking task prints through the panic hook, like an uncaught exception's traceback;
@@ -26,8 +30,12 @@ fn main() {
         cancellation().await;
         blocking_work().await;
         work_spread_over_workers().await;
+        sleeping().await;
+        timeouts().await;
+        periodic_work().await;
     });
     println!("\nThe runtime has shut down: every task that was still pending was dropped.");
+    paused_time();
 }
 
 /// `async fn` is a coroutine; `magpie::spawn` is `asyncio.create_task`.
@@ -70,6 +78,7 @@ async fn gather_with_join_set() {
 async fn exceptions_as_join_errors() {
     println!("\n== Exceptions: a panicking task is an error, not a crash ==");
     let ok = magpie::spawn(async { "fine" });
+    println!("ok task -> {:?}", ok.await);
     let failing = task::Builder::new()
         .name("might_fail")
         .spawn(async {
@@ -79,7 +88,6 @@ async fn exceptions_as_join_errors() {
             "unreachable"
         })
         .expect("spawn");
-    println!("ok task -> {:?}", ok.await);
     match failing.await {
         Ok(v) => println!("unexpected success: {v}"),
         Err(e) if e.is_panic() => println!("Error: {e}"),
@@ -101,13 +109,22 @@ async fn cancellation() {
             println!("cleanup ran when the task was cancelled");
         }
     }
-    let forever = magpie::spawn(async {
-        let _cleanup = Cleanup;
-        loop {
-            task::yield_now().await;
+    let started = Arc::new(AtomicBool::new(false));
+    let forever = magpie::spawn({
+        let started = started.clone();
+        async move {
+            let _cleanup = Cleanup;
+            started.store(true, Ordering::Release);
+            loop {
+                task::yield_now().await;
+            }
         }
     });
-    task::yield_now().await;
+    // Let it start, so that there is something to clean up (a task cancelled before its
+    // first poll never ran any of its body).
+    while !started.load(Ordering::Acquire) {
+        task::yield_now().await;
+    }
     forever.abort();
     let err = forever.await.unwrap_err();
     println!(
@@ -168,5 +185,233 @@ async fn work_spread_over_workers() {
         started.elapsed(),
         threads.len(),
         workers
+    );
+}
+
+/// The time of day (UTC) as `HH:MM:SS.mmm`: the notes' `time.strftime('%X')`, to the ms.
+fn clock_time() -> String {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis()
+        % 86_400_000;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+/// Milliseconds since `start` on the runtime's clock (`loop.time()` is `magpie::time::now()`).
+fn ms_since(start: Instant) -> u128 {
+    time::now().saturating_duration_since(start).as_millis()
+}
+
+/// The notes' coroutine: `await asyncio.sleep(delay); print(what)`.
+async fn say_after(delay: Duration, what: &'static str) {
+    time::sleep(delay).await;
+    println!("{what}");
+}
+
+/// `asyncio.sleep` is `magpie::time::sleep`: awaiting two sleeps in turn adds them up, two
+/// tasks sleep side by side.
+async fn sleeping() {
+    println!("\n== Sleeping: say_after in turn, then as two tasks; call_later ==");
+    // The notes sleep 1 s and 2 s; a fifth of that keeps the tour quick (the paused-time
+    // section at the end runs the real delays).
+    let (one, two) = (Duration::from_millis(200), Duration::from_millis(400));
+
+    println!("await say_after(200 ms, \"hello\"); await say_after(400 ms, \"world\"):");
+    let start = time::now();
+    println!("started at {} UTC", clock_time());
+    say_after(one, "hello").await;
+    say_after(two, "world").await;
+    println!(
+        "finished at {} UTC ({} ms: the sleeps add up)",
+        clock_time(),
+        ms_since(start)
+    );
+
+    println!("the same two as tasks (asyncio.create_task), then await task1; await task2:");
+    let start = time::now();
+    let task1 = magpie::spawn(say_after(one, "hello"));
+    let task2 = magpie::spawn(say_after(two, "world"));
+    println!("started at {} UTC", clock_time());
+    task1.await.expect("task1 panicked");
+    task2.await.expect("task2 panicked");
+    println!(
+        "finished at {} UTC ({} ms: the tasks slept side by side)",
+        clock_time(),
+        ms_since(start)
+    );
+
+    // loop.call_later(delay, callback) is a task that sleeps, then calls; its handle's
+    // abort() is TimerHandle.cancel().
+    let start = time::now();
+    let later = magpie::spawn(async move {
+        time::sleep(Duration::from_millis(50)).await;
+        println!(
+            "call_later(50 ms): the callback ran at {} ms",
+            ms_since(start)
+        );
+    });
+    let cancelled = magpie::spawn(async {
+        time::sleep(Duration::from_millis(50)).await;
+        println!("this callback was cancelled: never printed");
+    });
+    cancelled.abort();
+    later.await.expect("the callback panicked");
+    let err = cancelled.await.unwrap_err();
+    println!("the other call_later, cancelled: {err}");
+}
+
+/// `asyncio.wait_for(aw, timeout)` / `async with asyncio.timeout(delay)` is
+/// `magpie::time::timeout`: on timeout the future is dropped, as asyncio cancels it.
+async fn timeouts() {
+    println!("\n== Timeouts (asyncio.wait_for / asyncio.timeout) ==");
+    // The slow operation's cleanup (its `finally`) records that it ran.
+    struct Cleanup(Arc<AtomicBool>);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+        }
+    }
+    async fn slow_operation(cleaned_up: Arc<AtomicBool>) -> &'static str {
+        let _cleanup = Cleanup(cleaned_up);
+        time::sleep(Duration::from_secs(10)).await;
+        "too late"
+    }
+    async fn fast_operation() -> &'static str {
+        time::sleep(Duration::from_millis(20)).await;
+        "fast result"
+    }
+
+    let cleaned_up = Arc::new(AtomicBool::new(false));
+    let start = time::now();
+    let slow = time::timeout(
+        Duration::from_millis(100),
+        slow_operation(cleaned_up.clone()),
+    )
+    .await;
+    match slow {
+        Ok(v) => println!("unexpected: {v}"),
+        Err(elapsed) => println!(
+            "timeout(100 ms, a 10 s operation) -> Err({elapsed:?}): \"{elapsed}\" after {} ms",
+            ms_since(start)
+        ),
+    }
+    println!(
+        "the slow operation was dropped, as asyncio cancels it (its cleanup ran: {})",
+        cleaned_up.load(Ordering::Acquire)
+    );
+
+    let start = time::now();
+    let fast = time::timeout(Duration::from_secs(1), fast_operation()).await;
+    println!(
+        "timeout(1 s, a 20 ms operation) -> {fast:?} after {} ms",
+        ms_since(start)
+    );
+
+    // `async with asyncio.timeout_at(when):` around several steps: one deadline for them all.
+    let start = time::now();
+    let deadline = start + Duration::from_millis(250);
+    let steps = time::timeout_at(deadline, async {
+        for step in 1..=3 {
+            time::sleep(Duration::from_millis(100)).await;
+            println!("step {step} of 100 ms done at {} ms", ms_since(start));
+        }
+    })
+    .await;
+    println!(
+        "timeout_at(now + 250 ms, three steps) -> {steps:?} at {} ms",
+        ms_since(start)
+    );
+
+    // asyncio's `cm.reschedule(when)` is `Sleep::reset`: the deadline moves, the timer with it.
+    let start = time::now();
+    let mut deadline = time::sleep(Duration::from_millis(50));
+    Pin::new(&mut deadline).reset(start + Duration::from_millis(120));
+    deadline.await;
+    println!(
+        "a 50 ms sleep reset to 120 ms fired after {} ms",
+        ms_since(start)
+    );
+}
+
+/// A periodic loop (`while True: work(); await asyncio.sleep(period)`) is
+/// `magpie::time::interval`: ticks on a fixed schedule that the work's duration does not shift.
+async fn periodic_work() {
+    println!("\n== Periodic work (interval) ==");
+    let mut every = time::interval(Duration::from_millis(50));
+    let first = every.tick().await; // the first tick is immediate
+    let mut due = vec![0];
+    for _ in 0..3 {
+        due.push((every.tick().await - first).as_millis());
+    }
+    println!("interval(50 ms): ticks due at {due:?} ms");
+
+    // When the loop falls behind (here: a 110 ms stall after the second tick), the
+    // MissedTickBehavior decides what happens to the ticks it missed. (`Delay`, the third,
+    // puts the next tick a period after the late one: the schedule shifts, as the asyncio
+    // sleep loop's does.)
+    async fn stalled(behavior: MissedTickBehavior) -> Vec<u128> {
+        let mut every = time::interval(Duration::from_millis(50));
+        every.set_missed_tick_behavior(behavior);
+        let first = every.tick().await;
+        let mut due = vec![0];
+        for n in 2..=5 {
+            due.push((every.tick().await - first).as_millis());
+            if n == 2 {
+                time::sleep(Duration::from_millis(110)).await;
+            }
+        }
+        due
+    }
+    let burst = magpie::spawn(stalled(MissedTickBehavior::Burst));
+    let skip = magpie::spawn(stalled(MissedTickBehavior::Skip));
+    println!("a 110 ms stall after the 2nd tick:");
+    println!(
+        "  Burst (the default): ticks due at {:?} ms (the missed ones fire at once)",
+        burst.await.expect("the Burst task panicked")
+    );
+    println!(
+        "  Skip:                ticks due at {:?} ms (the missed ones are skipped)",
+        skip.await.expect("the Skip task panicked")
+    );
+}
+
+/// No asyncio counterpart: a fake clock for tests. A runtime built with
+/// `Builder::start_paused(true)` (or a `#[magpie::test(start_paused = true)]` test) has its
+/// clock paused; when it has nothing to do but wait for a timer, the clock jumps to it.
+/// `magpie::time::advance` moves it by hand.
+fn paused_time() {
+    println!("\n== Paused time: a fake clock for tests ==");
+    let runtime = magpie::Runtime::builder()
+        .start_paused(true)
+        .build()
+        .expect("failed to start the paused runtime");
+    println!("the notes' real delays, 1 s and 2 s, on a start_paused(true) runtime:");
+    let real = Instant::now();
+    runtime.block_on(async {
+        let start = time::now();
+        say_after(Duration::from_secs(1), "hello").await;
+        say_after(Duration::from_secs(2), "world").await;
+        println!("in turn: {:?} on the runtime's clock", time::now() - start);
+
+        let start = time::now();
+        let task1 = magpie::spawn(say_after(Duration::from_secs(1), "hello"));
+        let task2 = magpie::spawn(say_after(Duration::from_secs(2), "world"));
+        task1.await.expect("task1 panicked");
+        task2.await.expect("task2 panicked");
+        println!(
+            "as two tasks: {:?} on the runtime's clock",
+            time::now() - start
+        );
+    });
+    println!(
+        "both took {} ms of real time: with nothing else to do, the clock jumps to the next timer",
+        real.elapsed().as_millis()
     );
 }
