@@ -166,6 +166,16 @@ pub(crate) fn current() -> Option<(Arc<DriverShared>, usize)> {
     })
 }
 
+/// Runs `f` with the current runtime's driver, without cloning it.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&DriverShared>) -> R) -> R {
+    magpie_core::with_current(|handle| {
+        f(handle.and_then(|h| {
+            let driver = h.driver().as_any().downcast_ref::<RuntimeDriver>()?;
+            Some(&*driver.shared)
+        }))
+    })
+}
+
 /// The timer shard the current thread should use (see [`current`]).
 pub(crate) fn current_shard() -> usize {
     magpie_core::with_current(|handle| handle.and_then(magpie_core::worker_index))

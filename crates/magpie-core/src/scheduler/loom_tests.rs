@@ -2,7 +2,7 @@
 
 use super::idle::Idle;
 use super::park::{DriverSlot, Parker};
-use crate::driver::CondvarDriver;
+use crate::driver::{CondvarDriver, ParkContext};
 use crate::sync::{Arc, AtomicUsize, DynArc, Mutex, Ordering};
 
 fn slot() -> DriverSlot {

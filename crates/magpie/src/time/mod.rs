@@ -45,10 +45,10 @@ use std::time::{Duration, Instant};
 /// The current runtime's clock: `Instant::now()` unless the runtime's time is paused (then
 /// the paused reading). Outside a runtime, `Instant::now()`.
 pub fn now() -> Instant {
-    match driver::current() {
-        Some((driver, _)) => driver.clock.now(),
+    driver::with_current(|driver| match driver {
+        Some(driver) => driver.clock.now(),
         None => Instant::now(),
-    }
+    })
 }
 
 /// Pauses the current runtime's clock.

@@ -96,7 +96,8 @@ impl Sleep {
         }
     }
 
-    fn bind(&mut self) -> (Arc<DriverShared>, usize) {
+    /// Binds to the current runtime; returns the timer shard to register in.
+    fn bind(&mut self) -> usize {
         let (driver, shard) = driver::current().unwrap_or_else(|| {
             panic!(
                 "magpie::time::Sleep polled outside a magpie runtime: timers need a runtime to \
@@ -104,16 +105,8 @@ impl Sleep {
                  #[magpie::main] / #[magpie::test]."
             )
         });
-        self.driver = Some(driver.clone());
-        (driver, shard)
-    }
-
-    fn finish(&mut self, driver: &DriverShared) -> Poll<()> {
-        if let Some(registration) = self.registration.take() {
-            driver.timers.cancel(registration);
-        }
-        self.elapsed = true;
-        Poll::Ready(())
+        self.driver = Some(driver);
+        shard
     }
 }
 
@@ -132,30 +125,36 @@ impl Future for Sleep {
         if this.elapsed {
             return Poll::Ready(());
         }
-        let (driver, shard) = match &this.driver {
-            Some(driver) => (driver.clone(), usize::MAX),
-            None => this.bind(),
+        let shard = match this.driver {
+            Some(_) => None,
+            None => Some(this.bind()),
         };
+        let driver = this.driver.as_deref().expect("bound above");
         if driver.timers.is_shutdown() {
             shut_down_panic();
         }
         let now = driver.clock.now();
         if this.deadline <= now {
             // Due: complete now, whether or not the driver has processed the timer yet.
-            return this.finish(&driver);
+            if let Some(registration) = this.registration.take() {
+                driver.timers.cancel(registration);
+            }
+            this.elapsed = true;
+            return Poll::Ready(());
         }
         match &this.registration {
             Some(registration) => match driver.timers.poll_fired(registration, cx.waker()) {
                 Poll::Ready(()) if driver.timers.is_shutdown() => shut_down_panic(),
-                Poll::Ready(()) => this.finish(&driver),
+                Poll::Ready(()) => {
+                    let registration = this.registration.take().expect("matched above");
+                    driver.timers.cancel(registration);
+                    this.elapsed = true;
+                    Poll::Ready(())
+                }
                 Poll::Pending => Poll::Pending,
             },
             None => {
-                let shard = if shard == usize::MAX {
-                    driver::current_shard()
-                } else {
-                    shard
-                };
+                let shard = shard.unwrap_or_else(driver::current_shard);
                 let (registration, unpark) = driver.timers.register(
                     shard,
                     driver.clock.nanos_at(this.deadline),
