@@ -1,23 +1,31 @@
-//! Shared pieces of magpie's benchmark suite (`benches/runtimes.rs`).
+//! Shared pieces of magpie's benchmark suite (`benches/runtimes.rs`,
+//! `benches/timers.rs`, `benches/timer_figures.rs`).
 //!
 //! * [`CpuTime`]: a criterion [`Measurement`] of the *process* CPU time (all
 //!   threads), used next to criterion's default wall-clock measurement.
 //! * Runtime constructors that all use the same number of worker threads,
-//!   [`workers()`] (env `MAGPIE_BENCH_WORKERS`, default 2): [`magpie_rt`],
-//!   [`tokio_rt`] and [`smol_rt`] (an [`async_executor::Executor`] driven by
-//!   that many threads, owned by a [`SmolRuntime`]).
+//!   [`workers()`] (env `MAGPIE_BENCH_WORKERS`, default 2): [`magpie_rt`]
+//!   (and [`magpie_rt_with`] for a tuned one), [`tokio_rt`] and [`smol_rt`]
+//!   (an [`async_executor::Executor`] driven by that many threads, owned by a
+//!   [`SmolRuntime`]).
 //! * [`configure`]: the criterion settings every group uses (sample size,
 //!   warm-up and measurement time), overridable from the environment and from
 //!   criterion's own command line.
+//! * [`Workload`] and [`run_suite`]: one criterion group per workload, one
+//!   function per runtime, measured in wall time and in CPU time.
+//! * [`YieldOnce`]: a runtime-agnostic future that is pending once, then ready.
+//! * [`rss_bytes`]: the process's resident set size.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
 use async_executor::{Executor, Task};
 use criterion::measurement::{Measurement, ValueFormatter};
-use criterion::{Criterion, Throughput};
+use criterion::{Criterion, SamplingMode, Throughput};
 
 /// Environment variable holding the number of worker threads of every runtime.
 pub const WORKERS_ENV: &str = "MAGPIE_BENCH_WORKERS";
@@ -57,9 +65,9 @@ fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
 /// overrides, then criterion's command line (`--sample-size`,
 /// `--warm-up-time`, `--measurement-time`, filters, `--test`, ...).
 ///
-/// Defaults: 20 samples, 1 s warm-up, 3 s measurement, no plots. With 5
-/// workloads × 4 runtimes × 2 measurements this keeps a full run on a 2-core
-/// machine at roughly 3–5 minutes.
+/// Defaults: 20 samples, 1 s warm-up, 3 s measurement, no plots. With 7
+/// workloads (5 in `runtimes`, 2 in `timers`) × 4–5 runtimes × 2 measurements
+/// this keeps a full criterion run on a 2-core machine at roughly 5–7 minutes.
 pub fn configure<M: Measurement>(c: Criterion<M>) -> Criterion<M> {
     let sample_size = env_parse::<usize>(SAMPLE_SIZE_ENV).unwrap_or(20);
     let warm_up = env_parse::<f64>(WARM_UP_ENV).unwrap_or(1.0);
@@ -234,12 +242,18 @@ impl ValueFormatter for DurationFormatter {
 // Runtimes
 // ---------------------------------------------------------------------------
 
-/// A magpie runtime with [`workers()`] worker threads.
+/// A magpie runtime with [`workers()`] worker threads and default settings.
 pub fn magpie_rt() -> magpie::Runtime {
-    magpie::Runtime::builder()
-        .worker_threads(workers())
-        .build()
-        .expect("failed to build the magpie runtime")
+    magpie_rt_with(|_| {})
+}
+
+/// A magpie runtime with [`workers()`] worker threads, after `tune` has
+/// adjusted its builder (e.g. `|b| { b.timer_shards(1); }`).
+pub fn magpie_rt_with(tune: impl FnOnce(&mut magpie::Builder)) -> magpie::Runtime {
+    let mut builder = magpie::Runtime::builder();
+    builder.worker_threads(workers());
+    tune(&mut builder);
+    builder.build().expect("failed to build the magpie runtime")
 }
 
 /// A tokio multi-thread runtime with [`workers()`] worker threads and all
@@ -338,6 +352,149 @@ impl std::fmt::Debug for SmolRuntime {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Workloads and the side-by-side suite
+// ---------------------------------------------------------------------------
+
+/// One benchmark workload, written once per runtime API.
+///
+/// [`run_suite`] measures it in one criterion group (`name` for wall time,
+/// `name/cpu` for CPU time) with one function per runtime: `tokio`, `magpie`,
+/// then each of `magpie_variants`, `smol`, and `tokio_b` last.
+#[derive(Clone, Copy)]
+pub struct Workload {
+    /// Group name, as tokio and async-executor name their benchmarks.
+    pub name: &'static str,
+    /// One iteration on a magpie runtime (also used for `magpie_variants`).
+    pub magpie: fn(&magpie::Runtime),
+    /// One iteration on a tokio runtime (functions `tokio` and `tokio_b`).
+    pub tokio: fn(&tokio::runtime::Runtime),
+    /// One iteration on a [`SmolRuntime`].
+    pub smol: fn(&SmolRuntime),
+    /// Extra magpie configurations measured in the same group, beside the
+    /// default one.
+    pub magpie_variants: &'static [MagpieVariant],
+}
+
+/// A magpie runtime configuration other than the default, measured as its
+/// own function (`name`) inside a [`Workload`]'s group.
+#[derive(Clone, Copy, Debug)]
+pub struct MagpieVariant {
+    /// The criterion function name, e.g. `magpie_1wheel`.
+    pub name: &'static str,
+    /// Builds the runtime (through [`magpie_rt_with`], so that it gets the
+    /// same worker count).
+    pub build: fn() -> magpie::Runtime,
+}
+
+impl std::fmt::Debug for Workload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workload")
+            .field("name", &self.name)
+            .field("magpie_variants", &self.magpie_variants)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Measures every workload on every runtime with measurement `M`; group
+/// names get `suffix` appended (`""` for wall time, `"/cpu"` for CPU time).
+///
+/// Each runtime is built right before its function is measured and dropped
+/// right after it, so that only one runtime exists at a time (an idle
+/// runtime's threads would otherwise show up in the CPU-time numbers).
+pub fn run_all<M: Measurement>(c: &mut Criterion<M>, workloads: &[Workload], suffix: &str) {
+    for w in workloads {
+        let mut group = c.benchmark_group(format!("{}{}", w.name, suffix));
+        // Iterations take 0.1–30 ms: flat sampling (the same iteration count
+        // in every sample) keeps each function within warm-up + measurement
+        // time, where linear sampling would overrun it for the slow ones.
+        group.sampling_mode(SamplingMode::Flat);
+        // tokio first and tokio_b last: their ratio spans the whole group's
+        // run time, so drift (e.g. a noisy neighbour) shows up in it.
+        {
+            let rt = tokio_rt();
+            group.bench_function("tokio", |b| b.iter(|| (w.tokio)(&rt)));
+        }
+        {
+            let rt = magpie_rt();
+            group.bench_function("magpie", |b| b.iter(|| (w.magpie)(&rt)));
+        }
+        for variant in w.magpie_variants {
+            let rt = (variant.build)();
+            group.bench_function(variant.name, |b| b.iter(|| (w.magpie)(&rt)));
+        }
+        {
+            let rt = smol_rt();
+            group.bench_function("smol", |b| b.iter(|| (w.smol)(&rt)));
+        }
+        {
+            let rt = tokio_rt();
+            group.bench_function("tokio_b", |b| b.iter(|| (w.tokio)(&rt)));
+        }
+        group.finish();
+    }
+}
+
+/// The `main` of a criterion bench target: every workload in wall time, then
+/// in process CPU time ([`CpuTime`]), with the [`configure`]d settings.
+pub fn run_suite(workloads: &[Workload]) {
+    let mut wall = configure(Criterion::default());
+    run_all(&mut wall, workloads, "");
+    let mut cpu = configure(Criterion::default().with_measurement(CpuTime));
+    run_all(&mut cpu, workloads, "/cpu");
+    wall.final_summary();
+    cpu.final_summary();
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers for workloads and figures
+// ---------------------------------------------------------------------------
+
+/// A future that is pending on its first poll (waking its task at once) and
+/// ready on the second: one trip through the scheduler, written without any
+/// runtime's API so that every runtime runs exactly the same code.
+#[derive(Debug, Default)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct YieldOnce {
+    yielded: bool,
+}
+
+impl YieldOnce {
+    /// A fresh future, pending once.
+    pub fn new() -> Self {
+        YieldOnce { yielded: false }
+    }
+}
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            Poll::Ready(())
+        } else {
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// The resident set size of this process in bytes (`VmRSS` of
+/// `/proc/self/status`), or `None` where that file is not available.
+pub fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmRSS:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +519,28 @@ mod tests {
         let mut v = [2.5e6];
         assert_eq!(DurationFormatter.scale_values(2.5e6, &mut v), "ms");
         assert!((v[0] - 2.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn yield_once_is_pending_once_on_every_runtime() {
+        async fn twice() -> u32 {
+            YieldOnce::new().await;
+            YieldOnce::new().await;
+            2
+        }
+        assert_eq!(magpie_rt().block_on(twice()), 2);
+        assert_eq!(tokio_rt().block_on(twice()), 2);
+        let smol = smol_rt();
+        assert_eq!(smol.block_on(smol.spawn(twice())), 2);
+    }
+
+    #[test]
+    fn rss_is_readable_and_grows() {
+        let before = rss_bytes().expect("/proc/self/status has VmRSS");
+        let block = vec![1u8; 64 << 20];
+        let after = rss_bytes().unwrap();
+        assert!(after >= before + (32 << 20), "{before} -> {after}");
+        drop(std::hint::black_box(block));
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! default 2) and is built once per group, before its function is measured,
 //! and dropped right after it, so that only one runtime exists at a time (an
 //! idle runtime's threads would otherwise show up in the CPU-time numbers).
+//! The group runner is [`magpie_benches::run_suite`], shared with
+//! `benches/timers.rs`.
 //!
 //! Each workload is measured twice: with wall time (group `<workload>`, results
 //! in `target/criterion/<workload>/<runtime>/`) and with process CPU time
@@ -23,9 +25,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use criterion::measurement::Measurement;
-use criterion::{Criterion, SamplingMode};
-use magpie_benches::{configure, magpie_rt, smol_rt, tokio_rt, CpuTime, SmolRuntime};
+use magpie_benches::{run_suite, SmolRuntime, Workload};
 
 /// Tasks spawned by `spawn_many_local` and `spawn_many_remote`.
 const SPAWN_MANY: usize = 10_000;
@@ -41,44 +41,41 @@ const BLOCKING_CALLS: usize = 1_000;
 type TokioRt = tokio::runtime::Runtime;
 type MagpieRt = magpie::Runtime;
 
-/// One workload, written once per runtime API.
-struct Workload {
-    name: &'static str,
-    magpie: fn(&MagpieRt),
-    tokio: fn(&TokioRt),
-    smol: fn(&SmolRuntime),
-}
-
 const WORKLOADS: &[Workload] = &[
     Workload {
         name: "spawn_many_local",
         magpie: spawn_many_local::magpie,
         tokio: spawn_many_local::tokio,
         smol: spawn_many_local::smol,
+        magpie_variants: &[],
     },
     Workload {
         name: "spawn_many_remote",
         magpie: spawn_many_remote::magpie,
         tokio: spawn_many_remote::tokio,
         smol: spawn_many_remote::smol,
+        magpie_variants: &[],
     },
     Workload {
         name: "yield_many",
         magpie: yield_many::magpie,
         tokio: yield_many::tokio,
         smol: yield_many::smol,
+        magpie_variants: &[],
     },
     Workload {
         name: "chained_spawn",
         magpie: chained_spawn::magpie,
         tokio: chained_spawn::tokio,
         smol: chained_spawn::smol,
+        magpie_variants: &[],
     },
     Workload {
         name: "spawn_blocking",
         magpie: spawn_blocking::magpie,
         tokio: spawn_blocking::tokio,
         smol: spawn_blocking::smol,
+        magpie_variants: &[],
     },
 ];
 
@@ -340,42 +337,6 @@ mod spawn_blocking {
     }
 }
 
-/// Measures every workload on every runtime with measurement `M`; group names
-/// get `suffix` appended (`""` for wall time, `"/cpu"` for CPU time).
-fn run_all<M: Measurement>(c: &mut Criterion<M>, suffix: &str) {
-    for w in WORKLOADS {
-        let mut group = c.benchmark_group(format!("{}{}", w.name, suffix));
-        // Iterations take 0.1–30 ms: flat sampling (the same iteration count
-        // in every sample) keeps each function within warm-up + measurement
-        // time, where linear sampling would overrun it for the slow ones.
-        group.sampling_mode(SamplingMode::Flat);
-        // tokio first and tokio_b last: their ratio spans the whole group's
-        // run time, so drift (e.g. a noisy neighbour) shows up in it.
-        {
-            let rt = tokio_rt();
-            group.bench_function("tokio", |b| b.iter(|| (w.tokio)(&rt)));
-        }
-        {
-            let rt = magpie_rt();
-            group.bench_function("magpie", |b| b.iter(|| (w.magpie)(&rt)));
-        }
-        {
-            let rt = smol_rt();
-            group.bench_function("smol", |b| b.iter(|| (w.smol)(&rt)));
-        }
-        {
-            let rt = tokio_rt();
-            group.bench_function("tokio_b", |b| b.iter(|| (w.tokio)(&rt)));
-        }
-        group.finish();
-    }
-}
-
 fn main() {
-    let mut wall = configure(Criterion::default());
-    run_all(&mut wall, "");
-    let mut cpu = configure(Criterion::default().with_measurement(CpuTime));
-    run_all(&mut cpu, "/cpu");
-    wall.final_summary();
-    cpu.final_summary();
+    run_suite(WORKLOADS);
 }

@@ -1,36 +1,86 @@
 #!/usr/bin/env bash
-# Runs the runtime comparison benchmarks (benches/runtimes.rs) and regenerates
-# docs/benchmarks.md and docs/benchmarks.svg from criterion's results.
+# Runs the runtime comparison benchmarks and regenerates docs/benchmarks.md and
+# docs/benchmarks.svg from their results:
+#   1. criterion: benches/runtimes.rs (scheduler workloads) and benches/timers.rs
+#      (timer_churn, timer_fire), wall and CPU time;
+#   2. benches/timer_figures.rs (not criterion): sleep lateness percentiles and
+#      the memory of 1,000,000 pending sleeps, into target/magpie-timer-figures.json.
 #
 # Usage: scripts/bench.sh [criterion args...]
-#   scripts/bench.sh                          # everything, ~3-5 min on 2 cores
+#   scripts/bench.sh                          # everything, ~5-8 min on 2 cores
 #   scripts/bench.sh yield_many               # one workload (wall + cpu)
+#   scripts/bench.sh timer_                   # the timer workloads (no figure matches)
+#   scripts/bench.sh sleep_lateness           # one figure (no criterion group matches)
 #   scripts/bench.sh --sample-size 30 --measurement-time 5
 #   MAGPIE_BENCH_WORKERS=4 scripts/bench.sh   # workers per runtime (default 2)
 # Other knobs: MAGPIE_BENCH_SAMPLE_SIZE, MAGPIE_BENCH_WARM_UP_SECS,
-# MAGPIE_BENCH_MEASUREMENT_SECS (criterion's CLI flags win over them).
+# MAGPIE_BENCH_MEASUREMENT_SECS (criterion's CLI flags win over them);
+# MAGPIE_BENCH_LATENESS_SLEEPS (default 1000), MAGPIE_BENCH_MEMORY_SLEEPS
+# (default 1000000) for the figures.
+#
+# All arguments go to the criterion benches. The figures binary gets only the
+# filters among them (arguments that are neither options nor option values),
+# which it matches like a simple criterion regex (`a|b` alternatives, each a
+# substring, `^`/`$` anchors) against its figure names (sleep_lateness,
+# sleep_memory); no filter runs both, a filter that matches neither skips them.
 #
 # The report only uses results written by this run, so a filtered run gives a
-# report of just those workloads.
+# report of just those workloads and figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cmd=(cargo bench -p magpie-benches --bench runtimes -- "$@")
+# The command as it would be typed, with those of the given env knobs that are set.
+shown_command() {
+    local -n knobs=$1
+    shift
+    local shown="" var
+    for var in "${knobs[@]}"; do
+        if [[ -n "${!var:-}" ]]; then
+            shown+="$var=$(printf '%q' "${!var}") "
+        fi
+    done
+    shown+="$(printf '%q ' "$@")"
+    echo "${shown% }"
+}
 
-# The command as it would be typed, with the env knobs that were set.
-shown=""
-for var in MAGPIE_BENCH_WORKERS MAGPIE_BENCH_SAMPLE_SIZE MAGPIE_BENCH_WARM_UP_SECS \
-    MAGPIE_BENCH_MEASUREMENT_SECS; do
-    if [[ -n "${!var:-}" ]]; then
-        shown+="$var=$(printf '%q' "${!var}") "
+criterion_knobs=(MAGPIE_BENCH_WORKERS MAGPIE_BENCH_SAMPLE_SIZE MAGPIE_BENCH_WARM_UP_SECS
+    MAGPIE_BENCH_MEASUREMENT_SECS)
+figure_knobs=(MAGPIE_BENCH_WORKERS MAGPIE_BENCH_LATENESS_SLEEPS MAGPIE_BENCH_MEMORY_SLEEPS)
+
+# Criterion's options that take a value (criterion 0.5's command line).
+takes_value=" --color -c --save-baseline -s --baseline -b --baseline-lenient --load-baseline
+    --profile-time --sample-size --warm-up-time --measurement-time --nresamples
+    --noise-threshold --confidence-level --significance-level --plotting-backend
+    --output-format --format "
+figure_args=()
+skip_value=0
+for arg in "$@"; do
+    if ((skip_value)); then
+        skip_value=0
+        continue
     fi
+    case "$arg" in
+    --test | --list) figure_args+=("$arg") ;;
+    -*=*) ;;
+    -*) [[ "$takes_value" == *" $arg "* ]] && skip_value=1 ;;
+    *) figure_args+=("$arg") ;;
+    esac
 done
-shown+="$(printf '%q ' "${cmd[@]}")"
-shown="${shown% }"
-echo "+ $shown" >&2
+
+criterion_cmd=(cargo bench -p magpie-benches --bench runtimes --bench timers -- "$@")
+figures_cmd=(cargo bench -p magpie-benches --bench timer_figures)
+if ((${#figure_args[@]})); then
+    figures_cmd+=(-- "${figure_args[@]}")
+fi
+criterion_shown=$(shown_command criterion_knobs "${criterion_cmd[@]}")
+figures_shown=$(shown_command figure_knobs "${figures_cmd[@]}")
 
 start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)
-"${cmd[@]}"
-BENCH_LOAD_START="$load_start" BENCH_COMMAND="$shown" BENCH_WRAPPER="scripts/bench.sh${*:+$(printf ' %q' "$@")}" \
+echo "+ $criterion_shown" >&2
+"${criterion_cmd[@]}"
+echo "+ $figures_shown" >&2
+BENCH_FIGURES_COMMAND="$figures_shown" "${figures_cmd[@]}"
+BENCH_LOAD_START="$load_start" BENCH_COMMAND="$criterion_shown" \
+    BENCH_WRAPPER="scripts/bench.sh${*:+$(printf ' %q' "$@")}" \
     python3 scripts/bench_report.py --since "$start"
