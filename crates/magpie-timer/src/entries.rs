@@ -14,6 +14,9 @@ pub(crate) const NIL: u32 = u32::MAX;
 pub(crate) const LOC_FIRED: u16 = u16::MAX;
 /// `Entry::loc` of an entry on the free list.
 pub(crate) const LOC_FREE: u16 = u16::MAX - 1;
+/// `Entry::loc` of a pending entry due later in the current millisecond: it is in the
+/// wheel's sorted `current` run, not in a slot list.
+pub(crate) const LOC_CURRENT: u16 = u16::MAX - 2;
 
 const PAGE_BITS: u32 = 10;
 const PAGE_LEN: usize = 1 << PAGE_BITS;
@@ -25,7 +28,8 @@ pub(crate) struct Entry {
     pub(crate) deadline: u64,
     pub(crate) prev: u32,
     pub(crate) next: u32,
-    /// While linked: `level * 64 + slot`. Otherwise [`LOC_FIRED`] or [`LOC_FREE`].
+    /// While linked: `level * 64 + slot`. Otherwise [`LOC_CURRENT`], [`LOC_FIRED`] or
+    /// [`LOC_FREE`].
     pub(crate) loc: u16,
     pub(crate) waker: Option<Waker>,
 }
