@@ -97,3 +97,45 @@ fn earlier_timer_wakes_a_parking_driver() {
         timers.cancel(late);
     });
 }
+
+#[test]
+fn two_registrations_racing_a_parking_driver() {
+    loom_model("timer: two registrations vs parking driver", || {
+        let timers = Arc::new(Timers::new(2));
+        let unparks = Arc::new(AtomicUsize::new(0));
+        let (_count, waker) = counter();
+        let registrars: Vec<_> = [(0usize, 7u64), (1, 5)]
+            .into_iter()
+            .map(|(shard, deadline)| {
+                let timers = timers.clone();
+                let unparks = unparks.clone();
+                let waker = waker.clone();
+                loom::thread::spawn(move || {
+                    let (reg, unpark) = timers.register(shard, deadline, 0, &waker);
+                    if unpark {
+                        unparks.fetch_add(1, Ordering::SeqCst);
+                    }
+                    reg
+                })
+            })
+            .collect();
+        let until = timers.begin_park();
+        let regs: Vec<_> = registrars.into_iter().map(|r| r.join().unwrap()).collect();
+        // Either the driver saw the earliest (5) or it was unparked; and never more than
+        // one unpark per registration.
+        let woken = unparks.load(Ordering::SeqCst);
+        assert!(
+            until.is_some_and(|t| t <= 5) || woken > 0,
+            "sleeps until {until:?}"
+        );
+        assert!(woken <= 2);
+        timers.end_park();
+        for reg in regs {
+            assert!(
+                !timers.cancel(reg),
+                "nothing was processed, so nothing fired"
+            );
+        }
+        assert_eq!(timers.pending(), 0);
+    });
+}
