@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: hang watchdogs, drop tallies, panic payloads,
-//! thread hook counts.
+//! thread hook counts, hang alarms for `#[magpie::test]` bodies, counting wakers and manual polls.
 //!
 //! Every test binary includes this module with `mod common;` and uses a subset of it.
 #![allow(dead_code)]
@@ -9,7 +9,7 @@ use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Once};
-use std::task::Poll;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 /// How long a scenario may run before the watchdog calls it a hang.
@@ -248,4 +248,50 @@ pub(crate) fn counted_runtime(workers: usize) -> (magpie::Runtime, HookCounts) {
     let counts = HookCounts::install(&mut builder);
     let rt = builder.build().expect("failed to build a runtime");
     (rt, counts)
+}
+
+/// Keeps a test whose body cannot move to a [`watchdog`] thread (a `#[magpie::test]`
+/// function) from hanging the run: unless the returned alarm is dropped within `limit`, the
+/// whole test process is aborted with a message naming `what`.
+pub(crate) fn hang_alarm(what: &str, limit: Duration) -> HangAlarm {
+    let (tx, rx) = mpsc::channel::<()>();
+    let what = what.to_owned();
+    std::thread::Builder::new()
+        .name(format!("hang alarm: {what}"))
+        .spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+                eprintln!("HANG: `{what}` did not finish within {limit:?}; aborting the test run");
+                std::process::abort();
+            }
+        })
+        .expect("failed to start the hang alarm thread");
+    HangAlarm(tx)
+}
+
+/// See [`hang_alarm`]: dropping it (also while unwinding) disarms the alarm.
+pub(crate) struct HangAlarm(mpsc::Sender<()>);
+
+/// A waker that counts how many times it was woken, and the count.
+pub(crate) fn counting_waker() -> (Waker, Arc<AtomicUsize>) {
+    struct CountWakes(Arc<AtomicUsize>);
+    impl Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let wakes = counter();
+    (Waker::from(Arc::new(CountWakes(wakes.clone()))), wakes)
+}
+
+/// Polls `future` once, by hand, with `waker`.
+pub(crate) fn poll_with<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
+    std::pin::Pin::new(future).poll(&mut Context::from_waker(waker))
+}
+
+/// Polls `future` once, by hand, with a waker that does nothing.
+pub(crate) fn poll_noop<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    poll_with(future, Waker::noop())
 }
