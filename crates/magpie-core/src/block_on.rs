@@ -1,16 +1,40 @@
 //! Running a future to completion on the calling thread.
+//!
+//! # Runnable accounting
+//!
+//! A runtime whose clock is paused jumps to its next timer only when nothing else can make
+//! progress, and a `block_on` future can: while it is being polled, and after it was woken
+//! until it is polled again. So the runtime counts such futures (`block_on_runnable`):
+//!
+//! - `block_on` counts one before its first poll;
+//! - a wake that finds the future not yet notified counts one (under the waker's lock), and
+//!   the poll that consumes the notification uses that count;
+//! - each poll's count is given back when the poll returns (at zero the driver is told the
+//!   runtime may be idle);
+//! - when `block_on` ends (output or panic) it marks the waker done, so later wakes count
+//!   nothing, and gives back the count of a notification that will never be consumed.
 
 use crate::context;
 use crate::scheduler::Handle;
-use crate::sync::{Condvar, DynArc, Mutex};
+use crate::sync::{Arc, AtomicUsize, Condvar, DynArc, Mutex, Ordering};
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
 
-/// Wakes the thread blocked in `block_on`.
+#[derive(Default)]
+struct WakeState {
+    /// Woken since the last poll began.
+    notified: bool,
+    /// `block_on` returned: wakes are ignored.
+    done: bool,
+}
+
+/// Wakes the thread blocked in `block_on`. It holds the runtime's runnable count, not the
+/// runtime: a waker kept somewhere after the runtime is gone keeps nothing else alive.
 struct ThreadWaker {
-    notified: Mutex<bool>,
+    state: Mutex<WakeState>,
     condvar: Condvar,
+    runnable: Arc<AtomicUsize>,
 }
 
 impl Wake for ThreadWaker {
@@ -19,18 +43,52 @@ impl Wake for ThreadWaker {
     }
 
     fn wake_by_ref(self: &DynArc<Self>) {
-        *self.notified.lock() = true;
+        let mut state = self.state.lock();
+        if state.notified || state.done {
+            return;
+        }
+        state.notified = true;
+        self.runnable.fetch_add(1, Ordering::SeqCst);
+        drop(state);
         self.condvar.notify_one();
     }
 }
 
 impl ThreadWaker {
+    /// Blocks until woken; the wake's runnable count now pays for the next poll.
     fn wait(&self) {
-        let mut notified = self.notified.lock();
-        while !*notified {
-            notified = self.condvar.wait(notified);
+        let mut state = self.state.lock();
+        while !state.notified {
+            state = self.condvar.wait(state);
         }
-        *notified = false;
+        state.notified = false;
+    }
+
+    /// `block_on` is over: ignore later wakes. Returns whether a wake's count was left
+    /// unconsumed.
+    fn finish(&self) -> bool {
+        let mut state = self.state.lock();
+        state.done = true;
+        std::mem::take(&mut state.notified)
+    }
+}
+
+/// Gives back the counts `block_on` holds when it ends, however it ends.
+struct Finish<'a> {
+    waker: &'a ThreadWaker,
+    handle: &'a Handle,
+    /// A poll is in progress (its count not yet given back).
+    polling: bool,
+}
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        if self.polling {
+            self.handle.block_on_runnable_sub();
+        }
+        if self.waker.finish() {
+            self.handle.block_on_runnable_sub();
+        }
     }
 }
 
@@ -51,20 +109,26 @@ pub fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     });
     let _handle = context::set_handle(handle.clone());
     let thread_waker = DynArc::new(ThreadWaker {
-        notified: Mutex::new(false),
+        state: Mutex::new(WakeState::default()),
         condvar: Condvar::new(),
+        runnable: handle.block_on_runnable(),
     });
     let waker = Waker::from(thread_waker.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
+    handle.block_on_runnable().fetch_add(1, Ordering::SeqCst);
+    let mut finish = Finish {
+        waker: &thread_waker,
+        handle,
+        polling: true,
+    };
     loop {
-        let polled = {
-            let _polling = handle.enter_block_on_poll();
-            future.as_mut().poll(&mut cx)
-        };
-        if let Poll::Ready(output) = polled {
-            return output;
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output; // `finish` gives back this poll's count.
         }
+        finish.polling = false;
+        handle.block_on_runnable_sub();
         thread_waker.wait();
+        finish.polling = true;
     }
 }

@@ -41,6 +41,8 @@ struct PoolState {
     num_alive: usize,
     /// Threads waiting for work.
     num_idle: usize,
+    /// Closures running right now (for the driver's idleness check).
+    num_running: usize,
     /// Idle threads already notified and not yet awake: a spawn wakes an idle thread only if
     /// one is left that no earlier spawn has woken, so a burst of spawns is not a futex storm.
     num_notified: usize,
@@ -89,6 +91,7 @@ impl BlockingPool {
                     num_threads: 0,
                     num_alive: 0,
                     num_idle: 0,
+                    num_running: 0,
                     num_notified: 0,
                     shutdown: false,
                 }),
@@ -124,7 +127,7 @@ impl BlockingPool {
     /// Whether a closure is queued or running.
     pub(crate) fn is_busy(&self) -> bool {
         let state = self.inner.state.lock();
-        !state.queue.is_empty() || state.num_threads > state.num_idle
+        !state.queue.is_empty() || state.num_running > 0
     }
 
     pub(crate) fn alive_threads(&self) -> usize {
@@ -229,10 +232,13 @@ impl Inner {
             let mut state = self.state.lock();
             loop {
                 if let Some(task) = state.queue.pop_front() {
+                    state.num_running += 1;
                     drop(state);
                     task.run();
                     state = self.state.lock();
-                    if state.queue.is_empty() {
+                    state.num_running -= 1;
+                    if state.num_running == 0 && state.queue.is_empty() {
+                        // The pool just went quiet: the runtime may be idle now.
                         drop(state);
                         handle.driver().maybe_idle();
                         state = self.state.lock();

@@ -35,7 +35,7 @@ impl<'a> ParkContext<'a> {
 
     /// Whether nothing in the runtime can make progress without an event: every worker is
     /// parked, no task is queued, no blocking closure is queued or running, and no
-    /// `block_on` future is being polled. Racy by nature (work may arrive right after), and
+    /// `block_on` future is being polled or has been woken. Racy by nature (work may arrive right after), and
     /// costs a lock: for paused time, not for hot paths.
     pub fn is_runtime_idle(&self) -> bool {
         (self.is_idle)()

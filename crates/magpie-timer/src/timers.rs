@@ -204,6 +204,15 @@ impl Timers {
         (next != NONE).then_some(next)
     }
 
+    /// The earliest pending deadline (ns), exactly (see [`Wheel::earliest_deadline`]); takes
+    /// every shard's lock. For paused time.
+    pub fn earliest_deadline(&self) -> Option<u64> {
+        self.shards
+            .iter()
+            .filter_map(|shard| shard.wheel.lock().earliest_deadline())
+            .min()
+    }
+
     /// Fires every timer due at `now` (ns) and wakes their wakers, outside the locks.
     /// Returns how many fired. Any thread may call it; a panicking waker is reported and the
     /// others are still woken.

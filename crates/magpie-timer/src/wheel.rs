@@ -226,6 +226,56 @@ impl Wheel {
         }
     }
 
+    /// The earliest pending deadline (ns), exactly: unlike [`Wheel::next_deadline`], never a
+    /// cascade point or the deadline of a cancelled timer. Walks the current run and the
+    /// earliest occupied slot (O(entries there)), which holds the earliest timer because
+    /// slots below the top level cover disjoint ranges of time in the order of their starts
+    /// (at the top level, every occupied slot). For paused time, which must jump exactly to
+    /// the next timer.
+    pub fn earliest_deadline(&self) -> Option<u64> {
+        if self.pending == 0 {
+            return None;
+        }
+        let in_current = self
+            .current
+            .iter()
+            .rev()
+            .find(|&&(deadline, index)| {
+                let entry = self.entries.get(index);
+                entry.loc == LOC_CURRENT && entry.deadline == deadline
+            })
+            .map(|&(deadline, _)| deadline);
+        let in_slots = self.next_expiration().map(|(level, slot, _)| {
+            if level + 1 < LEVELS {
+                self.slot_min(level, slot)
+            } else {
+                // Top level: deadlines beyond the wheel's range are parked in its far slots
+                // and re-placed on each cascade, so slot order is not deadline order there.
+                (0..SLOTS)
+                    .filter(|&s| self.levels[level].occupied & (1 << s) != 0)
+                    .map(|s| self.slot_min(level, s))
+                    .min()
+                    .unwrap_or(u64::MAX)
+            }
+        });
+        match (in_current, in_slots) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The smallest deadline in a slot's list (a walk).
+    fn slot_min(&self, level: usize, slot: usize) -> u64 {
+        let mut earliest = u64::MAX;
+        let mut index = self.levels[level].heads[slot];
+        while index != NIL {
+            let entry = self.entries.get(index);
+            earliest = earliest.min(entry.deadline);
+            index = entry.next;
+        }
+        earliest
+    }
+
     /// Fires every timer whose deadline is `<= now` (ns): each is unlinked, marked fired,
     /// and handed to `fire` with its waker taken out. Timers not yet due stay pending.
     pub fn poll(&mut self, now: u64, mut fire: impl FnMut(Key, Option<Waker>)) {

@@ -122,6 +122,11 @@ impl Model {
 
     fn check_next_deadline(&self) {
         assert_eq!(self.wheel.pending(), self.pending.len());
+        assert_eq!(
+            self.wheel.earliest_deadline(),
+            self.pending.first().map(|&(deadline, _)| deadline),
+            "earliest_deadline must be exact"
+        );
         match (self.wheel.next_deadline(), self.pending.first()) {
             (None, None) => {}
             (Some(next), Some(&(earliest, _))) => {

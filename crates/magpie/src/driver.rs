@@ -100,8 +100,9 @@ impl DriverShared {
             return;
         }
         if cx.is_runtime_idle() {
-            if let Some(next) = self.timers.next_wake() {
-                // Nothing else can happen: jump to the next timer (or cascade point).
+            if let Some(next) = self.timers.earliest_deadline() {
+                // Nothing else can happen: jump to the next timer, exactly (not to a cascade
+                // point or a cancelled timer's deadline, which `next_wake` may report).
                 self.clock.advance_to(self.clock.instant_at(next));
                 self.fire_due_timers();
                 return;

@@ -66,24 +66,11 @@ pub(crate) struct Shared {
     config: Config,
     /// Worker threads still running, for `shutdown_timeout`.
     running_workers: Mutex<usize>,
-    /// `block_on` futures being polled right now (not waiting): the runtime is not idle
-    /// while one is, since it may be about to register a timer or spawn.
-    block_on_polls: AtomicUsize,
+    /// `block_on` futures being polled, or woken and not yet polled again: the runtime is
+    /// not idle while one is, since it may be about to register a timer or spawn. See
+    /// `block_on.rs` for the accounting.
+    block_on_runnable: Arc<AtomicUsize>,
     workers_exited: Condvar,
-}
-
-/// A `block_on` poll in progress; see [`Handle::enter_block_on_poll`].
-pub(crate) struct BlockOnPoll<'a> {
-    handle: &'a Handle,
-}
-
-impl Drop for BlockOnPoll<'_> {
-    fn drop(&mut self) {
-        let shared = &self.handle.shared;
-        if shared.block_on_polls.fetch_sub(1, Ordering::SeqCst) == 1 {
-            shared.driver.driver.maybe_idle();
-        }
-    }
 }
 
 /// A cheap, cloneable reference to a scheduler: spawn onto it from any thread.
@@ -153,11 +140,17 @@ impl Handle {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 
-    /// Counts a `block_on` poll in progress (see `Shared::block_on_polls`) until the guard
-    /// drops; then tells the driver the runtime may be idle.
-    pub(crate) fn enter_block_on_poll(&self) -> BlockOnPoll<'_> {
-        self.shared.block_on_polls.fetch_add(1, Ordering::SeqCst);
-        BlockOnPoll { handle: self }
+    /// The count of runnable `block_on` futures (see `Shared::block_on_runnable`), for a
+    /// waker to add to without keeping the whole runtime alive.
+    pub(crate) fn block_on_runnable(&self) -> Arc<AtomicUsize> {
+        self.shared.block_on_runnable.clone()
+    }
+
+    /// One `block_on` future fewer is runnable; at zero the runtime may be idle.
+    pub(crate) fn block_on_runnable_sub(&self) {
+        if self.shared.block_on_runnable.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.shared.driver.driver.maybe_idle();
+        }
     }
 
     /// Whether the runtime has been shut down.
@@ -246,7 +239,7 @@ impl Shared {
     /// See `ParkContext::is_runtime_idle`.
     pub(crate) fn is_runtime_idle(&self) -> bool {
         self.idle.all_parked()
-            && self.block_on_polls.load(Ordering::SeqCst) == 0
+            && self.block_on_runnable.load(Ordering::SeqCst) == 0
             && !self.has_work()
             && !self.blocking.is_busy()
     }
@@ -318,7 +311,7 @@ impl Scheduler {
             closed: CachePadded::new(AtomicBool::new(false)),
             blocking: BlockingPool::new(&config),
             running_workers: Mutex::new(n),
-            block_on_polls: AtomicUsize::new(0),
+            block_on_runnable: Arc::new(AtomicUsize::new(0)),
             workers_exited: Condvar::new(),
             config,
         });

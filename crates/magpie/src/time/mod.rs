@@ -25,7 +25,10 @@
 //! [`pause`] (or `Builder::start_paused(true)`, or `#[magpie::test(start_paused = true)]`)
 //! freezes the runtime's clock. While it is paused, a runtime with nothing else to do jumps
 //! straight to its next timer, so a test of a 10-minute retry loop finishes in
-//! milliseconds; [`advance`] moves the clock by hand. Paused time is the runtime's clock,
+//! milliseconds; [`advance`] moves the clock by hand. "Nothing else to do" means every
+//! worker is parked, no task is queued, no `spawn_blocking` closure is queued or running,
+//! and no `block_on` future is being polled or has been woken. So between two `block_on`
+//! calls on a paused runtime with timers pending, the clock may jump to the next of them. Paused time is the runtime's clock,
 //! read with [`now`]: `std::time::Instant::now()` keeps reading the system clock.
 
 mod error;

@@ -95,7 +95,10 @@ impl Sleep {
             // Already due: drop the timer, so the next poll completes at once.
             let registration = this.registration.take().expect("matched above");
             driver.timers.cancel(registration);
-        } else if driver.timers.reset(registration, driver.clock.nanos_at(deadline)) {
+        } else if driver
+            .timers
+            .reset(registration, driver.clock.nanos_at(deadline))
+        {
             driver.unpark();
         }
     }
