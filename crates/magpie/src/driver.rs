@@ -1,9 +1,10 @@
 //! The runtime's driver: what the one idle worker holding it waits on.
 //!
-//! It waits in a `polling::Poller` (epoll on Linux), with the exact time to the next timer
-//! as its timeout: polling arms a timerfd for it, so the wait is not rounded to whole
-//! milliseconds. `unpark` is `Poller::notify` (sticky, as the `Driver` contract requires).
-//! The I/O reactor will register its sources in the same poller.
+//! It waits in the I/O reactor's `polling::Poller` (epoll on Linux), with the exact time to
+//! the next timer as its timeout: polling arms a timerfd for it, so the wait is not rounded
+//! to whole milliseconds. `unpark` is `Poller::notify` (sticky, as the `Driver` contract
+//! requires). Busy workers' turns fire due timers and, while any I/O source is registered,
+//! take a non-blocking look at the poller.
 //!
 //! # Parking
 //!
@@ -22,7 +23,8 @@
 
 use crate::time::shard_hint;
 use magpie_core::{Driver, ParkContext};
-use magpie_sync::{Arc, Mutex};
+use magpie_io::Reactor;
+use magpie_sync::Arc;
 use magpie_timer::{Clock, Timers};
 use std::any::Any;
 use std::fmt;
@@ -31,9 +33,7 @@ use std::time::Duration;
 
 /// The parts of the driver that timers (and later sockets) hold on to.
 pub(crate) struct DriverShared {
-    poller: polling::Poller,
-    /// Only the worker holding the driver lock uses it; the mutex is never contended.
-    events: Mutex<polling::Events>,
+    pub(crate) reactor: std::sync::Arc<Reactor>,
     pub(crate) timers: Timers,
     pub(crate) clock: Clock,
 }
@@ -56,8 +56,7 @@ impl RuntimeDriver {
     pub(crate) fn new(timer_shards: usize, start_paused: bool) -> io::Result<RuntimeDriver> {
         Ok(RuntimeDriver {
             shared: Arc::new(DriverShared {
-                poller: polling::Poller::new()?,
-                events: Mutex::new(polling::Events::new()),
+                reactor: std::sync::Arc::new(Reactor::new()?),
                 timers: Timers::new(timer_shards),
                 clock: Clock::new(start_paused),
             }),
@@ -68,7 +67,7 @@ impl RuntimeDriver {
 impl DriverShared {
     /// Wakes the worker parked on the driver (or makes its next park return at once).
     pub(crate) fn unpark(&self) {
-        if let Err(e) = self.poller.notify() {
+        if let Err(e) = self.reactor.notify() {
             eprintln!("magpie: failed to wake the driver: {e}");
         }
     }
@@ -113,12 +112,16 @@ impl DriverShared {
     }
 
     fn wait(&self, timeout: Option<Duration>) {
-        let mut events = self.events.lock();
-        events.clear();
-        if let Err(e) = self.poller.wait(&mut events, timeout) {
-            if e.kind() != io::ErrorKind::Interrupted {
-                eprintln!("magpie: waiting in the poller failed: {e}");
-            }
+        if let Err(e) = self.reactor.wait(timeout) {
+            eprintln!("magpie: waiting in the poller failed: {e}");
+        }
+    }
+
+    /// A busy worker's turn: due timers, and ready sockets if there are any.
+    fn turn(&self) {
+        self.fire_due_timers();
+        if self.reactor.num_sources() > 0 {
+            self.wait(Some(Duration::ZERO));
         }
     }
 }
@@ -137,7 +140,7 @@ impl Driver for RuntimeDriver {
     }
 
     fn turn(&self) {
-        self.shared.fire_due_timers();
+        self.shared.turn();
     }
 
     fn unpark(&self) {
@@ -152,6 +155,7 @@ impl Driver for RuntimeDriver {
 
     fn shutdown(&self) {
         self.shared.timers.shutdown();
+        self.shared.reactor.shutdown();
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -32,6 +32,7 @@
 mod builder;
 mod driver;
 mod handle;
+pub mod io;
 mod runtime;
 pub mod task;
 pub mod time;

@@ -1,0 +1,27 @@
+//! magpie-io: the I/O reactor behind `magpie::net` and `magpie::io::Async`.
+//!
+//! - [`Reactor`] (`reactor.rs`): one `polling::Poller` per runtime, the table of registered
+//!   sources (a slab of keys), and `wait`, which blocks in the poller (with the timeout the
+//!   runtime's driver gives it: the next timer deadline) and dispatches readiness.
+//! - [`Source`] (`source.rs`): one registered file descriptor: its readiness word (readiness
+//!   bits plus the reactor tick of the event that set them, so that an event racing with a
+//!   `WouldBlock` is never lost), its waiting reader and writer, one-shot interest re-armed
+//!   only while a waiter exists. The protocol is written at the top of `source.rs` and
+//!   checked by the loom model in `loom_tests.rs`.
+//! - [`Registration`]: a source's owner. Dropping it deletes the fd from the poller (before
+//!   the owner closes the fd, as polling requires); the key is reused only after the reactor
+//!   has finished a whole wait begun after the deletion, so no event still in flight for the
+//!   old source reaches a new one.
+//! - `sys` (`sys.rs`): every raw OS call (non-blocking mode, sockets, accept4, options).
+//!
+//! No threads of its own: the runtime's driver calls [`Reactor::wait`].
+
+mod reactor;
+mod source;
+pub mod sys;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+
+pub use reactor::{Reactor, Registration};
+pub use source::{Direction, ReadyEvent, Source};

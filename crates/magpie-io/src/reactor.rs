@@ -1,0 +1,251 @@
+//! The reactor: a `polling::Poller`, the table of sources, and the wait that dispatches.
+//!
+//! # Keys
+//!
+//! A source's key is its index in the table. Dropping a [`Registration`] deletes the fd from
+//! the poller at once and *retires* the key. A retired key is freed (for reuse) by the next
+//! [`Reactor::wait`] that *begins* after the retirement, once it has dispatched its events:
+//! that wait's events were fetched after the deletion, so none of them is for the old
+//! source, and waits do not overlap (one dispatch lock). So no event still in flight for an
+//! old source is ever delivered to a new one that got its key.
+
+use crate::source::{Direction, ReadyEvent, Source};
+use magpie_sync::{AtomicBool, AtomicUsize, Mutex, Ordering};
+use polling::{Event, Events, Poller};
+use std::fmt;
+use std::io;
+use std::os::fd::{BorrowedFd, RawFd};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+#[derive(Default)]
+struct Table {
+    sources: Vec<Option<Arc<Source>>>,
+    free: Vec<usize>,
+    retired: Vec<usize>,
+}
+
+struct Dispatch {
+    events: Events,
+    wake: Vec<Waker>,
+}
+
+/// The I/O reactor of one runtime. See the module documentation.
+pub struct Reactor {
+    poller: Poller,
+    table: Mutex<Table>,
+    dispatch: Mutex<Dispatch>,
+    tick: AtomicUsize,
+    /// Registered sources (a lock-free count for the busy workers' turn).
+    live: AtomicUsize,
+    shutdown: AtomicBool,
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reactor")
+            .field("sources", &self.num_sources())
+            .field("shutdown", &self.shutdown.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// A registered source, owned by the I/O object of its fd. Dropping it deletes the fd from
+/// the poller; the owner closes the fd after that.
+pub struct Registration {
+    reactor: Arc<Reactor>,
+    source: Arc<Source>,
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registration")
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl Reactor {
+    /// A reactor with its own poller (epoll on Linux).
+    pub fn new() -> io::Result<Reactor> {
+        Ok(Reactor {
+            poller: Poller::new()?,
+            table: Mutex::new(Table::default()),
+            dispatch: Mutex::new(Dispatch {
+                events: Events::new(),
+                wake: Vec::new(),
+            }),
+            tick: AtomicUsize::new(0),
+            live: AtomicUsize::new(0),
+            shutdown: AtomicBool::new(false),
+        })
+    }
+
+    /// Makes a thread blocked in [`Reactor::wait`] return, or the next wait return at once.
+    pub fn notify(&self) -> io::Result<()> {
+        self.poller.notify()
+    }
+
+    /// Sources registered now.
+    pub fn num_sources(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
+
+    /// Registers `fd` (which must be in non-blocking mode), with no interest yet.
+    ///
+    /// # Safety
+    ///
+    /// `fd` must stay open until the returned [`Registration`] is dropped (it is deleted
+    /// from the poller then; polling requires that before the fd is closed).
+    pub unsafe fn register(self: &Arc<Self>, fd: BorrowedFd<'_>) -> io::Result<Registration> {
+        use std::os::fd::AsRawFd;
+        if self.shutdown.load(Ordering::Acquire) {
+            return Err(io::Error::other(
+                "the magpie runtime has shut down: no new I/O can be registered",
+            ));
+        }
+        let key = {
+            let mut table = self.table.lock();
+            let key = table.free.pop().unwrap_or(table.sources.len());
+            let source = Arc::new(Source::new(key, fd.as_raw_fd()));
+            if key == table.sources.len() {
+                table.sources.push(Some(source.clone()));
+            } else {
+                table.sources[key] = Some(source.clone());
+            }
+            self.live.fetch_add(1, Ordering::Relaxed);
+            key
+        };
+        // SAFETY: the caller keeps `fd` open until the registration drops, and the drop
+        // deletes it from the poller first.
+        let added = unsafe { self.poller.add(fd.as_raw_fd(), Event::none(key)) };
+        let source = {
+            let mut table = self.table.lock();
+            let source = table.sources[key].clone().expect("just inserted");
+            if let Err(e) = added {
+                table.sources[key] = None;
+                table.free.push(key);
+                self.live.fetch_sub(1, Ordering::Relaxed);
+                return Err(e);
+            }
+            source
+        };
+        Ok(Registration {
+            reactor: self.clone(),
+            source,
+        })
+    }
+
+    /// Blocks in the poller for at most `timeout` (until notified or an event comes), then
+    /// sets the readiness of the sources that have events and wakes their waiters (outside
+    /// every lock). Returns how many events were dispatched.
+    pub fn wait(&self, timeout: Option<Duration>) -> io::Result<usize> {
+        let mut dispatch = self.dispatch.lock();
+        let retired = std::mem::take(&mut self.table.lock().retired);
+        dispatch.events.clear();
+        let waited = self.poller.wait(&mut dispatch.events, timeout);
+        let tick = self.tick.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let mut wake = std::mem::take(&mut dispatch.wake);
+        let mut count = 0;
+        for event in dispatch.events.iter() {
+            let source = self.table.lock().sources.get(event.key).cloned().flatten();
+            let Some(source) = source else { continue };
+            count += 1;
+            source.set_readiness(event.readable, event.writable, tick, &mut wake, |r, w| {
+                // A waiter in the other direction keeps its interest; an error here shows
+                // up as that waiter's next poll failing to arm.
+                let _ = self.arm(&source, r, w);
+            });
+        }
+        if !retired.is_empty() {
+            let mut table = self.table.lock();
+            for key in retired {
+                table.sources[key] = None;
+                table.free.push(key);
+            }
+        }
+        drop(dispatch);
+        wake_all(&mut wake);
+        let mut dispatch = self.dispatch.lock();
+        if dispatch.wake.capacity() < wake.capacity() {
+            dispatch.wake = wake;
+        }
+        drop(dispatch);
+        match waited {
+            Ok(_) => Ok(count),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(count),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The runtime shut down: every source fails its next poll; waiters are woken.
+    pub fn shutdown(&self) {
+        self.shutdown.store(true, Ordering::Release);
+        let sources: Vec<Arc<Source>> = self
+            .table
+            .lock()
+            .sources
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let mut wake = Vec::new();
+        for source in sources {
+            source.shutdown(&mut wake);
+        }
+        wake_all(&mut wake);
+    }
+
+    fn arm(&self, source: &Source, read: bool, write: bool) -> io::Result<()> {
+        // SAFETY: a source is in the table only while its registration lives, and the
+        // registration's owner keeps the fd open until then.
+        let fd = unsafe { BorrowedFd::borrow_raw(source.fd()) };
+        self.poller
+            .modify(fd, Event::new(source.key(), read, write))
+    }
+}
+
+fn wake_all(wake: &mut Vec<Waker>) {
+    for waker in wake.drain(..) {
+        let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+        if woke.is_err() {
+            eprintln!("magpie: a panic in an I/O waker was contained");
+        }
+    }
+}
+
+impl Registration {
+    /// `Ready` when `direction` is ready (an error once the runtime shut down); otherwise
+    /// arms the poller and stores the task's waker.
+    pub fn poll_ready(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        self.source.poll_ready(direction, cx, |read, write| {
+            self.reactor.arm(&self.source, read, write)
+        })
+    }
+
+    /// The operation would block: forget the readiness seen in `event` (see `source.rs`).
+    pub fn clear_readiness(&self, event: ReadyEvent) {
+        self.source.clear_readiness(event);
+    }
+
+    /// The registered fd.
+    pub fn fd(&self) -> RawFd {
+        self.source.fd()
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // SAFETY: the owner keeps the fd open until this drop returns (`register`'s contract).
+        let fd = unsafe { BorrowedFd::borrow_raw(self.source.fd()) };
+        let _ = self.reactor.poller.delete(fd);
+        let mut table = self.reactor.table.lock();
+        table.retired.push(self.source.key());
+        self.reactor.live.fetch_sub(1, Ordering::Relaxed);
+    }
+}

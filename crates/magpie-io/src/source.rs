@@ -1,0 +1,325 @@
+//! One registered I/O source: its readiness word and its waiters.
+//!
+//! # The readiness protocol
+//!
+//! `state` holds readiness bits (READABLE, WRITABLE, SHUTDOWN) and, above them, the reactor
+//! *tick* of the last event that set any bit. The reactor increments its tick once per wait.
+//!
+//! - **Dispatch** (the reactor, for an event of this source): OR the event's bits into
+//!   `state` and store the current tick, in one compare-exchange loop; then, under the
+//!   waiters lock, take the wakers of the directions that became ready, and re-arm the
+//!   poller for the directions that still have a waiter (interest is one-shot: an event
+//!   disarms the whole registration); wake the taken wakers after the lock is released.
+//! - **Poll** (a task that wants to read or write): if the direction's bit is set, it is
+//!   ready, and the caller gets a [`ReadyEvent`] carrying the tick it saw. Otherwise, under
+//!   the waiters lock, store the waker, arm the poller for every direction with a waiter, and
+//!   load `state` *again*: an event dispatched between the first load and the lock is seen
+//!   here, because dispatch sets the bits before it takes the lock to look for wakers.
+//! - **WouldBlock** (the operation found nothing after all): the caller clears the
+//!   direction's bit with [`Source::clear_readiness`], *only if the tick is still the one it
+//!   saw*. If a newer event arrived in between (say data came after the read failed), the tick
+//!   differs and the bit stays set, so that event is not lost: the next poll is ready at once
+//!   and the operation is retried.
+//! - **Shutdown**: the reactor sets SHUTDOWN and wakes everyone; every later poll returns an
+//!   error instead of waiting for an event that can no longer be delivered.
+//!
+//! The loom model in `loom_tests.rs` runs dispatch against a poll/clear cycle and checks that
+//! a reader is never left waiting with an undelivered event.
+
+use magpie_sync::{AtomicUsize, Mutex, Ordering};
+use std::io;
+use std::os::fd::RawFd;
+use std::task::{Context, Poll, Waker};
+
+const READABLE: usize = 1;
+const WRITABLE: usize = 2;
+const SHUTDOWN: usize = 4;
+const BITS: usize = READABLE | WRITABLE | SHUTDOWN;
+const TICK_SHIFT: u32 = 8;
+
+/// Which way a task waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Waiting to read (or accept).
+    Read,
+    /// Waiting to write (or for a connect to finish).
+    Write,
+}
+
+impl Direction {
+    fn bit(self) -> usize {
+        match self {
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
+        }
+    }
+}
+
+/// Proof that a direction was ready at a given reactor tick; give it back to
+/// [`Source::clear_readiness`] when the operation would block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadyEvent {
+    direction: Direction,
+    pub(crate) tick: usize,
+}
+
+#[derive(Default)]
+struct Waiters {
+    reader: Option<Waker>,
+    writer: Option<Waker>,
+}
+
+impl Waiters {
+    fn slot(&mut self, direction: Direction) -> &mut Option<Waker> {
+        match direction {
+            Direction::Read => &mut self.reader,
+            Direction::Write => &mut self.writer,
+        }
+    }
+
+    fn interest(&self) -> (bool, bool) {
+        (self.reader.is_some(), self.writer.is_some())
+    }
+}
+
+/// One registered file descriptor. See the module documentation.
+pub struct Source {
+    key: usize,
+    fd: RawFd,
+    state: AtomicUsize,
+    waiters: Mutex<Waiters>,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source")
+            .field("key", &self.key)
+            .field("fd", &self.fd)
+            .field("state", &self.state.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+fn shut_down_error() -> io::Error {
+    io::Error::other("the magpie runtime this I/O object is bound to has shut down")
+}
+
+impl Source {
+    pub(crate) fn new(key: usize, fd: RawFd) -> Source {
+        Source {
+            key,
+            fd,
+            state: AtomicUsize::new(0),
+            waiters: Mutex::new(Waiters::default()),
+        }
+    }
+
+    /// The source's key in the reactor (the poller's event key).
+    pub fn key(&self) -> usize {
+        self.key
+    }
+
+    /// The registered file descriptor.
+    pub fn fd(&self) -> RawFd {
+        self.fd
+    }
+
+    /// `Ready` when `direction` is ready (or the reactor shut down: an error); otherwise
+    /// stores the task's waker, calls `arm(read, write)` to re-arm the poller's one-shot
+    /// interest for every direction with a waiter, and returns `Pending`.
+    pub fn poll_ready(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        arm: impl FnOnce(bool, bool) -> io::Result<()>,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        if let Some(ready) = self.ready(direction) {
+            return Poll::Ready(ready);
+        }
+        let mut waiters = self.waiters.lock();
+        match waiters.slot(direction) {
+            Some(stored) if stored.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        let (read, write) = waiters.interest();
+        if let Err(e) = arm(read, write) {
+            *waiters.slot(direction) = None;
+            return Poll::Ready(Err(e));
+        }
+        // Dispatch sets the bits before it takes this lock: an event that came since the
+        // first look is visible now.
+        match self.ready(direction) {
+            Some(ready) => {
+                *waiters.slot(direction) = None;
+                Poll::Ready(ready)
+            }
+            None => Poll::Pending,
+        }
+    }
+
+    fn ready(&self, direction: Direction) -> Option<io::Result<ReadyEvent>> {
+        let state = self.state.load(Ordering::Acquire);
+        if state & SHUTDOWN != 0 {
+            return Some(Err(shut_down_error()));
+        }
+        (state & direction.bit() != 0).then_some(Ok(ReadyEvent {
+            direction,
+            tick: state >> TICK_SHIFT,
+        }))
+    }
+
+    /// The operation for `event` would block: clear its direction's readiness, unless an
+    /// event arrived since (the tick moved on), which must not be lost.
+    pub fn clear_readiness(&self, event: ReadyEvent) {
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            if state >> TICK_SHIFT != event.tick || state & event.direction.bit() == 0 {
+                return;
+            }
+            match self.state.compare_exchange_weak(
+                state,
+                state & !event.direction.bit(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// Dispatch: the poller reported this source (`readable`, `writable`) at `tick`. Sets
+    /// the readiness, moves the wakers of the ready directions into `wake` (to be woken once
+    /// no lock is held) and calls `arm` for the directions that still have a waiter.
+    pub fn set_readiness(
+        &self,
+        readable: bool,
+        writable: bool,
+        tick: usize,
+        wake: &mut Vec<Waker>,
+        arm: impl FnOnce(bool, bool),
+    ) {
+        let bits = if readable { READABLE } else { 0 } | if writable { WRITABLE } else { 0 };
+        self.set_bits(bits, tick);
+        let mut waiters = self.waiters.lock();
+        if readable {
+            wake.extend(waiters.reader.take());
+        }
+        if writable {
+            wake.extend(waiters.writer.take());
+        }
+        let (read, write) = waiters.interest();
+        if read || write {
+            arm(read, write);
+        }
+    }
+
+    /// The reactor shut down: every poll from now on fails; wake whoever waits.
+    pub fn shutdown(&self, wake: &mut Vec<Waker>) {
+        self.set_bits(SHUTDOWN, self.state.load(Ordering::Acquire) >> TICK_SHIFT);
+        let mut waiters = self.waiters.lock();
+        wake.extend(waiters.reader.take());
+        wake.extend(waiters.writer.take());
+    }
+
+    fn set_bits(&self, bits: usize, tick: usize) {
+        let tick_bits = tick.wrapping_shl(TICK_SHIFT);
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            let next = (state & BITS) | bits | tick_bits;
+            match self
+                .state
+                .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Flag(std::sync::atomic::AtomicUsize);
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    fn waker() -> (Arc<Flag>, Waker) {
+        let flag = Arc::new(Flag(std::sync::atomic::AtomicUsize::new(0)));
+        (flag.clone(), Waker::from(flag))
+    }
+
+    #[test]
+    fn an_event_after_would_block_is_not_lost() {
+        let source = Source::new(0, -1);
+        let (_, w) = waker();
+        let mut cx = Context::from_waker(&w);
+        let mut wake = Vec::new();
+        source.set_readiness(true, false, 1, &mut wake, |_, _| {});
+        let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx, |_, _| Ok(()))
+        else {
+            panic!("readable after an event");
+        };
+        // Before the reader's read fails, a new event arrives (tick 2)...
+        source.set_readiness(true, false, 2, &mut wake, |_, _| {});
+        // ...so its clear, for tick 1, leaves the readiness in place.
+        source.clear_readiness(seen);
+        assert!(source
+            .poll_ready(Direction::Read, &mut cx, |_, _| Ok(()))
+            .is_ready());
+    }
+
+    #[test]
+    fn clear_then_wait_then_wake() {
+        let source = Source::new(0, -1);
+        let (flag, w) = waker();
+        let mut cx = Context::from_waker(&w);
+        let mut wake = Vec::new();
+        source.set_readiness(true, true, 1, &mut wake, |_, _| {});
+        let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx, |_, _| Ok(()))
+        else {
+            panic!("readable");
+        };
+        source.clear_readiness(seen);
+        let mut armed = None;
+        assert!(source
+            .poll_ready(Direction::Read, &mut cx, |r, w| {
+                armed = Some((r, w));
+                Ok(())
+            })
+            .is_pending());
+        assert_eq!(armed, Some((true, false)));
+        // Writable is still set from tick 1.
+        assert!(source
+            .poll_ready(Direction::Write, &mut cx, |_, _| Ok(()))
+            .is_ready());
+        source.set_readiness(true, false, 2, &mut wake, |_, _| {});
+        assert_eq!(wake.len(), 1);
+        wake.drain(..).for_each(Waker::wake);
+        assert_eq!(flag.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn shutdown_fails_every_poll() {
+        let source = Source::new(0, -1);
+        let (_, w) = waker();
+        let mut cx = Context::from_waker(&w);
+        assert!(source
+            .poll_ready(Direction::Read, &mut cx, |_, _| Ok(()))
+            .is_pending());
+        let mut wake = Vec::new();
+        source.shutdown(&mut wake);
+        assert_eq!(wake.len(), 1);
+        match source.poll_ready(Direction::Write, &mut cx, |_, _| Ok(())) {
+            Poll::Ready(Err(e)) => assert!(e.to_string().contains("shut down")),
+            other => panic!("{other:?}"),
+        }
+    }
+}

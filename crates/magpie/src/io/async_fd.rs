@@ -1,0 +1,246 @@
+//! `Async<T>`: any non-blocking file descriptor, driven by the runtime's reactor.
+
+use crate::driver;
+use magpie_io::{Direction, ReadyEvent, Registration};
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// An I/O object (a socket, a pipe, anything with a file descriptor) registered with the
+/// runtime's reactor: the escape hatch for what magpie does not wrap itself.
+///
+/// `Async::new` puts the descriptor in non-blocking mode and registers it with the current
+/// runtime. [`readable`](Async::readable) / [`writable`](Async::writable) wait for
+/// readiness; [`read_with`](Async::read_with) / [`write_with`](Async::write_with) retry a
+/// non-blocking operation until it does not return `WouldBlock`. When `&T` implements
+/// `Read`/`Write`, `Async<T>` and `&Async<T>` implement futures-io's `AsyncRead`/`AsyncWrite`.
+///
+/// ```
+/// use magpie::io::{Async, AsyncReadExt, AsyncWriteExt};
+/// use std::os::unix::net::UnixStream;
+///
+/// # magpie::Runtime::new().unwrap().block_on(async {
+/// let (a, b) = UnixStream::pair()?;
+/// let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
+/// a.write_all(b"ping").await?;
+/// let mut buf = [0; 4];
+/// b.read_exact(&mut buf).await?;
+/// assert_eq!(&buf, b"ping");
+/// # std::io::Result::Ok(()) }).unwrap();
+/// ```
+///
+/// Dropping it deregisters the descriptor, then closes it (by dropping `T`). Once the
+/// runtime it is bound to has shut down, every wait returns an error.
+pub struct Async<T: AsFd> {
+    // Declared first: dropped (deregistered) before `io` closes the descriptor.
+    registration: Registration,
+    io: Option<T>,
+}
+
+impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Async").field("io", &self.io).finish()
+    }
+}
+
+impl<T: AsFd> Async<T> {
+    /// Registers `io` with the current runtime's reactor, in non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// Outside a magpie runtime (`ErrorKind::Other`, saying so), after the runtime shut
+    /// down, or when the OS refuses the registration.
+    pub fn new(io: T) -> io::Result<Async<T>> {
+        magpie_io::sys::set_nonblocking(io.as_fd())?;
+        let reactor = driver::with_current(|d| d.map(|d| d.reactor.clone())).ok_or_else(|| {
+            io::Error::other(
+                "magpie::io::Async::new must be called from inside a magpie runtime \
+                 (Runtime::block_on, a spawned task, or #[magpie::main] / #[magpie::test])",
+            )
+        })?;
+        // SAFETY: `io` owns the descriptor and is dropped only after the registration (field
+        // order, and `into_inner` drops the registration first).
+        let registration = unsafe { reactor.register(io.as_fd())? };
+        Ok(Async {
+            registration,
+            io: Some(io),
+        })
+    }
+
+    /// The wrapped I/O object.
+    pub fn get_ref(&self) -> &T {
+        self.io.as_ref().expect("present until into_inner")
+    }
+
+    /// Deregisters the descriptor and gives the I/O object back (still non-blocking).
+    pub fn into_inner(mut self) -> io::Result<T> {
+        let io = self.io.take().expect("present until into_inner");
+        // Deregister now; `self` is then dropped with nothing left to close.
+        let Async { registration, .. } = self;
+        drop(registration);
+        Ok(io)
+    }
+
+    /// Waits until the descriptor is readable (or the peer closed, or an error is pending).
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_readable(cx)).await
+    }
+
+    /// Waits until the descriptor is writable.
+    pub async fn writable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_writable(cx)).await
+    }
+
+    /// [`readable`](Async::readable), for hand-written futures.
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.registration
+            .poll_ready(Direction::Read, cx)
+            .map_ok(|_| ())
+    }
+
+    /// [`writable`](Async::writable), for hand-written futures.
+    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.registration
+            .poll_ready(Direction::Write, cx)
+            .map_ok(|_| ())
+    }
+
+    /// Runs the non-blocking read `op` until it does not return `WouldBlock`, waiting for
+    /// readability in between.
+    pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        poll_fn(|cx| self.poll_with(Direction::Read, cx, &mut op)).await
+    }
+
+    /// Runs the non-blocking write `op` until it does not return `WouldBlock`, waiting for
+    /// writability in between.
+    pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        poll_fn(|cx| self.poll_with(Direction::Write, cx, &mut op)).await
+    }
+
+    /// One step of `read_with` / `write_with`: wait for readiness, try, and on `WouldBlock`
+    /// clear the readiness seen (unless a newer event arrived) and wait again.
+    pub(crate) fn poll_with<R>(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        op: &mut impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let ready: ReadyEvent = match self.registration.poll_ready(direction, cx) {
+                Poll::Ready(Ok(ready)) => ready,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            };
+            match op(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear_readiness(ready);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+}
+
+impl<T: AsFd> AsFd for Async<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl<T: AsFd> AsRawFd for Async<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.registration.fd()
+    }
+}
+
+impl<T: AsFd> futures_io::AsyncRead for Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_with(Direction::Read, cx, &mut |mut io: &T| io.read(buf))
+    }
+}
+
+impl<T: AsFd> futures_io::AsyncRead for &Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_with(Direction::Read, cx, &mut |mut io: &T| io.read(buf))
+    }
+}
+
+impl<T: AsFd> futures_io::AsyncWrite for Async<T>
+where
+    for<'a> &'a T: Write,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_with(Direction::Write, cx, &mut |mut io: &T| io.write(buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_with(Direction::Write, cx, &mut |mut io: &T| {
+            io.write_vectored(bufs)
+        })
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_with(Direction::Write, cx, &mut |mut io: &T| io.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+impl<T: AsFd> futures_io::AsyncWrite for &Async<T>
+where
+    for<'a> &'a T: Write,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_with(Direction::Write, cx, &mut |mut io: &T| io.write(buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_with(Direction::Write, cx, &mut |mut io: &T| {
+            io.write_vectored(bufs)
+        })
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_with(Direction::Write, cx, &mut |mut io: &T| io.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}

@@ -1,0 +1,11 @@
+//! I/O: the readiness wrapper [`Async`] and the futures-io traits.
+//!
+//! `magpie::io` re-exports futures-io's `AsyncRead`, `AsyncWrite`, `AsyncBufRead` and
+//! futures-lite's extension traits (`AsyncReadExt`, ...), so `read`, `write_all`,
+//! `read_to_end` and friends work on every magpie I/O type.
+
+mod async_fd;
+
+pub use async_fd::Async;
+pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
+pub use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
