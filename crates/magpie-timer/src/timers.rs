@@ -130,11 +130,6 @@ impl Timers {
         }
     }
 
-    /// The number of shards.
-    pub fn num_shards(&self) -> usize {
-        self.shards.len()
-    }
-
     /// Registers a timer due at `deadline` (ns) in shard `shard_hint % shards`. Returns the
     /// registration and whether the caller must unpark the driver (the timer is earlier
     /// than the time the driver sleeps until).

@@ -189,11 +189,6 @@ impl Wheel {
         self.entries.get(key.0).loc == LOC_FIRED
     }
 
-    /// The timer's deadline (ns).
-    pub fn deadline(&self, key: Key) -> u64 {
-        self.entries.get(key.0).deadline
-    }
-
     /// Cancels the timer if it is pending and frees it. Returns whether it had fired.
     pub fn remove(&mut self, key: Key) -> bool {
         let was_linked = self.unlink_if_linked(key.0);

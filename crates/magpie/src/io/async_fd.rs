@@ -157,6 +157,8 @@ impl<T: AsFd> AsRawFd for Async<T> {
     }
 }
 
+// The owned impls delegate to the `&Async<T>` ones: reads and writes only need `&T`.
+
 impl<T: AsFd> futures_io::AsyncRead for Async<T>
 where
     for<'a> &'a T: Read,
@@ -166,7 +168,7 @@ where
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_with(Direction::Read, cx, &mut |mut io: &T| io.read(buf))
+        Pin::new(&mut &*self).poll_read(cx, buf)
     }
 }
 
@@ -192,7 +194,7 @@ where
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_with(Direction::Write, cx, &mut |mut io: &T| io.write(buf))
+        Pin::new(&mut &*self).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -200,17 +202,15 @@ where
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_with(Direction::Write, cx, &mut |mut io: &T| {
-            io.write_vectored(bufs)
-        })
+        Pin::new(&mut &*self).poll_write_vectored(cx, bufs)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_with(Direction::Write, cx, &mut |mut io: &T| io.flush())
+        Pin::new(&mut &*self).poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_flush(cx)
+        Pin::new(&mut &*self).poll_close(cx)
     }
 }
 
