@@ -12,7 +12,7 @@
 //!   the owner closes the fd, as polling requires); the key is reused only after the reactor
 //!   has finished a whole wait begun after the deletion, so no event still in flight for the
 //!   old source reaches a new one.
-//! - `sys` (`sys.rs`): every raw OS call (non-blocking mode, sockets, accept4, options).
+//! - `sys` (`sys/`): every raw OS call (non-blocking mode, sockets, accept4, signal pipe).
 //!
 //! No threads of its own: the runtime's driver calls [`Reactor::wait`].
 

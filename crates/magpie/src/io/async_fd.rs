@@ -55,6 +55,12 @@ impl<T: AsFd> Async<T> {
     /// down, or when the OS refuses the registration.
     pub fn new(io: T) -> io::Result<Async<T>> {
         magpie_io::sys::set_nonblocking(io.as_fd())?;
+        Async::new_nonblocking(io)
+    }
+
+    /// [`Async::new`] for a descriptor already in non-blocking mode (one born so, from
+    /// `magpie_io::sys::socket`), saving the `fcntl` calls.
+    pub(crate) fn new_nonblocking(io: T) -> io::Result<Async<T>> {
         let reactor = driver::with_current(|d| d.map(|d| d.reactor.clone())).ok_or_else(|| {
             io::Error::other(
                 "magpie::io::Async::new must be called from inside a magpie runtime \
@@ -170,6 +176,14 @@ where
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut &*self).poll_read(cx, buf)
     }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [io::IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self).poll_read_vectored(cx, bufs)
+    }
 }
 
 impl<T: AsFd> futures_io::AsyncRead for &Async<T>
@@ -182,6 +196,16 @@ where
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         self.poll_with(Direction::Read, cx, &mut |mut io: &T| io.read(buf))
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [io::IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_with(Direction::Read, cx, &mut |mut io: &T| {
+            io.read_vectored(bufs)
+        })
     }
 }
 
