@@ -33,7 +33,9 @@ mod builder;
 mod driver;
 mod handle;
 pub mod io;
+pub mod net;
 mod runtime;
+pub mod signal;
 pub mod task;
 pub mod time;
 
