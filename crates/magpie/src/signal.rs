@@ -1,0 +1,127 @@
+//! Signals: [`ctrl_c`], woken through the runtime's own reactor.
+//!
+//! ```no_run
+//! #[magpie::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let server = magpie::spawn(async { /* serve until cancelled */ });
+//!     magpie::signal::ctrl_c().await?;
+//!     println!("Ctrl-C: shutting down");
+//!     server.abort();
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # How it works
+//!
+//! Each `ctrl_c` future, at its first poll, creates its own pipe, registers the read end
+//! with the runtime's reactor (as an [`Async`]), and installs a SIGINT action (through
+//! `signal-hook-registry`) that writes one byte to the write end: the only thing a signal
+//! handler may safely do. The byte makes the read end readable, the reactor wakes the
+//! task, the task drains the pipe and completes. One pipe per waiter means one signal
+//! completes every pending `ctrl_c`, on whichever runtime each waits. Completing or
+//! dropping the future removes the action, then closes both ends.
+//!
+//! # What to know
+//!
+//! - **The default action is gone for good.** As with tokio, once a `ctrl_c` future has
+//!   registered, SIGINT no longer terminates the process, for the rest of the process's
+//!   life, even after every `ctrl_c` future is gone: a SIGINT with no waiter is ignored.
+//!   Exit yourself when `ctrl_c` completes.
+//! - **Registration happens at the first poll**, not at the call: a SIGINT that arrives
+//!   before the future is first polled is not seen by it (and, if nothing registered
+//!   earlier, still terminates the process).
+//! - **Errors**, rather than hangs: polled outside a magpie runtime, `ctrl_c` fails at once
+//!   (without touching SIGINT); once the runtime it registered with shuts down, a pending
+//!   `ctrl_c` polled by another executor fails.
+
+use crate::driver;
+use crate::io::Async;
+use magpie_io::sys::signal as sys;
+use signal_hook_registry::SigId;
+use std::ffi::c_int;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+/// Completes when the process next receives SIGINT (Ctrl-C in a terminal) after this future
+/// was first polled.
+///
+/// See the [module documentation](self) for what changes for the process and how it works.
+///
+/// # Errors
+///
+/// When polled outside a magpie runtime; when the runtime has shut down (at the first poll,
+/// or later while waiting); when the OS refuses a pipe or the reactor registration.
+pub async fn ctrl_c() -> io::Result<()> {
+    let pipe = SignalPipe::register(sys::SIGINT)?;
+    pipe.recv().await
+}
+
+/// One waiter's self-pipe, and the signal action that writes to it.
+///
+/// Drop order is the safety argument for the action: `Drop` unregisters the action first,
+/// and only then do the fields drop, closing the read end (after deregistering it from the
+/// reactor) and then the write end (`_write`) the action writes to.
+struct SignalPipe {
+    action: SigId,
+    read: Async<OwnedFd>,
+    /// Never read: held so that the descriptor the action writes to stays open.
+    _write: OwnedFd,
+}
+
+impl SignalPipe {
+    /// Creates the pipe, registers its read end with the current runtime, then installs the
+    /// action for `signal`. Fails before touching the signal if there is no runtime.
+    fn register(signal: c_int) -> io::Result<SignalPipe> {
+        if driver::with_current(|d| d.is_none()) {
+            return Err(io::Error::other(
+                "magpie::signal::ctrl_c must be awaited inside a magpie runtime \
+                 (Runtime::block_on, a spawned task, or #[magpie::main] / #[magpie::test])",
+            ));
+        }
+        let (read, write) = sys::pipe()?;
+        let read = Async::new(read)?;
+        let raw = write.as_raw_fd();
+        let action = move || {
+            // SAFETY: `raw` is `write`'s descriptor, and it stays open for as long as this
+            // action can run: `SignalPipe::drop` unregisters the action before `write` is
+            // closed, and `signal_hook_registry::unregister` returns only once no handler
+            // still runs with the old action table (it swaps the table, then spins until
+            // every handler that read the old one has left, before freeing it).
+            let fd = unsafe { BorrowedFd::borrow_raw(raw) };
+            sys::notify(fd);
+        };
+        // SAFETY: `register` requires an action that is async-signal-safe and never panics.
+        // The action only calls `notify`: one `write(2)` of one byte, with errno saved and
+        // restored, no allocation, no lock, no panic (`borrow_raw` asserts only that the
+        // descriptor is not -1, and `raw` is a valid one). SIGINT is not one of the signals
+        // `register` forbids.
+        let action = unsafe { signal_hook_registry::register(signal, action)? };
+        Ok(SignalPipe {
+            action,
+            read,
+            _write: write,
+        })
+    }
+
+    /// Waits until the action has written, then empties the pipe.
+    async fn recv(&self) -> io::Result<()> {
+        self.read.read_with(|fd| sys::drain(fd.as_fd())).await?;
+        Ok(())
+    }
+}
+
+impl Drop for SignalPipe {
+    fn drop(&mut self) {
+        // Before the fields drop: after this, no handler writes to `self._write` any more.
+        signal_hook_registry::unregister(self.action);
+    }
+}
+
+/// Compile-time check: a `ctrl_c` future can be spawned.
+const _: () = {
+    fn send<T: Send>(_: &T) {}
+    #[allow(dead_code)]
+    fn checks() {
+        send(&ctrl_c());
+    }
+};
