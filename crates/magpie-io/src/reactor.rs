@@ -153,9 +153,9 @@ impl Reactor {
             let Some(source) = source else { continue };
             count += 1;
             source.set_readiness(event.readable, event.writable, tick, &mut wake, |r, w| {
-                // A waiter in the other direction keeps its interest; an error here shows
-                // up as that waiter's next poll failing to arm.
-                let _ = self.arm(&source, r, w);
+                // A waiter in the other direction keeps its interest; after an error here
+                // that waiter's next poll arms again (and reports a persistent error).
+                self.arm(&source, r, w)
             });
         }
         if !retired.is_empty() {

@@ -12,8 +12,9 @@
 //!   disarms the whole registration); wake the taken wakers after the lock is released.
 //! - **Poll** (a task that wants to read or write): if the direction's bit is set, it is
 //!   ready, and the caller gets a [`ReadyEvent`] carrying the tick it saw. Otherwise, under
-//!   the waiters lock, store the waker, arm the poller for every direction with a waiter, and
-//!   load `state` *again*: an event dispatched between the first load and the lock is seen
+//!   the waiters lock, store the waker, arm the poller for every direction with a waiter
+//!   (skipped when exactly that interest is armed already and no event has disarmed it
+//!   since: it will deliver, so a re-poll costs no `epoll_ctl`), and load `state` *again*: an event dispatched between the first load and the lock is seen
 //!   here, because dispatch sets the bits before it takes the lock to look for wakers.
 //! - **WouldBlock** (the operation found nothing after all): the caller clears the
 //!   direction's bit with [`Source::clear_readiness`], *only if the tick is still the one it
@@ -67,6 +68,10 @@ pub struct ReadyEvent {
 struct Waiters {
     reader: Option<Waker>,
     writer: Option<Waker>,
+    /// The interest the poller holds for this source now: set when a poll arms it, cleared
+    /// when dispatch delivers an event (which disarms a one-shot registration). A poll whose
+    /// interest is already armed skips the `epoll_ctl`: the armed interest will deliver.
+    armed: (bool, bool),
 }
 
 impl Waiters {
@@ -142,9 +147,13 @@ impl Source {
             slot => *slot = Some(cx.waker().clone()),
         }
         let (read, write) = waiters.interest();
-        if let Err(e) = arm(read, write) {
-            *waiters.slot(direction) = None;
-            return Poll::Ready(Err(e));
+        let (armed_read, armed_write) = waiters.armed;
+        if (read && !armed_read) || (write && !armed_write) {
+            if let Err(e) = arm(read, write) {
+                *waiters.slot(direction) = None;
+                return Poll::Ready(Err(e));
+            }
+            waiters.armed = (read, write);
         }
         // Dispatch sets the bits before it takes this lock: an event that came since the
         // first look is visible now.
@@ -188,16 +197,17 @@ impl Source {
         }
     }
 
-    /// Dispatch: the poller reported this source (`readable`, `writable`) at `tick`. Sets
-    /// the readiness, moves the wakers of the ready directions into `wake` (to be woken once
-    /// no lock is held) and calls `arm` for the directions that still have a waiter.
+    /// Dispatch: the poller reported this source (`readable`, `writable`) at `tick`, which
+    /// disarmed it. Sets the readiness, moves the wakers of the ready directions into `wake`
+    /// (to be woken once no lock is held) and calls `arm` for the directions that still have
+    /// a waiter (an error leaves them disarmed, so their next poll arms again).
     pub fn set_readiness(
         &self,
         readable: bool,
         writable: bool,
         tick: usize,
         wake: &mut Vec<Waker>,
-        arm: impl FnOnce(bool, bool),
+        arm: impl FnOnce(bool, bool) -> io::Result<()>,
     ) {
         let bits = if readable { READABLE } else { 0 } | if writable { WRITABLE } else { 0 };
         self.set_bits(bits, tick);
@@ -208,9 +218,10 @@ impl Source {
         if writable {
             wake.extend(waiters.writer.take());
         }
+        waiters.armed = (false, false);
         let (read, write) = waiters.interest();
-        if read || write {
-            arm(read, write);
+        if (read || write) && arm(read, write).is_ok() {
+            waiters.armed = (read, write);
         }
     }
 
@@ -262,13 +273,13 @@ mod tests {
         let (_, w) = waker();
         let mut cx = Context::from_waker(&w);
         let mut wake = Vec::new();
-        source.set_readiness(true, false, 1, &mut wake, |_, _| {});
+        source.set_readiness(true, false, 1, &mut wake, |_, _| Ok(()));
         let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx, |_, _| Ok(()))
         else {
             panic!("readable after an event");
         };
         // Before the reader's read fails, a new event arrives (tick 2)...
-        source.set_readiness(true, false, 2, &mut wake, |_, _| {});
+        source.set_readiness(true, false, 2, &mut wake, |_, _| Ok(()));
         // ...so its clear, for tick 1, leaves the readiness in place.
         source.clear_readiness(seen);
         assert!(source
@@ -282,7 +293,7 @@ mod tests {
         let (flag, w) = waker();
         let mut cx = Context::from_waker(&w);
         let mut wake = Vec::new();
-        source.set_readiness(true, true, 1, &mut wake, |_, _| {});
+        source.set_readiness(true, true, 1, &mut wake, |_, _| Ok(()));
         let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx, |_, _| Ok(()))
         else {
             panic!("readable");
@@ -300,10 +311,50 @@ mod tests {
         assert!(source
             .poll_ready(Direction::Write, &mut cx, |_, _| Ok(()))
             .is_ready());
-        source.set_readiness(true, false, 2, &mut wake, |_, _| {});
+        source.set_readiness(true, false, 2, &mut wake, |_, _| Ok(()));
         assert_eq!(wake.len(), 1);
         wake.drain(..).for_each(Waker::wake);
         assert_eq!(flag.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn armed_interest_is_not_armed_again_until_an_event_disarms_it() {
+        let source = Source::new(0, -1);
+        let (_, w) = waker();
+        let mut cx = Context::from_waker(&w);
+        let mut arms = Vec::new();
+        for _ in 0..3 {
+            let polled = source.poll_ready(Direction::Read, &mut cx, |r, w| {
+                arms.push((r, w));
+                Ok(())
+            });
+            assert!(polled.is_pending());
+        }
+        assert_eq!(arms, [(true, false)], "re-polls skip the epoll_ctl");
+        // A writer adds interest: armed again, for both.
+        let polled = source.poll_ready(Direction::Write, &mut cx, |r, w| {
+            arms.push((r, w));
+            Ok(())
+        });
+        assert!(polled.is_pending());
+        assert_eq!(arms[1], (true, true));
+        // The event disarms; dispatch re-arms for the writer still waiting.
+        let mut wake = Vec::new();
+        source.set_readiness(true, false, 1, &mut wake, |r, w| {
+            arms.push((r, w));
+            Ok(())
+        });
+        assert_eq!(arms[2], (false, true));
+        // A failed re-arm leaves it disarmed, so the next poll arms.
+        source.set_readiness(false, false, 2, &mut wake, |_, _| {
+            Err(io::Error::other("no"))
+        });
+        let polled = source.poll_ready(Direction::Write, &mut cx, |r, w| {
+            arms.push((r, w));
+            Ok(())
+        });
+        assert!(polled.is_pending());
+        assert_eq!(arms[3], (false, true));
     }
 
     #[test]

@@ -151,6 +151,40 @@ impl<T: AsFd> Async<T> {
     }
 }
 
+impl<T: AsFd> Async<T> {
+    /// [`poll_with`](Async::poll_with) for a read or write of `len` bytes. A transfer that
+    /// moved fewer bytes than asked (but some) found the socket buffer drained (or full),
+    /// so its readiness is cleared at once: the next call waits for an event instead of
+    /// spending a syscall on a certain `WouldBlock`. Clearing is tick-checked like any
+    /// other, so an event that arrived meanwhile is kept.
+    fn poll_transfer(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: &mut impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let ready = match self.registration.poll_ready(direction, cx) {
+                Poll::Ready(Ok(ready)) => ready,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            };
+            match op(self.get_ref()) {
+                Ok(n) if n > 0 && n < len => {
+                    self.registration.clear_readiness(ready);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear_readiness(ready);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+}
+
 impl<T: AsFd> AsFd for Async<T> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.get_ref().as_fd()
@@ -195,7 +229,8 @@ where
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_with(Direction::Read, cx, &mut |mut io: &T| io.read(buf))
+        let len = buf.len();
+        self.poll_transfer(Direction::Read, cx, len, &mut |mut io: &T| io.read(buf))
     }
 
     fn poll_read_vectored(
@@ -203,7 +238,8 @@ where
         cx: &mut Context<'_>,
         bufs: &mut [io::IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_with(Direction::Read, cx, &mut |mut io: &T| {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.poll_transfer(Direction::Read, cx, len, &mut |mut io: &T| {
             io.read_vectored(bufs)
         })
     }
@@ -247,7 +283,9 @@ where
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_with(Direction::Write, cx, &mut |mut io: &T| io.write(buf))
+        self.poll_transfer(Direction::Write, cx, buf.len(), &mut |mut io: &T| {
+            io.write(buf)
+        })
     }
 
     fn poll_write_vectored(
@@ -255,7 +293,8 @@ where
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_with(Direction::Write, cx, &mut |mut io: &T| {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.poll_transfer(Direction::Write, cx, len, &mut |mut io: &T| {
             io.write_vectored(bufs)
         })
     }
