@@ -438,3 +438,59 @@ fn a_pending_read_task_is_dropped_with_its_runtime() {
         assert!(dropped.load(std::sync::atomic::Ordering::SeqCst));
     });
 }
+
+#[test]
+fn an_always_yielding_task_does_not_starve_a_socket() {
+    guard("yielding task vs socket", || {
+        // One worker, shared by a task that never stops yielding and a TCP client: the
+        // worker's periodic I/O turn must still deliver the socket's events.
+        let rt = runtime(1);
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let echo = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut conn, _) = server.accept().unwrap();
+            let mut buf = [0u8; 8];
+            while conn.read_exact(&mut buf).is_ok() {
+                conn.write_all(&buf).unwrap();
+            }
+        });
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let round_trips = rt.block_on(async {
+            let spinner = {
+                let stop = stop.clone();
+                magpie::spawn(async move {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        magpie::task::yield_now().await;
+                    }
+                })
+            };
+            let client = magpie::spawn(async move {
+                let mut stream = TcpStream::connect(addr).await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                let mut times = Vec::new();
+                let mut buf = [0u8; 8];
+                for i in 0..100u64 {
+                    let start = std::time::Instant::now();
+                    stream.write_all(&i.to_le_bytes()).await.unwrap();
+                    stream.read_exact(&mut buf).await.unwrap();
+                    assert_eq!(u64::from_le_bytes(buf), i);
+                    times.push(start.elapsed());
+                }
+                times
+            });
+            let times = client.await.unwrap();
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            spinner.await.unwrap();
+            times
+        });
+        echo.join().unwrap();
+        let mut sorted = round_trips;
+        sorted.sort_unstable();
+        let median = sorted[sorted.len() / 2];
+        assert!(
+            median < Duration::from_millis(50),
+            "median round trip {median:?} beside an always-yielding task"
+        );
+    });
+}
