@@ -1,5 +1,6 @@
-//! An idle runtime uses no CPU: no timed polling loop while nothing is scheduled, and a
-//! far-off timer costs a handful of wake-ups, not one per millisecond.
+//! An idle runtime uses no CPU: no timed polling loop while nothing is scheduled, a far-off
+//! timer costs a handful of wake-ups, not one per millisecond, and sockets waiting for
+//! data cost nothing while none comes.
 //!
 //! CPU time is the whole process's (`getrusage(RUSAGE_SELF)`), so each scenario runs alone
 //! in this test binary (one `#[test]`, scenarios in sequence).
@@ -58,6 +59,33 @@ fn idle_runtimes_use_no_cpu() {
             "a 4-worker runtime with one far timer used {used:?} of CPU in {wall:?}"
         );
         sleeper.abort();
+        drop(rt);
+
+        // Sockets registered with the reactor: a listener waiting in `accept` and an idle
+        // connection waiting in `read`. The driver blocks in the poller; nothing polls.
+        let rt = common::runtime(4);
+        let (server, client) = rt.block_on(async {
+            use magpie::io::AsyncReadExt;
+            let listener = magpie::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let client = magpie::net::TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (conn, _) = listener.accept().await.unwrap();
+            let server = magpie::spawn(async move {
+                let mut conn = conn;
+                let mut buf = [0u8; 1];
+                let _ = conn.read(&mut buf).await;
+                let _ = listener.accept().await;
+            });
+            (server, client)
+        });
+        let used = cpu_while_idle(&rt, wall);
+        assert!(
+            used < bound,
+            "a 4-worker runtime waiting on two sockets used {used:?} of CPU in {wall:?}"
+        );
+        server.abort();
+        drop(client);
         drop(rt);
     });
 }
