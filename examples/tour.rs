@@ -1,8 +1,12 @@
 //! A tour of magpie for asyncio users: `cargo run --release --example tour`.
 //!
-//! Each section prints what it shows. Later sections (networking, channels) arrive with the
-//! features they need.
+//! Each section prints what it shows. Later sections (channels, async generators) arrive with
+//! the features they need.
 
+use futures_lite::io::BufReader;
+use futures_lite::StreamExt;
+use magpie::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use magpie::net::{TcpListener, TcpStream};
 use magpie::task::{self, JoinSet};
 use magpie::time::{self, MissedTickBehavior};
 use std::collections::HashSet;
@@ -33,6 +37,7 @@ fn main() {
         sleeping().await;
         timeouts().await;
         periodic_work().await;
+        tcp_exchange().await.expect("the TCP exchange failed");
     });
     println!("\nThe runtime has shut down: every task that was still pending was dropped.");
     paused_time();
@@ -380,6 +385,72 @@ async fn periodic_work() {
         "  Skip:                ticks due at {:?} ms (the missed ones are skipped)",
         skip.await.expect("the Skip task panicked")
     );
+}
+
+/// asyncio's streams: `asyncio.start_server(handle, host, port)` is `TcpListener::bind` and
+/// an accept loop spawning a task per connection; `asyncio.open_connection(host, port)` is
+/// `TcpStream::connect`. One `TcpStream` is both the `StreamReader` (through a `BufReader`
+/// for `readline`) and the `StreamWriter`; `examples/echo.rs` is a fuller server and client.
+async fn tcp_exchange() -> std::io::Result<()> {
+    println!("\n== Streams: a TCP exchange (start_server / open_connection) ==");
+
+    // handle_upper(reader, writer): reply to each line in upper case until the client closes.
+    async fn handle_upper(stream: TcpStream) -> std::io::Result<()> {
+        let peer = stream.peer_addr()?;
+        // A clone shares the socket: the BufReader reads from one, we write to the other.
+        let mut lines = BufReader::new(stream.clone()).lines();
+        let mut writer = stream;
+        while let Some(line) = lines.next().await {
+            let message = line?; // `await reader.readline()`, without the newline
+            println!("  server: Received {message:?} from {peer}");
+            let reply = message.to_uppercase();
+            println!("  server: Send: {reply:?}");
+            // `writer.write(data); await writer.drain()`
+            writer.write_all(format!("{reply}\n").as_bytes()).await?;
+        }
+        println!("  server: EOF from the client; Close the connection");
+        Ok(()) // dropping the stream closes the socket: the client reads EOF
+    }
+
+    // server = await asyncio.start_server(handle_upper, '127.0.0.1', 0)
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    println!("Serving on {addr}");
+    // `await server.serve_forever()`, as a task: a task per connection. (An accept error ends
+    // this small server; examples/echo.rs logs it and goes on.)
+    let server = magpie::spawn(async move {
+        while let Ok((stream, _peer)) = listener.accept().await {
+            magpie::spawn(async move {
+                if let Err(e) = handle_upper(stream).await {
+                    println!("  server: the connection failed: {e}");
+                }
+            });
+        }
+    });
+
+    // reader, writer = await asyncio.open_connection('127.0.0.1', port)
+    let stream = TcpStream::connect(addr).await?;
+    let mut reader = BufReader::new(stream.clone());
+    let mut writer = stream;
+    for message in ["hello", "magpie", "streams"] {
+        println!("client: Send: {message:?}");
+        writer.write_all(format!("{message}\n").as_bytes()).await?;
+        let mut reply = String::new();
+        reader.read_line(&mut reply).await?; // `await reader.readline()`
+        println!("client: Received: {:?}", reply.trim_end());
+    }
+    // writer.close(); await writer.wait_closed(): shut our side, then wait for the server's
+    // EOF (`await reader.read()` returning b"").
+    println!("client: Close the connection");
+    writer.close().await?;
+    let mut rest = Vec::new();
+    reader.read_to_end(&mut rest).await?;
+    println!("client: EOF from the server: closed on both sides");
+
+    // server.close(): stop accepting (the listener is dropped with the cancelled task).
+    server.abort();
+    let _ = server.await;
+    Ok(())
 }
 
 /// No asyncio counterpart: a fake clock for tests. A runtime built with
