@@ -26,6 +26,10 @@
 //! - [`task`] has `yield_now`, `spawn_blocking`, `JoinSet`, named tasks and task ids.
 //! - [`time`] has `sleep`, `timeout` and `interval` (Python's `asyncio.sleep`,
 //!   `asyncio.wait_for` / `asyncio.timeout`), and a clock tests can pause.
+//! - [`net`] has TCP, UDP and Unix sockets (`asyncio.open_connection`,
+//!   `asyncio.start_server`, datagram endpoints); [`io`] has the futures-io traits, their
+//!   extension methods, and [`io::Async`] for any other file descriptor.
+//! - [`signal::ctrl_c`] waits for Ctrl-C (`loop.add_signal_handler(SIGINT, ...)`).
 //!
 //! How it works is described in `docs/architecture.md`.
 
