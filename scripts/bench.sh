@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
 # Runs the runtime comparison benchmarks and regenerates docs/benchmarks.md and
 # docs/benchmarks.svg from their results:
-#   1. criterion: benches/runtimes.rs (scheduler workloads) and benches/timers.rs
-#      (timer_churn, timer_fire), wall and CPU time;
+#   1. criterion: benches/runtimes.rs (scheduler workloads), benches/timers.rs
+#      (timer_churn, timer_fire) and benches/io.rs (tcp_echo), wall and CPU time;
 #   2. benches/timer_figures.rs (not criterion): sleep lateness percentiles and
-#      the memory of 1,000,000 pending sleeps, into target/magpie-timer-figures.json.
+#      the memory of 1,000,000 pending sleeps, into target/magpie-timer-figures.json;
+#   3. benches/io_figures.rs (not criterion): the CPU an idle runtime with
+#      registered sockets uses over 2 s, into target/magpie-io-figures.json.
 #
 # Usage: scripts/bench.sh [criterion args...]
-#   scripts/bench.sh                          # everything, ~5-8 min on 2 cores
+#   scripts/bench.sh                          # everything, ~9-12 min on 2 cores
+#                                             # (tcp_echo alone ~4 min: ~1 s iterations)
 #   scripts/bench.sh yield_many               # one workload (wall + cpu)
 #   scripts/bench.sh timer_                   # the timer workloads (no figure matches)
+#   scripts/bench.sh tcp_echo                 # the I/O workload (no figure matches)
 #   scripts/bench.sh sleep_lateness           # one figure (no criterion group matches)
+#   scripts/bench.sh idle_cpu                 # the idle CPU figure
 #   scripts/bench.sh --sample-size 30 --measurement-time 5
 #   MAGPIE_BENCH_WORKERS=4 scripts/bench.sh   # workers per runtime (default 2)
 # Other knobs: MAGPIE_BENCH_SAMPLE_SIZE, MAGPIE_BENCH_WARM_UP_SECS,
 # MAGPIE_BENCH_MEASUREMENT_SECS (criterion's CLI flags win over them);
 # MAGPIE_BENCH_LATENESS_SLEEPS (default 1000), MAGPIE_BENCH_MEMORY_SLEEPS
-# (default 1000000) for the figures.
+# (default 1000000) for the timer figures; MAGPIE_BENCH_IDLE_SECS (default 2)
+# for the idle CPU figure.
 #
-# All arguments go to the criterion benches. The figures binary gets only the
+# All arguments go to the criterion benches. The figures binaries get only the
 # filters among them (arguments that are neither options nor option values),
-# which it matches like a simple criterion regex (`a|b` alternatives, each a
-# substring, `^`/`$` anchors) against its figure names (sleep_lateness,
-# sleep_memory); no filter runs both, a filter that matches neither skips them.
+# which they match like a simple criterion regex (`a|b` alternatives, each a
+# substring, `^`/`$` anchors) against their figure names (timer_figures:
+# sleep_lateness, sleep_memory; io_figures: idle_cpu); no filter runs them all,
+# a filter that matches none of a binary's figures skips them.
 #
 # The report only uses results written by this run, so a filtered run gives a
 # report of just those workloads and figures.
@@ -46,6 +53,7 @@ shown_command() {
 criterion_knobs=(MAGPIE_BENCH_WORKERS MAGPIE_BENCH_SAMPLE_SIZE MAGPIE_BENCH_WARM_UP_SECS
     MAGPIE_BENCH_MEASUREMENT_SECS)
 figure_knobs=(MAGPIE_BENCH_WORKERS MAGPIE_BENCH_LATENESS_SLEEPS MAGPIE_BENCH_MEMORY_SLEEPS)
+io_figure_knobs=(MAGPIE_BENCH_WORKERS MAGPIE_BENCH_IDLE_SECS)
 
 # Criterion's options that take a value (criterion 0.5's command line).
 takes_value=" --color -c --save-baseline -s --baseline -b --baseline-lenient --load-baseline
@@ -67,13 +75,16 @@ for arg in "$@"; do
     esac
 done
 
-criterion_cmd=(cargo bench -p magpie-benches --bench runtimes --bench timers -- "$@")
+criterion_cmd=(cargo bench -p magpie-benches --bench runtimes --bench timers --bench io -- "$@")
 figures_cmd=(cargo bench -p magpie-benches --bench timer_figures)
+io_figures_cmd=(cargo bench -p magpie-benches --bench io_figures)
 if ((${#figure_args[@]})); then
     figures_cmd+=(-- "${figure_args[@]}")
+    io_figures_cmd+=(-- "${figure_args[@]}")
 fi
 criterion_shown=$(shown_command criterion_knobs "${criterion_cmd[@]}")
 figures_shown=$(shown_command figure_knobs "${figures_cmd[@]}")
+io_figures_shown=$(shown_command io_figure_knobs "${io_figures_cmd[@]}")
 
 start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)
@@ -81,6 +92,8 @@ echo "+ $criterion_shown" >&2
 "${criterion_cmd[@]}"
 echo "+ $figures_shown" >&2
 BENCH_FIGURES_COMMAND="$figures_shown" "${figures_cmd[@]}"
+echo "+ $io_figures_shown" >&2
+BENCH_IO_FIGURES_COMMAND="$io_figures_shown" "${io_figures_cmd[@]}"
 BENCH_LOAD_START="$load_start" BENCH_COMMAND="$criterion_shown" \
     BENCH_WRAPPER="scripts/bench.sh${*:+$(printf ' %q' "$@")}" \
     python3 scripts/bench_report.py --since "$start"
