@@ -5,8 +5,8 @@
 //!   runtime's driver gives it: the next timer deadline) and dispatches readiness.
 //! - [`Source`] (`source.rs`): one registered file descriptor: its readiness word (readiness
 //!   bits plus the reactor tick of the event that set them, so that an event racing with a
-//!   `WouldBlock` is never lost), its waiting reader and writer, one-shot interest re-armed
-//!   only while a waiter exists. The protocol is written at the top of `source.rs` and
+//!   `WouldBlock` is never lost), its waiting reader and writer; registered edge-triggered
+//!   for both directions once, never re-armed. The protocol is written at the top of `source.rs` and
 //!   checked by the loom model in `loom_tests.rs`.
 //! - [`Registration`]: a source's owner. Dropping it deletes the fd from the poller (before
 //!   the owner closes the fd, as polling requires); the key is reused only after the reactor

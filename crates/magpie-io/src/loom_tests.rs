@@ -21,27 +21,24 @@ fn an_event_racing_a_would_block_is_never_lost() {
         let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
         let waker = Waker::from(count.clone());
         // Data was there at tick 1.
-        source.set_readiness(true, false, 1, &mut Vec::new(), |_, _| Ok(()));
+        source.set_readiness(true, false, 1, &mut Vec::new());
         let dispatcher = {
             let source = source.clone();
             loom::thread::spawn(move || {
                 // New data arrives: the reactor dispatches tick 2.
                 let mut wake = Vec::new();
-                source.set_readiness(true, false, 2, &mut wake, |_, _| Ok(()));
+                source.set_readiness(true, false, 2, &mut wake);
                 wake.into_iter().for_each(Waker::wake);
             })
         };
         // The reader: ready at some tick, its read would block (it raced the new data), so it
         // clears that tick's readiness and waits.
         let mut cx = Context::from_waker(&waker);
-        let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx, |_, _| Ok(()))
-        else {
+        let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx) else {
             panic!("readable at tick 1");
         };
         source.clear_readiness(seen);
-        let waiting = source
-            .poll_ready(Direction::Read, &mut cx, |_, _| Ok(()))
-            .is_pending();
+        let waiting = source.poll_ready(Direction::Read, &mut cx).is_pending();
         dispatcher.join().unwrap();
         if waiting && seen.tick == 1 {
             // The reader's failed read predates the tick-2 event: waiting is fine only if

@@ -11,7 +11,7 @@
 
 use crate::source::{Direction, ReadyEvent, Source};
 use magpie_sync::{AtomicBool, AtomicUsize, Mutex, Ordering};
-use polling::{Event, Events, Poller};
+use polling::{Event, Events, PollMode, Poller};
 use std::fmt;
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
@@ -92,7 +92,8 @@ impl Reactor {
         self.live.load(Ordering::Relaxed)
     }
 
-    /// Registers `fd` (which must be in non-blocking mode), with no interest yet.
+    /// Registers `fd` (which must be in non-blocking mode), edge-triggered, for both
+    /// directions, once: no poll ever re-arms it (see `source.rs`).
     ///
     /// # Safety
     ///
@@ -119,7 +120,10 @@ impl Reactor {
         };
         // SAFETY: the caller keeps `fd` open until the registration drops, and the drop
         // deletes it from the poller first.
-        let added = unsafe { self.poller.add(fd.as_raw_fd(), Event::none(key)) };
+        let added = unsafe {
+            self.poller
+                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)
+        };
         let source = {
             let mut table = self.table.lock();
             let source = table.sources[key].clone().expect("just inserted");
@@ -152,11 +156,7 @@ impl Reactor {
             let source = self.table.lock().sources.get(event.key).cloned().flatten();
             let Some(source) = source else { continue };
             count += 1;
-            source.set_readiness(event.readable, event.writable, tick, &mut wake, |r, w| {
-                // A waiter in the other direction keeps its interest; after an error here
-                // that waiter's next poll arms again (and reports a persistent error).
-                self.arm(&source, r, w)
-            });
+            source.set_readiness(event.readable, event.writable, tick, &mut wake);
         }
         if !retired.is_empty() {
             let mut table = self.table.lock();
@@ -196,14 +196,6 @@ impl Reactor {
         }
         wake_all(&mut wake);
     }
-
-    fn arm(&self, source: &Source, read: bool, write: bool) -> io::Result<()> {
-        // SAFETY: a source is in the table only while its registration lives, and the
-        // registration's owner keeps the fd open until then.
-        let fd = unsafe { BorrowedFd::borrow_raw(source.fd()) };
-        self.poller
-            .modify(fd, Event::new(source.key(), read, write))
-    }
 }
 
 fn wake_all(wake: &mut Vec<Waker>) {
@@ -217,15 +209,13 @@ fn wake_all(wake: &mut Vec<Waker>) {
 
 impl Registration {
     /// `Ready` when `direction` is ready (an error once the runtime shut down); otherwise
-    /// arms the poller and stores the task's waker.
+    /// stores the task's waker.
     pub fn poll_ready(
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<ReadyEvent>> {
-        self.source.poll_ready(direction, cx, |read, write| {
-            self.reactor.arm(&self.source, read, write)
-        })
+        self.source.poll_ready(direction, cx)
     }
 
     /// The operation would block: forget the readiness seen in `event` (see `source.rs`).

@@ -5,22 +5,26 @@
 //! `state` holds readiness bits (READABLE, WRITABLE, SHUTDOWN) and, above them, the reactor
 //! *tick* of the last event that set any bit. The reactor increments its tick once per wait.
 //!
+//! The poller watches every source for both directions from registration to deletion,
+//! *edge-triggered*: it reports each new arrival of readiness (data came, buffer space freed,
+//! the peer hung up) once, and never needs re-arming. The readiness word is what remembers a
+//! reported edge until an operation proves it consumed.
+//!
 //! - **Dispatch** (the reactor, for an event of this source): OR the event's bits into
 //!   `state` and store the current tick, in one compare-exchange loop; then, under the
-//!   waiters lock, take the wakers of the directions that became ready, and re-arm the
-//!   poller for the directions that still have a waiter (interest is one-shot: an event
-//!   disarms the whole registration); wake the taken wakers after the lock is released.
+//!   waiters lock, take the wakers of the directions that became ready; wake them after the
+//!   lock is released.
 //! - **Poll** (a task that wants to read or write): if the direction's bit is set, it is
 //!   ready, and the caller gets a [`ReadyEvent`] carrying the tick it saw. Otherwise, under
-//!   the waiters lock, store the waker, arm the poller for every direction with a waiter
-//!   (skipped when exactly that interest is armed already and no event has disarmed it
-//!   since: it will deliver, so a re-poll costs no `epoll_ctl`), and load `state` *again*: an event dispatched between the first load and the lock is seen
-//!   here, because dispatch sets the bits before it takes the lock to look for wakers.
+//!   the waiters lock, store the waker and load `state` *again*: an event dispatched between
+//!   the first load and the lock is seen here, because dispatch sets the bits before it
+//!   takes the lock to look for wakers.
 //! - **WouldBlock** (the operation found nothing after all): the caller clears the
 //!   direction's bit with [`Source::clear_readiness`], *only if the tick is still the one it
 //!   saw*. If a newer event arrived in between (say data came after the read failed), the tick
 //!   differs and the bit stays set, so that event is not lost: the next poll is ready at once
-//!   and the operation is retried.
+//!   and the operation is retried. If the clear wins, the edge of any later arrival is
+//!   still ahead, in the poller: it sets the bit again with a newer tick.
 //! - **Shutdown**: the reactor sets SHUTDOWN and wakes everyone; every later poll returns an
 //!   error instead of waiting for an event that can no longer be delivered.
 //!
@@ -68,10 +72,6 @@ pub struct ReadyEvent {
 struct Waiters {
     reader: Option<Waker>,
     writer: Option<Waker>,
-    /// The interest the poller holds for this source now: set when a poll arms it, cleared
-    /// when dispatch delivers an event (which disarms a one-shot registration). A poll whose
-    /// interest is already armed skips the `epoll_ctl`: the armed interest will deliver.
-    armed: (bool, bool),
 }
 
 impl Waiters {
@@ -80,10 +80,6 @@ impl Waiters {
             Direction::Read => &mut self.reader,
             Direction::Write => &mut self.writer,
         }
-    }
-
-    fn interest(&self) -> (bool, bool) {
-        (self.reader.is_some(), self.writer.is_some())
     }
 }
 
@@ -130,13 +126,11 @@ impl Source {
     }
 
     /// `Ready` when `direction` is ready (or the reactor shut down: an error); otherwise
-    /// stores the task's waker, calls `arm(read, write)` to re-arm the poller's one-shot
-    /// interest for every direction with a waiter, and returns `Pending`.
+    /// stores the task's waker and returns `Pending`.
     pub fn poll_ready(
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
-        arm: impl FnOnce(bool, bool) -> io::Result<()>,
     ) -> Poll<io::Result<ReadyEvent>> {
         if let Some(ready) = self.ready(direction) {
             return Poll::Ready(ready);
@@ -145,15 +139,6 @@ impl Source {
         match waiters.slot(direction) {
             Some(stored) if stored.will_wake(cx.waker()) => {}
             slot => *slot = Some(cx.waker().clone()),
-        }
-        let (read, write) = waiters.interest();
-        let (armed_read, armed_write) = waiters.armed;
-        if (read && !armed_read) || (write && !armed_write) {
-            if let Err(e) = arm(read, write) {
-                *waiters.slot(direction) = None;
-                return Poll::Ready(Err(e));
-            }
-            waiters.armed = (read, write);
         }
         // Dispatch sets the bits before it takes this lock: an event that came since the
         // first look is visible now.
@@ -197,17 +182,15 @@ impl Source {
         }
     }
 
-    /// Dispatch: the poller reported this source (`readable`, `writable`) at `tick`, which
-    /// disarmed it. Sets the readiness, moves the wakers of the ready directions into `wake`
-    /// (to be woken once no lock is held) and calls `arm` for the directions that still have
-    /// a waiter (an error leaves them disarmed, so their next poll arms again).
+    /// Dispatch: the poller reported this source (`readable`, `writable`) at `tick`. Sets
+    /// the readiness and moves the wakers of the ready directions into `wake` (to be woken
+    /// once no lock is held).
     pub fn set_readiness(
         &self,
         readable: bool,
         writable: bool,
         tick: usize,
         wake: &mut Vec<Waker>,
-        arm: impl FnOnce(bool, bool) -> io::Result<()>,
     ) {
         let bits = if readable { READABLE } else { 0 } | if writable { WRITABLE } else { 0 };
         self.set_bits(bits, tick);
@@ -217,11 +200,6 @@ impl Source {
         }
         if writable {
             wake.extend(waiters.writer.take());
-        }
-        waiters.armed = (false, false);
-        let (read, write) = waiters.interest();
-        if (read || write) && arm(read, write).is_ok() {
-            waiters.armed = (read, write);
         }
     }
 
@@ -273,18 +251,15 @@ mod tests {
         let (_, w) = waker();
         let mut cx = Context::from_waker(&w);
         let mut wake = Vec::new();
-        source.set_readiness(true, false, 1, &mut wake, |_, _| Ok(()));
-        let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx, |_, _| Ok(()))
-        else {
+        source.set_readiness(true, false, 1, &mut wake);
+        let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx) else {
             panic!("readable after an event");
         };
         // Before the reader's read fails, a new event arrives (tick 2)...
-        source.set_readiness(true, false, 2, &mut wake, |_, _| Ok(()));
+        source.set_readiness(true, false, 2, &mut wake);
         // ...so its clear, for tick 1, leaves the readiness in place.
         source.clear_readiness(seen);
-        assert!(source
-            .poll_ready(Direction::Read, &mut cx, |_, _| Ok(()))
-            .is_ready());
+        assert!(source.poll_ready(Direction::Read, &mut cx).is_ready());
     }
 
     #[test]
@@ -293,68 +268,18 @@ mod tests {
         let (flag, w) = waker();
         let mut cx = Context::from_waker(&w);
         let mut wake = Vec::new();
-        source.set_readiness(true, true, 1, &mut wake, |_, _| Ok(()));
-        let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx, |_, _| Ok(()))
-        else {
+        source.set_readiness(true, true, 1, &mut wake);
+        let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx) else {
             panic!("readable");
         };
         source.clear_readiness(seen);
-        let mut armed = None;
-        assert!(source
-            .poll_ready(Direction::Read, &mut cx, |r, w| {
-                armed = Some((r, w));
-                Ok(())
-            })
-            .is_pending());
-        assert_eq!(armed, Some((true, false)));
+        assert!(source.poll_ready(Direction::Read, &mut cx).is_pending());
         // Writable is still set from tick 1.
-        assert!(source
-            .poll_ready(Direction::Write, &mut cx, |_, _| Ok(()))
-            .is_ready());
-        source.set_readiness(true, false, 2, &mut wake, |_, _| Ok(()));
+        assert!(source.poll_ready(Direction::Write, &mut cx).is_ready());
+        source.set_readiness(true, false, 2, &mut wake);
         assert_eq!(wake.len(), 1);
         wake.drain(..).for_each(Waker::wake);
         assert_eq!(flag.0.load(std::sync::atomic::Ordering::SeqCst), 1);
-    }
-
-    #[test]
-    fn armed_interest_is_not_armed_again_until_an_event_disarms_it() {
-        let source = Source::new(0, -1);
-        let (_, w) = waker();
-        let mut cx = Context::from_waker(&w);
-        let mut arms = Vec::new();
-        for _ in 0..3 {
-            let polled = source.poll_ready(Direction::Read, &mut cx, |r, w| {
-                arms.push((r, w));
-                Ok(())
-            });
-            assert!(polled.is_pending());
-        }
-        assert_eq!(arms, [(true, false)], "re-polls skip the epoll_ctl");
-        // A writer adds interest: armed again, for both.
-        let polled = source.poll_ready(Direction::Write, &mut cx, |r, w| {
-            arms.push((r, w));
-            Ok(())
-        });
-        assert!(polled.is_pending());
-        assert_eq!(arms[1], (true, true));
-        // The event disarms; dispatch re-arms for the writer still waiting.
-        let mut wake = Vec::new();
-        source.set_readiness(true, false, 1, &mut wake, |r, w| {
-            arms.push((r, w));
-            Ok(())
-        });
-        assert_eq!(arms[2], (false, true));
-        // A failed re-arm leaves it disarmed, so the next poll arms.
-        source.set_readiness(false, false, 2, &mut wake, |_, _| {
-            Err(io::Error::other("no"))
-        });
-        let polled = source.poll_ready(Direction::Write, &mut cx, |r, w| {
-            arms.push((r, w));
-            Ok(())
-        });
-        assert!(polled.is_pending());
-        assert_eq!(arms[3], (false, true));
     }
 
     #[test]
@@ -362,13 +287,11 @@ mod tests {
         let source = Source::new(0, -1);
         let (_, w) = waker();
         let mut cx = Context::from_waker(&w);
-        assert!(source
-            .poll_ready(Direction::Read, &mut cx, |_, _| Ok(()))
-            .is_pending());
+        assert!(source.poll_ready(Direction::Read, &mut cx).is_pending());
         let mut wake = Vec::new();
         source.shutdown(&mut wake);
         assert_eq!(wake.len(), 1);
-        match source.poll_ready(Direction::Write, &mut cx, |_, _| Ok(())) {
+        match source.poll_ready(Direction::Write, &mut cx) {
             Poll::Ready(Err(e)) => assert!(e.to_string().contains("shut down")),
             other => panic!("{other:?}"),
         }

@@ -494,3 +494,30 @@ fn an_always_yielding_task_does_not_starve_a_socket() {
         );
     });
 }
+
+#[test]
+fn data_and_end_of_stream_in_one_edge_are_both_read() {
+    guard("data + FIN in one event", || {
+        runtime(1).block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            for _ in 0..20 {
+                let client = std::net::TcpStream::connect(addr).unwrap();
+                let (mut server, _) = listener.accept().await.unwrap();
+                // Data and FIN both arrive before the server first looks, so the poller
+                // reports them as one edge; a read larger than the data drains it short.
+                use std::io::Write;
+                (&client).write_all(b"last words").unwrap();
+                client.shutdown(Shutdown::Write).unwrap();
+                magpie::time::sleep(Duration::from_millis(5)).await;
+                let mut buf = [0u8; 4096];
+                let n = server.read(&mut buf).await.unwrap();
+                assert_eq!(&buf[..n], b"last words");
+                let eof = magpie::time::timeout(Duration::from_secs(5), server.read(&mut buf))
+                    .await
+                    .expect("the end of stream that came with the data was lost");
+                assert_eq!(eof.unwrap(), 0);
+            }
+        });
+    });
+}
