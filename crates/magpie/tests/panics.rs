@@ -369,3 +369,19 @@ fn a_panic_payload_that_panics_on_drop_is_contained() {
         assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
     });
 }
+
+#[test]
+fn dropping_the_handle_of_a_finished_task_contains_its_output_drop_panic() {
+    quiet_expected_panics();
+    guard("output Drop panic at handle drop", || {
+        let rt = runtime(1);
+        let handle = rt.spawn(async { PanicOnDrop("finished output") });
+        wait_until("the task finished", Duration::from_secs(10), || {
+            handle.is_finished()
+        });
+        // The output is stored in the task; dropping the handle drops it here, on this
+        // thread, and its panic must not escape (as when the runtime drops it).
+        drop(handle);
+        assert_eq!(rt.block_on(rt.spawn(async { 2 })).unwrap(), 2);
+    });
+}

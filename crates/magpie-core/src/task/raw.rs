@@ -439,16 +439,17 @@ fn can_read_output(header: &Header, trailer: &Trailer, waker: &Waker) -> bool {
 /// `ptr` is a live `Cell<F, S>`; the caller is its JoinHandle, handing over its reference
 /// and JOIN_INTEREST.
 unsafe fn drop_join_handle<F: Future, S: Schedule>(ptr: NonNull<Header>) {
-    // SAFETY: the handle's reference is released when `_reference` drops, even if the drop
-    // of the output below panics (the panic then reaches the handle's owner, as the drop of
-    // any value it owned would).
+    // SAFETY: the handle's reference is released when `_reference` drops.
     let _reference = unsafe { TaskRef::from_raw(ptr) };
     // SAFETY: `_reference` keeps the cell alive for this function.
     let cell = unsafe { cell::<F, S>(ptr) };
     let prev = cell.header.state.unset_join_interest();
     if prev.is_complete() {
+        // An output whose `Drop` panics is contained here, as when the runtime drops the
+        // output of a task detached before it completed: detaching must not panic in the
+        // caller depending on which of the two came first.
         // SAFETY: COMPLETE seen while we still held JOIN_INTEREST: the output is ours.
-        drop(unsafe { cell.replace_stage(Stage::Consumed) });
+        drop_contained(unsafe { cell.replace_stage(Stage::Consumed) });
     } else if prev.has_join_waker() {
         // SAFETY: we cleared JOIN_WAKER before COMPLETE: the completer will not read the slot.
         let waker = cell.trailer.join_waker.with_mut(|w| unsafe { (*w).take() });
