@@ -81,20 +81,20 @@ impl SignalPipe {
         let (read, write) = sys::pipe()?;
         let read = Async::new(read)?;
         let raw = write.as_raw_fd();
+        // `raw` stays open for as long as the action can run: `SignalPipe::drop` unregisters
+        // the action before `write` is closed, and `signal_hook_registry::unregister` returns
+        // only once no handler still runs with the old action table (it swaps the table,
+        // then spins until every handler that read the old one has left).
         let action = move || {
-            // SAFETY: `raw` is `write`'s descriptor, and it stays open for as long as this
-            // action can run: `SignalPipe::drop` unregisters the action before `write` is
-            // closed, and `signal_hook_registry::unregister` returns only once no handler
-            // still runs with the old action table (it swaps the table, then spins until
-            // every handler that read the old one has left, before freeing it).
+            // SAFETY: `raw` is open while this action can run (see above).
             let fd = unsafe { BorrowedFd::borrow_raw(raw) };
             sys::notify(fd);
         };
-        // SAFETY: `register` requires an action that is async-signal-safe and never panics.
-        // The action only calls `notify`: one `write(2)` of one byte, with errno saved and
-        // restored, no allocation, no lock, no panic (`borrow_raw` asserts only that the
-        // descriptor is not -1, and `raw` is a valid one). SIGINT is not one of the signals
-        // `register` forbids.
+        // `register` requires an action that is async-signal-safe and never panics. The
+        // action only calls `notify`: one `write(2)` of one byte, errno saved and restored,
+        // no allocation, no lock, no panic (`borrow_raw` asserts only that the descriptor is
+        // not -1, and `raw` is valid). SIGINT is not one of the signals `register` forbids.
+        // SAFETY: the action is async-signal-safe and cannot panic (see above).
         let action = unsafe { signal_hook_registry::register(signal, action)? };
         Ok(SignalPipe {
             action,
