@@ -17,7 +17,8 @@
 //!   counted too). Expected: about zero for every runtime; there is no target.
 //!
 //! Each runtime runs in a child process of its own (this binary re-executed
-//! with [`CHILD_FLAG`]), so that no runtime inherits another's threads.
+//! with its child flag; the harness is `benches/figures.rs`), so that no runtime
+//! inherits another's threads.
 //!
 //! Prints a table and writes `target/magpie-io-figures.json`
 //! (`MAGPIE_BENCH_IO_FIGURES_JSON` overrides the path), which
@@ -30,33 +31,31 @@
 //! cargo bench -p magpie-benches --bench io_figures -- --list
 //! ```
 //!
-//! Filters follow `benches/timer_figures.rs`: criterion-style flags are
+//! Filters follow `benches/figures.rs`: criterion-style flags are
 //! ignored, other arguments are `|`-separated substrings (`^`/`$` anchor
 //! them), and a filter that matches no figure runs nothing. Without `--bench`
 //! on its command line (`cargo test --benches`) or with `--test`, it runs a
 //! quick smoke version (0.1 s settle, 0.2 s idle) and writes no JSON. Knob:
 //! `MAGPIE_BENCH_IDLE_SECS` (default 2).
 
-use std::fmt::Write as _;
 use std::future::Future;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use magpie_benches::{magpie_rt, smol_rt, tokio_rt, workers, WORKERS_ENV};
+use magpie_benches::figures::{json_section, lookup, print_result, FigureBench, Stats, RUNTIMES};
+use magpie_benches::{magpie_rt, smol_rt, tokio_rt, workers};
 
-/// First argument of a child process: `CHILD_FLAG <figure> <runtime> <settle s> <idle s>`.
-const CHILD_FLAG: &str = "--magpie-io-figure-child";
-/// Prefix of the result line a child prints on stdout: `RESULT key=value ...`.
-const RESULT_PREFIX: &str = "RESULT";
-
-/// The runtimes compared, in table order.
-const RUNTIMES: [&str; 3] = ["magpie", "tokio", "smol"];
+const BENCH: FigureBench = FigureBench {
+    name: "io_figures",
+    child_flag: "--magpie-io-figure-child",
+    figures: &[IDLE_CPU],
+    knobs: &[IDLE_ENV],
+    json_env: "MAGPIE_BENCH_IO_FIGURES_JSON",
+    json_file: "magpie-io-figures.json",
+    command_env: "BENCH_IO_FIGURES_COMMAND",
+};
 
 const IDLE_CPU: &str = "idle_cpu";
-/// Every figure, in run order.
-const FIGURES: [&str; 1] = [IDLE_CPU];
 
 /// Wall time between setting up the sockets and the first CPU reading.
 const SETTLE: Duration = Duration::from_millis(500);
@@ -66,49 +65,17 @@ const IDLE_ENV: &str = "MAGPIE_BENCH_IDLE_SECS";
 const IDLE_DEFAULT: Duration = Duration::from_secs(2);
 const IDLE_QUICK: Duration = Duration::from_millis(200);
 
-const JSON_ENV: &str = "MAGPIE_BENCH_IO_FIGURES_JSON";
-/// Set by `scripts/bench.sh`: the command as typed, recorded in the JSON.
-const COMMAND_ENV: &str = "BENCH_IO_FIGURES_COMMAND";
-const JSON_FILE: &str = "magpie-io-figures.json";
-
-/// Named numbers, in the order measured.
-type Stats = Vec<(String, f64)>;
-
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some(CHILD_FLAG) {
-        child(&args[1..]);
+    let Some(selection) = BENCH.start(child) else {
         return;
-    }
-
-    // cargo passes `--bench`; criterion-style flags are accepted and ignored,
-    // other arguments are filters (substrings of figure names).
-    let quick = !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--test");
-    let filters: Vec<&str> = args
-        .iter()
-        .map(String::as_str)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let selected: Vec<&str> = FIGURES
-        .into_iter()
-        .filter(|f| filters.is_empty() || filters.iter().any(|filter| matches(f, filter)))
-        .collect();
-    if args.iter().any(|a| a == "--list") {
-        for figure in selected {
-            println!("{figure}: figure");
-        }
-        return;
-    }
-    if selected.is_empty() {
-        println!("io_figures: no figure matches {filters:?} (figures: {FIGURES:?})");
-        return;
-    }
+    };
+    let quick = selection.quick;
 
     let settle = if quick { SETTLE_QUICK } else { SETTLE };
     let idle = idle_duration(quick);
     let mut sections = Vec::new();
 
-    if selected.contains(&IDLE_CPU) {
+    if selection.runs(IDLE_CPU) {
         println!(
             "\n{IDLE_CPU}: CPU over {idle:?} of idle wall time (after {settle:?} settling), \
              a listener + one idle connection registered, {} workers",
@@ -120,7 +87,7 @@ fn main() {
         );
         let mut per_runtime = Vec::new();
         for rt in RUNTIMES {
-            let stats = run_child(IDLE_CPU, rt, settle, idle);
+            let stats = BENCH.run_child(IDLE_CPU, rt, &[secs(settle), secs(idle)]);
             let get = |k| lookup(&stats, k);
             println!(
                 "{:<8} {:>14.1} {:>14.1} {:>14.1} {:>16.1} {:>8}",
@@ -143,41 +110,12 @@ fn main() {
         ));
     }
 
-    if quick {
-        println!("\nio_figures: quick run (no --bench, or --test): no JSON written");
-        return;
-    }
-    let path = json_path();
-    let json = json_document(&sections, &filters);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-    }
-    std::fs::write(&path, json).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-    println!("\nio_figures: wrote {}", path.display());
+    BENCH.finish(&selection, &sections);
 }
 
-/// Whether `figure` is selected by `filter`: a criterion-style regex reduced
-/// to what figure names need, `|`-separated alternatives each matched as a
-/// substring (a leading `^` / trailing `$` anchors it). As in
-/// `benches/timer_figures.rs`.
-fn matches(figure: &str, filter: &str) -> bool {
-    filter.split('|').any(|alt| {
-        let (start, alt) = match alt.strip_prefix('^') {
-            Some(rest) => (true, rest),
-            None => (false, alt),
-        };
-        let (end, alt) = match alt.strip_suffix('$') {
-            Some(rest) => (true, rest),
-            None => (false, alt),
-        };
-        match (start, end) {
-            (true, true) => figure == alt,
-            (true, false) => figure.starts_with(alt),
-            (false, true) => figure.ends_with(alt),
-            (false, false) => figure.contains(alt),
-        }
-    })
+/// A duration as a child argument.
+fn secs(d: Duration) -> String {
+    d.as_secs_f64().to_string()
 }
 
 /// The idle time measured: `MAGPIE_BENCH_IDLE_SECS`, or the default (the
@@ -193,154 +131,13 @@ fn idle_duration(quick: bool) -> Duration {
     }
 }
 
-fn lookup(stats: &Stats, key: &str) -> f64 {
-    stats
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
-        .unwrap_or_else(|| panic!("the child's result has no {key}: {stats:?}"))
-}
-
-// ---------------------------------------------------------------------------
-// Parent: child processes and the JSON file
-// ---------------------------------------------------------------------------
-
-/// Runs one figure for one runtime in a fresh process and parses its
-/// `RESULT key=value ...` line.
-fn run_child(figure: &str, runtime: &str, settle: Duration, idle: Duration) -> Stats {
-    let exe = std::env::current_exe().expect("cannot find this benchmark's executable");
-    let output = Command::new(exe)
-        .args([
-            CHILD_FLAG,
-            figure,
-            runtime,
-            &settle.as_secs_f64().to_string(),
-            &idle.as_secs_f64().to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("cannot start the child process");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{figure} on {runtime} failed ({}); stdout:\n{stdout}",
-        output.status
-    );
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(RESULT_PREFIX))
-        .unwrap_or_else(|| panic!("{figure} on {runtime}: no {RESULT_PREFIX} line in\n{stdout}"));
-    line.split_whitespace()
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').expect("RESULT fields are key=value");
-            let v: f64 = v.parse().expect("RESULT values are numbers");
-            (k.to_string(), v)
-        })
-        .collect()
-}
-
-/// `"figure": { settings..., "runtimes": { "magpie": { stats... }, ... } }`
-fn json_section(figure: &str, settings: &[(&str, f64)], per_runtime: &[(&str, Stats)]) -> String {
-    let mut s = format!("  \"{figure}\": {{\n");
-    for (k, v) in settings {
-        let _ = writeln!(s, "    \"{k}\": {},", json_number(*v));
-    }
-    s.push_str("    \"runtimes\": {\n");
-    for (i, (rt, stats)) in per_runtime.iter().enumerate() {
-        let fields: Vec<String> = stats
-            .iter()
-            .map(|(k, v)| format!("\"{k}\": {}", json_number(*v)))
-            .collect();
-        let comma = if i + 1 < per_runtime.len() { "," } else { "" };
-        let _ = writeln!(s, "      \"{rt}\": {{{}}}{comma}", fields.join(", "));
-    }
-    s.push_str("    }\n  }");
-    s
-}
-
-fn json_document(sections: &[String], filters: &[&str]) -> String {
-    let command = std::env::var(COMMAND_ENV).unwrap_or_else(|_| typed_command(filters));
-    let unix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    let mut s = String::from("{\n");
-    let _ = writeln!(s, "  \"command\": {},", json_string(&command));
-    let _ = writeln!(s, "  \"written_unix\": {},", json_number(unix));
-    let _ = writeln!(s, "  \"workers\": {},", workers());
-    s.push_str(&sections.join(",\n"));
-    s.push_str("\n}\n");
-    s
-}
-
-/// The command that reproduces this run, with the knobs that were set.
-fn typed_command(filters: &[&str]) -> String {
-    let mut s = String::new();
-    for var in [WORKERS_ENV, IDLE_ENV] {
-        if let Ok(v) = std::env::var(var) {
-            let _ = write!(s, "{var}={v} ");
-        }
-    }
-    s.push_str("cargo bench -p magpie-benches --bench io_figures");
-    if !filters.is_empty() {
-        s.push_str(" -- ");
-        s.push_str(&filters.join(" "));
-    }
-    s
-}
-
-fn json_number(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v}")
-    } else {
-        "null".to_string()
-    }
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// `$MAGPIE_BENCH_IO_FIGURES_JSON`, else `magpie-io-figures.json` in the
-/// target directory (criterion's results are in its `criterion/`).
-fn json_path() -> PathBuf {
-    if let Ok(p) = std::env::var(JSON_ENV) {
-        return PathBuf::from(p);
-    }
-    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
-        let dir = PathBuf::from(dir);
-        if dir.is_absolute() {
-            return dir.join(JSON_FILE);
-        }
-    }
-    // <target>/<profile>/deps/<this binary>
-    let exe = std::env::current_exe().expect("cannot find this benchmark's executable");
-    exe.ancestors()
-        .nth(3)
-        .expect("the benchmark binary is not inside a cargo target directory")
-        .join(JSON_FILE)
-}
-
 // ---------------------------------------------------------------------------
 // Child: one figure on one runtime
 // ---------------------------------------------------------------------------
 
 fn child(args: &[String]) {
     let [figure, runtime, settle, idle] = args else {
-        panic!("usage: {CHILD_FLAG} <figure> <runtime> <settle s> <idle s>, got {args:?}");
+        panic!("usage: <child flag> <figure> <runtime> <settle s> <idle s>, got {args:?}");
     };
     let secs = |s: &str| Duration::from_secs_f64(s.parse().expect("durations are seconds"));
     let (settle, idle) = (secs(settle), secs(idle));
@@ -348,8 +145,7 @@ fn child(args: &[String]) {
         IDLE_CPU => idle_cpu(runtime, settle, idle),
         other => panic!("unknown figure {other:?}"),
     };
-    let fields: Vec<String> = stats.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    println!("{RESULT_PREFIX} {}", fields.join(" "));
+    print_result(&stats);
 }
 
 /// What the idle runtime's tasks report once they wait.

@@ -1,6 +1,8 @@
 //! Shared pieces of magpie's benchmark suite (`benches/runtimes.rs`,
-//! `benches/timers.rs`, `benches/timer_figures.rs`).
+//! `benches/timers.rs`, `benches/io.rs`, and the figure binaries).
 //!
+//! * [`figures`]: the child-process harness and JSON output of the figure
+//!   binaries (`timer_figures`, `io_figures`).
 //! * [`CpuTime`]: a criterion [`Measurement`] of the *process* CPU time (all
 //!   threads), used next to criterion's default wall-clock measurement.
 //! * Runtime constructors that all use the same number of worker threads,
@@ -15,6 +17,8 @@
 //!   function per runtime, measured in wall time and in CPU time.
 //! * [`YieldOnce`]: a runtime-agnostic future that is pending once, then ready.
 //! * [`rss_bytes`]: the process's resident set size.
+
+pub mod figures;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -17,7 +17,7 @@
 //!   them all took.
 //!
 //! Every (figure, runtime) pair runs in a child process of its own (this
-//! binary re-executed with [`CHILD_FLAG`]), so that no runtime inherits
+//! binary re-executed with its child flag; the harness is `benches/figures.rs`), so that no runtime inherits
 //! another's threads, freed memory or warm allocator. Every runtime has
 //! `MAGPIE_BENCH_WORKERS` workers (default 2).
 //!
@@ -37,28 +37,26 @@
 //! and writes no JSON. Knobs: `MAGPIE_BENCH_LATENESS_SLEEPS` (default 1,000)
 //! and `MAGPIE_BENCH_MEMORY_SLEEPS` (default 1,000,000).
 
-use std::fmt::Write as _;
 use std::future::{poll_fn, Future};
-use std::path::PathBuf;
 use std::pin::Pin;
-use std::process::{Command, Stdio};
 use std::task::Poll;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use magpie_benches::{magpie_rt, rss_bytes, smol_rt, tokio_rt, workers, WORKERS_ENV};
+use magpie_benches::figures::{json_section, lookup, print_result, FigureBench, Stats, RUNTIMES};
+use magpie_benches::{magpie_rt, rss_bytes, smol_rt, tokio_rt, workers};
 
-/// First argument of a child process: `CHILD_FLAG <figure> <runtime> <count>`.
-const CHILD_FLAG: &str = "--magpie-figure-child";
-/// Prefix of the result lines a child prints on stdout: `RESULT key=value ...`.
-const RESULT_PREFIX: &str = "RESULT";
-
-/// The runtimes compared, in table order.
-const RUNTIMES: [&str; 3] = ["magpie", "tokio", "smol"];
+const BENCH: FigureBench = FigureBench {
+    name: "timer_figures",
+    child_flag: "--magpie-figure-child",
+    figures: &[LATENESS, MEMORY],
+    knobs: &[LATENESS_ENV, MEMORY_ENV],
+    json_env: "MAGPIE_BENCH_FIGURES_JSON",
+    json_file: "magpie-timer-figures.json",
+    command_env: "BENCH_FIGURES_COMMAND",
+};
 
 const LATENESS: &str = "sleep_lateness";
 const MEMORY: &str = "sleep_memory";
-/// Every figure, in run order.
-const FIGURES: [&str; 2] = [LATENESS, MEMORY];
 
 /// The sleep whose lateness is measured.
 const LATENESS_SLEEP: Duration = Duration::from_millis(1);
@@ -74,49 +72,17 @@ const MEMORY_ENV: &str = "MAGPIE_BENCH_MEMORY_SLEEPS";
 const MEMORY_DEFAULT: usize = 1_000_000;
 const MEMORY_QUICK: usize = 10_000;
 
-const JSON_ENV: &str = "MAGPIE_BENCH_FIGURES_JSON";
-/// Set by `scripts/bench.sh`: the command as typed, recorded in the JSON.
-const COMMAND_ENV: &str = "BENCH_FIGURES_COMMAND";
-const JSON_FILE: &str = "magpie-timer-figures.json";
-
-/// Named numbers, in the order measured.
-type Stats = Vec<(String, f64)>;
-
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some(CHILD_FLAG) {
-        child(&args[1..]);
+    let Some(selection) = BENCH.start(child) else {
         return;
-    }
-
-    // cargo passes `--bench`; criterion-style flags are accepted and ignored,
-    // other arguments are filters (substrings of figure names).
-    let quick = !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--test");
-    let filters: Vec<&str> = args
-        .iter()
-        .map(String::as_str)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let selected: Vec<&str> = FIGURES
-        .into_iter()
-        .filter(|f| filters.is_empty() || filters.iter().any(|filter| matches(f, filter)))
-        .collect();
-    if args.iter().any(|a| a == "--list") {
-        for figure in selected {
-            println!("{figure}: figure");
-        }
-        return;
-    }
-    if selected.is_empty() {
-        println!("timer_figures: no figure matches {filters:?} (figures: {FIGURES:?})");
-        return;
-    }
+    };
+    let quick = selection.quick;
 
     let lateness_n = count(LATENESS_ENV, LATENESS_DEFAULT, LATENESS_QUICK, quick);
     let memory_n = count(MEMORY_ENV, MEMORY_DEFAULT, MEMORY_QUICK, quick);
     let mut sections = Vec::new();
 
-    if selected.contains(&LATENESS) {
+    if selection.runs(LATENESS) {
         println!(
             "\n{LATENESS}: {lateness_n} × sleep({LATENESS_SLEEP:?}), lateness in ms, \
              {} workers",
@@ -128,7 +94,7 @@ fn main() {
         );
         let mut per_runtime = Vec::new();
         for rt in RUNTIMES {
-            let stats = run_child(LATENESS, rt, lateness_n);
+            let stats = BENCH.run_child(LATENESS, rt, &[lateness_n.to_string()]);
             let get = |k| lookup(&stats, k);
             println!(
                 "{:<8} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
@@ -152,7 +118,7 @@ fn main() {
         ));
     }
 
-    if selected.contains(&MEMORY) {
+    if selection.runs(MEMORY) {
         println!(
             "\n{MEMORY}: {memory_n} pending sleep({MEMORY_SLEEP:?}), boxed and polled once, \
              {} workers",
@@ -171,7 +137,7 @@ fn main() {
         );
         let mut per_runtime = Vec::new();
         for rt in RUNTIMES {
-            let stats = run_child(MEMORY, rt, memory_n);
+            let stats = BENCH.run_child(MEMORY, rt, &[memory_n.to_string()]);
             let get = |k| lookup(&stats, k);
             let mb = |b: f64| format!("{:.1} MB", b / 1e6);
             println!(
@@ -197,40 +163,7 @@ fn main() {
         ));
     }
 
-    if quick {
-        println!("\ntimer_figures: quick run (no --bench, or --test): no JSON written");
-        return;
-    }
-    let path = json_path();
-    let json = json_document(&sections, &filters);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-    }
-    std::fs::write(&path, json).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-    println!("\ntimer_figures: wrote {}", path.display());
-}
-
-/// Whether `figure` is selected by `filter`: a criterion-style regex reduced
-/// to what figure names need, `|`-separated alternatives each matched as a
-/// substring (a leading `^` / trailing `$` anchors it).
-fn matches(figure: &str, filter: &str) -> bool {
-    filter.split('|').any(|alt| {
-        let (start, alt) = match alt.strip_prefix('^') {
-            Some(rest) => (true, rest),
-            None => (false, alt),
-        };
-        let (end, alt) = match alt.strip_suffix('$') {
-            Some(rest) => (true, rest),
-            None => (false, alt),
-        };
-        match (start, end) {
-            (true, true) => figure == alt,
-            (true, false) => figure.starts_with(alt),
-            (false, true) => figure.ends_with(alt),
-            (false, false) => figure.contains(alt),
-        }
-    })
+    BENCH.finish(&selection, &sections);
 }
 
 /// How many sleeps a figure uses: the environment's number, or the default
@@ -246,148 +179,13 @@ fn count(env: &str, default: usize, quick_default: usize, quick: bool) -> usize 
     }
 }
 
-fn lookup(stats: &Stats, key: &str) -> f64 {
-    stats
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
-        .unwrap_or_else(|| panic!("the child's result has no {key}: {stats:?}"))
-}
-
-// ---------------------------------------------------------------------------
-// Parent: child processes and the JSON file
-// ---------------------------------------------------------------------------
-
-/// Runs one figure for one runtime in a fresh process and parses its
-/// `RESULT key=value ...` line.
-fn run_child(figure: &str, runtime: &str, n: usize) -> Stats {
-    let exe = std::env::current_exe().expect("cannot find this benchmark's executable");
-    let output = Command::new(exe)
-        .args([CHILD_FLAG, figure, runtime, &n.to_string()])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("cannot start the child process");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{figure} on {runtime} failed ({}); stdout:\n{stdout}",
-        output.status
-    );
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(RESULT_PREFIX))
-        .unwrap_or_else(|| panic!("{figure} on {runtime}: no {RESULT_PREFIX} line in\n{stdout}"));
-    line.split_whitespace()
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').expect("RESULT fields are key=value");
-            let v: f64 = v.parse().expect("RESULT values are numbers");
-            (k.to_string(), v)
-        })
-        .collect()
-}
-
-/// `"figure": { settings..., "runtimes": { "magpie": { stats... }, ... } }`
-fn json_section(figure: &str, settings: &[(&str, f64)], per_runtime: &[(&str, Stats)]) -> String {
-    let mut s = format!("  \"{figure}\": {{\n");
-    for (k, v) in settings {
-        let _ = writeln!(s, "    \"{k}\": {},", json_number(*v));
-    }
-    s.push_str("    \"runtimes\": {\n");
-    for (i, (rt, stats)) in per_runtime.iter().enumerate() {
-        let fields: Vec<String> = stats
-            .iter()
-            .map(|(k, v)| format!("\"{k}\": {}", json_number(*v)))
-            .collect();
-        let comma = if i + 1 < per_runtime.len() { "," } else { "" };
-        let _ = writeln!(s, "      \"{rt}\": {{{}}}{comma}", fields.join(", "));
-    }
-    s.push_str("    }\n  }");
-    s
-}
-
-fn json_document(sections: &[String], filters: &[&str]) -> String {
-    let command = std::env::var(COMMAND_ENV).unwrap_or_else(|_| typed_command(filters));
-    let unix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    let mut s = String::from("{\n");
-    let _ = writeln!(s, "  \"command\": {},", json_string(&command));
-    let _ = writeln!(s, "  \"written_unix\": {},", json_number(unix));
-    let _ = writeln!(s, "  \"workers\": {},", workers());
-    s.push_str(&sections.join(",\n"));
-    s.push_str("\n}\n");
-    s
-}
-
-/// The command that reproduces this run, with the knobs that were set.
-fn typed_command(filters: &[&str]) -> String {
-    let mut s = String::new();
-    for var in [WORKERS_ENV, LATENESS_ENV, MEMORY_ENV] {
-        if let Ok(v) = std::env::var(var) {
-            let _ = write!(s, "{var}={v} ");
-        }
-    }
-    s.push_str("cargo bench -p magpie-benches --bench timer_figures");
-    if !filters.is_empty() {
-        s.push_str(" -- ");
-        s.push_str(&filters.join(" "));
-    }
-    s
-}
-
-fn json_number(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v}")
-    } else {
-        "null".to_string()
-    }
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// `$MAGPIE_BENCH_FIGURES_JSON`, else `magpie-timer-figures.json` in the
-/// target directory (criterion's results are in its `criterion/`).
-fn json_path() -> PathBuf {
-    if let Ok(p) = std::env::var(JSON_ENV) {
-        return PathBuf::from(p);
-    }
-    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
-        let dir = PathBuf::from(dir);
-        if dir.is_absolute() {
-            return dir.join(JSON_FILE);
-        }
-    }
-    // <target>/<profile>/deps/<this binary>
-    let exe = std::env::current_exe().expect("cannot find this benchmark's executable");
-    exe.ancestors()
-        .nth(3)
-        .expect("the benchmark binary is not inside a cargo target directory")
-        .join(JSON_FILE)
-}
-
 // ---------------------------------------------------------------------------
 // Child: one figure on one runtime
 // ---------------------------------------------------------------------------
 
 fn child(args: &[String]) {
     let [figure, runtime, n] = args else {
-        panic!("usage: {CHILD_FLAG} <figure> <runtime> <count>, got {args:?}");
+        panic!("usage: <child flag> <figure> <runtime> <count>, got {args:?}");
     };
     let n: usize = n.parse().expect("count must be a number");
     let stats = match figure.as_str() {
@@ -395,8 +193,7 @@ fn child(args: &[String]) {
         MEMORY => memory(runtime, n),
         other => panic!("unknown figure {other:?}"),
     };
-    let fields: Vec<String> = stats.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    println!("{RESULT_PREFIX} {}", fields.join(" "));
+    print_result(&stats);
 }
 
 fn lateness(runtime: &str, n: usize) -> Stats {
