@@ -152,14 +152,17 @@ impl Reactor {
         let tick = self.tick.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let mut wake = std::mem::take(&mut dispatch.wake);
         let mut count = 0;
-        for event in dispatch.events.iter() {
-            let source = self.table.lock().sources.get(event.key).cloned().flatten();
-            let Some(source) = source else { continue };
-            count += 1;
-            source.set_readiness(event.readable, event.writable, tick, &mut wake);
-        }
-        if !retired.is_empty() {
+        {
+            // One table lock for the whole dispatch. Lock order: table, then a source's
+            // waiters (`set_readiness`); nothing takes them the other way round.
             let mut table = self.table.lock();
+            for event in dispatch.events.iter() {
+                let Some(Some(source)) = table.sources.get(event.key) else {
+                    continue;
+                };
+                count += 1;
+                source.set_readiness(event.readable, event.writable, tick, &mut wake);
+            }
             for key in retired {
                 table.sources[key] = None;
                 table.free.push(key);
