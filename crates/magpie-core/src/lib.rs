@@ -10,7 +10,7 @@
 //!   idle/park protocol, shutdown.
 //! - `blocking`: the pool behind `spawn_blocking`.
 //! - `context`: the thread-local that says which runtime (and worker, and task) a thread is in.
-//! - `sync` (the `magpie-sync` crate): the one door to atomics and locks, swapped for loom's
+//! - `sync` (the `magpie-shim` crate): the one door to atomics and locks, swapped for loom's
 //!   under `--cfg loom`.
 
 mod block_on;
@@ -18,7 +18,7 @@ mod blocking;
 mod context;
 mod driver;
 pub mod scheduler;
-use magpie_sync as sync;
+use magpie_shim as sync;
 pub mod task;
 mod unwind;
 mod yield_now;

@@ -3,7 +3,7 @@
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p magpie-io --release --lib`.
 
 use crate::source::{Direction, Source};
-use magpie_sync::{loom_model, Arc, AtomicUsize, Ordering};
+use magpie_shim::{loom_model, Arc, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
 struct Count(AtomicUsize);

@@ -10,7 +10,7 @@
 //! old source is ever delivered to a new one that got its key.
 
 use crate::source::{Direction, ReadyEvent, Source};
-use magpie_sync::{AtomicBool, AtomicUsize, Mutex, Ordering};
+use magpie_shim::{AtomicBool, AtomicUsize, Mutex, Ordering};
 use polling::{Event, Events, PollMode, Poller};
 use std::fmt;
 use std::io;

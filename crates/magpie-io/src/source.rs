@@ -31,7 +31,7 @@
 //! The loom model in `loom_tests.rs` runs dispatch against a poll/clear cycle and checks that
 //! a reader is never left waiting with an undelivered event.
 
-use magpie_sync::{AtomicUsize, Mutex, Ordering};
+use magpie_shim::{AtomicUsize, Mutex, Ordering};
 use std::io;
 use std::os::fd::RawFd;
 use std::task::{Context, Poll, Waker};

@@ -8,7 +8,7 @@
 //!
 //! Timers store deadlines as nanoseconds since the clock's `origin` (its creation).
 
-use magpie_sync::{AtomicBool, Mutex, Ordering};
+use magpie_shim::{AtomicBool, Mutex, Ordering};
 use std::fmt;
 use std::time::{Duration, Instant};
 

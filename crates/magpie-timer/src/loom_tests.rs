@@ -3,7 +3,7 @@
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p magpie-timer --release --lib`.
 
 use crate::Timers;
-use magpie_sync::{loom_model, Arc, AtomicBool, AtomicUsize, Ordering};
+use magpie_shim::{loom_model, Arc, AtomicBool, AtomicUsize, Ordering};
 use std::task::{Wake, Waker};
 
 struct Count(AtomicUsize);

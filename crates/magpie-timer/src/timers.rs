@@ -67,7 +67,7 @@
 //! registrations earlier than `t`, only those that are earlier still unpark again.
 
 use crate::wheel::{Key, Wheel};
-use magpie_sync::{fence, AtomicBool, AtomicU64, CachePadded, Mutex, Ordering};
+use magpie_shim::{fence, AtomicBool, AtomicU64, CachePadded, Mutex, Ordering};
 use std::cell::RefCell;
 use std::fmt;
 use std::task::{Poll, Waker};

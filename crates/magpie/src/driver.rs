@@ -24,7 +24,7 @@
 use crate::time::shard_hint;
 use magpie_core::{Driver, ParkContext};
 use magpie_io::Reactor;
-use magpie_sync::Arc;
+use magpie_shim::Arc;
 use magpie_timer::{Clock, Timers};
 use std::any::Any;
 use std::fmt;

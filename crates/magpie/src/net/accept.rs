@@ -17,7 +17,7 @@ use crate::io::Async;
 use crate::time::{self, Sleep};
 use magpie_io::sys::socket::is_resource_exhaustion;
 use magpie_io::Direction;
-use magpie_sync::{AtomicBool, Mutex, Ordering};
+use magpie_shim::{AtomicBool, Mutex, Ordering};
 use std::future::Future;
 use std::io;
 use std::os::fd::AsFd;

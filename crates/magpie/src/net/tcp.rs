@@ -6,7 +6,7 @@ use crate::io::Async;
 use crate::time::Sleep;
 use futures_lite::Stream;
 use magpie_io::sys::socket::{self, RawAddr};
-use magpie_sync::Arc;
+use magpie_shim::Arc;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;

@@ -4,7 +4,7 @@ use super::accept::Acceptor;
 use super::{connect_stream, stream_io_traits};
 use crate::io::Async;
 use magpie_io::sys::socket::{self, RawAddr};
-use magpie_sync::Arc;
+use magpie_shim::Arc;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;

@@ -94,7 +94,7 @@ pub async fn advance(by: Duration) {
     crate::task::yield_now().await;
 }
 
-fn current_for(what: &str) -> (magpie_sync::Arc<driver::DriverShared>, usize) {
+fn current_for(what: &str) -> (magpie_shim::Arc<driver::DriverShared>, usize) {
     driver::current().unwrap_or_else(|| {
         panic!("magpie::time::{what} must be called from inside a magpie runtime")
     })
@@ -114,7 +114,7 @@ thread_local! {
 /// The timer shard of a thread that is not one of the runtime's workers: one per thread,
 /// spread round-robin.
 pub(crate) fn shard_hint() -> usize {
-    use magpie_sync::unmodelled::{AtomicU64, Ordering};
+    use magpie_shim::unmodelled::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     SHARD_HINT.with(|hint| {
         if hint.get() == usize::MAX {

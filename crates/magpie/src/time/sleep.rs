@@ -2,7 +2,7 @@
 
 use super::deadline_after;
 use crate::driver::{self, DriverShared};
-use magpie_sync::Arc;
+use magpie_shim::Arc;
 use magpie_timer::Registration;
 use std::fmt;
 use std::future::Future;

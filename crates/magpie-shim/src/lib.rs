@@ -1,4 +1,4 @@
-//! magpie-sync: the one door to concurrency primitives for every magpie crate.
+//! magpie-shim: the one door to concurrency primitives for every magpie crate.
 //!
 //! Every atomic, lock, condition variable, cell and deque that magpie-core, magpie-timer and
 //! the facade use comes from here. In a
@@ -245,6 +245,8 @@ mod imp {
 }
 
 pub use imp::*;
+
+pub mod coop;
 
 /// Atomics that loom does not model: process-wide counters (task ids) that order nothing.
 pub mod unmodelled {
