@@ -1,0 +1,29 @@
+//! magpie-sync: channels and locks for async code, usable on any executor.
+//!
+//! Everything here works with nothing but [`std::task::Waker`]s: it never asks which runtime is
+//! polling it, so magpie's tasks, tokio's, smol's or a hand-written `block_on` may all share one
+//! channel. Semantics follow tokio's `sync` module.
+//!
+//! - [`oneshot`]: one value from one task to another (an asyncio `Future` resolved by another task).
+//! - [`mpsc`]: many senders, one receiver; bounded (backpressure) or unbounded (asyncio's `Queue`).
+//! - [`Mutex`] (fair, first come first served), [`RwLock`], [`Semaphore`] (with owned permits).
+//! - [`Notify`], [`Barrier`], [`watch`] (latest value) and [`broadcast`] (every value to every
+//!   receiver): asyncio's `Event`, `Condition` and `Barrier` and their neighbours.
+//!
+//! # Two rules every primitive keeps
+//!
+//! - **Nothing hangs on a vanished peer.** A dropped sender or receiver is an error on the
+//!   other side, never a wait that cannot end.
+//! - **A cancelled waiter leaves no trace.** Dropping a waiting future removes it from its queue;
+//!   if it had already been handed something (a permit, a notification), it passes it on to the
+//!   next waiter. The shared machinery is `waiters.rs`.
+//!
+//! # Cooperative budget
+//!
+//! Every wait spends one unit of magpie's cooperative budget
+//! ([`magpie_shim::coop`]); under magpie a task looping on an always-ready channel yields after
+//! 128 operations. Polled by another executor, nothing is budgeted.
+//!
+//! Every wait/notify path has a loom model (`src/loom_tests/`).
+
+mod waiters;
