@@ -237,21 +237,43 @@ impl<T> WaitQueue<T> {
 }
 
 /// Wakers collected under a lock, to be woken after it is released.
+///
+/// The first waker is kept inline, so the common case (an unlock or a message that wakes one
+/// waiter) allocates nothing; only the second and later wakers go to a `Vec`.
 #[derive(Default)]
-pub(crate) struct WakeList(Vec<Waker>);
+pub(crate) struct WakeList {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
 
 impl WakeList {
     pub(crate) const fn new() -> Self {
-        Self(Vec::new())
+        Self {
+            first: None,
+            rest: Vec::new(),
+        }
     }
 
     pub(crate) fn push(&mut self, waker: Waker) {
-        self.0.push(waker);
+        if self.first.is_none() {
+            self.first = Some(waker);
+        } else {
+            self.rest.push(waker);
+        }
     }
 
-    /// Wakes every collected waker. Call with no lock held.
+    /// How many wakers are collected.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    /// Wakes every collected waker, in the order they were pushed. Call with no lock held.
     pub(crate) fn wake_all(self) {
-        for waker in self.0 {
+        if let Some(waker) = self.first {
+            waker.wake();
+        }
+        for waker in self.rest {
             waker.wake();
         }
     }
@@ -312,13 +334,36 @@ mod tests {
         assert_eq!(queue.slots.len(), 3, "the freed slot is reused");
         let mut wake = WakeList::new();
         queue.notify_all(&mut wake);
-        assert_eq!(wake.0.len(), 3);
+        assert_eq!(wake.len(), 3);
         assert!(queue.is_empty());
         assert_eq!(queue.poll(&a, &waker), Some('a'));
         assert_eq!(queue.poll(&c, &waker), Some('c'));
         assert_eq!(queue.poll(&d, &waker), Some('d'));
         assert!(!queue.notify_front(&mut wake));
         assert!(queue.front_mut().is_none());
+    }
+
+    #[test]
+    fn wake_list_wakes_one_inline_and_more_in_push_order() {
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct Tagged(usize, Arc<std::sync::Mutex<Vec<usize>>>);
+        impl Wake for Tagged {
+            fn wake(self: Arc<Self>) {
+                self.1.lock().unwrap().push(self.0);
+            }
+        }
+        let mut one = WakeList::new();
+        one.push(Waker::from(Arc::new(Tagged(0, order.clone()))));
+        assert_eq!(one.len(), 1);
+        assert_eq!(one.rest.capacity(), 0, "one waker allocates nothing");
+        one.wake_all();
+        let mut three = WakeList::new();
+        for tag in 1..4 {
+            three.push(Waker::from(Arc::new(Tagged(tag, order.clone()))));
+        }
+        assert_eq!(three.len(), 3);
+        three.wake_all();
+        assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3]);
     }
 
     #[test]
