@@ -27,3 +27,28 @@
 //! Every wait/notify path has a loom model (`src/loom_tests/`).
 
 mod waiters;
+
+mod blocking;
+pub mod mpsc;
+pub mod oneshot;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+
+mod barrier;
+pub mod broadcast;
+mod notify;
+pub mod watch;
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use notify::{Notified, Notify};
+
+mod mutex;
+mod rwlock;
+mod semaphore;
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
