@@ -10,11 +10,11 @@
 
 mod barrier;
 mod broadcast;
+mod mpsc;
 mod notify;
+mod oneshot;
 mod semaphore;
 mod watch;
-mod mpsc;
-mod oneshot;
 
 use std::future::Future;
 use std::task::{Context, Poll, Wake, Waker};
