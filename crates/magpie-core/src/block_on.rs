@@ -13,10 +13,17 @@
 //!   runtime may be idle);
 //! - when `block_on` ends (output or panic) it marks the waker done, so later wakes count
 //!   nothing, and gives back the count of a notification that will never be consumed.
+//!
+//! # Cooperative budget
+//!
+//! Each poll of the future runs under `coop::with_budget`, as a task's poll does on a
+//! worker: the leaf futures it awaits yield (wake, `Pending`) after `coop::BUDGET`
+//! operations, and the next poll starts with a fresh budget. The budget in force before
+//! (none, on a plain thread or in a `spawn_blocking` closure) is restored after each poll.
 
 use crate::context;
 use crate::scheduler::Handle;
-use crate::sync::{Arc, AtomicUsize, Condvar, DynArc, Mutex, Ordering};
+use crate::sync::{coop, Arc, AtomicUsize, Condvar, DynArc, Mutex, Ordering};
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};
@@ -123,7 +130,7 @@ pub fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
         polling: true,
     };
     loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+        if let Poll::Ready(output) = coop::with_budget(|| future.as_mut().poll(&mut cx)) {
             return output; // `finish` gives back this poll's count.
         }
         finish.polling = false;

@@ -14,7 +14,7 @@
 
 use crate::context;
 use crate::scheduler::{Config, Handle};
-use crate::sync::{Arc, Condvar, Mutex};
+use crate::sync::{coop, Arc, Condvar, Mutex};
 use crate::task::{self, JoinHandle, Notified, Schedule, TaskRef};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -66,6 +66,11 @@ impl Schedule for BlockingSchedule {
 }
 
 /// A closure as a future that completes on its first poll.
+///
+/// The closure runs with no cooperative budget (`coop::unconstrained`): it is not a task
+/// that could starve a worker, and a `futures_lite::future::block_on` inside it, which polls
+/// without refilling the budget, must never see a leaf future yield for the budget's sake.
+/// A magpie `block_on` inside it gives each of its own polls a budget, and restores this one.
 struct BlockingTask<F>(Option<F>);
 
 impl<F> Unpin for BlockingTask<F> {}
@@ -78,7 +83,7 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
             .0
             .take()
             .expect("a blocking task was polled after it completed");
-        Poll::Ready(f())
+        Poll::Ready(coop::unconstrained(f))
     }
 }
 

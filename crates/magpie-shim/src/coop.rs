@@ -19,7 +19,13 @@
 //!   gives it back.
 //! - Outside any budgeted poll (a future polled by another executor, or by a plain thread) the
 //!   budget is unconstrained: magpie's primitives stay usable on any executor and never return
-//!   a `Pending` there that nothing would resolve.
+//!   a `Pending` there that nothing would resolve. A `spawn_blocking` closure runs under
+//!   [`unconstrained`] for the same reason (it is polled once, by a task, but may run another
+//!   executor's `block_on` inside).
+//! - A combinator that checks a condition after polling an inner future (a timeout's deadline)
+//!   checks it under [`unconstrained`] when the inner future is what spent the budget
+//!   (`has_budget_remaining` true before, false after); otherwise a future that spends the
+//!   whole budget at every poll would keep the condition from ever being seen.
 //!
 //! Under `--cfg loom` the budget is always unconstrained (loom models threads on one OS thread,
 //! and the models check wake-ups, not fairness).
@@ -38,10 +44,14 @@ mod state {
         static LEFT: Cell<Option<u8>> = const { Cell::new(None) };
     }
 
+    // `#[inline]`: called from other crates on every poll and every leaf operation; without
+    // it (and without LTO) each access is a call into this crate.
+    #[inline]
     pub(super) fn get() -> Option<u8> {
         LEFT.with(|c| c.get())
     }
 
+    #[inline]
     pub(super) fn set(v: Option<u8>) {
         LEFT.with(|c| c.set(v));
     }
@@ -49,9 +59,11 @@ mod state {
 
 #[cfg(loom)]
 mod state {
+    #[inline]
     pub(super) fn get() -> Option<u8> {
         None
     }
+    #[inline]
     pub(super) fn set(_: Option<u8>) {}
 }
 

@@ -194,6 +194,10 @@ fn zero_and_past_deadlines_complete_at_the_first_poll() {
                 );
             }
             for i in 0..1_000 {
+                // Each round starts a fresh poll, with a fresh cooperative budget: a due sleep
+                // completes at its first poll while the budget lasts (tests/coop.rs checks
+                // that it yields once the budget is spent).
+                task::yield_now().await;
                 let ready_now = poll_once(sleep(Duration::ZERO)).await;
                 assert_eq!(
                     ready_now,
@@ -350,6 +354,8 @@ fn a_sleep_reset_into_the_past_completes_at_its_next_poll() {
         let rt = runtime(2);
         rt.block_on(async {
             for round in 0..100 {
+                // A fresh poll, with a fresh cooperative budget, for each round.
+                task::yield_now().await;
                 // Registered (polled once), then reset into the past.
                 let mut s = sleep(secs(10));
                 assert_eq!(poll_once(&mut s).await, None);

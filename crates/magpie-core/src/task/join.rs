@@ -4,12 +4,13 @@ use super::error::JoinError;
 use super::raw::Header;
 use super::state::Wake;
 use super::{Id, TaskRef};
+use crate::sync::coop;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 /// An owned permission to await a task's output.
 ///
@@ -74,11 +75,17 @@ impl<T> JoinHandle<T> {
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
+    /// Spends one unit of the cooperative budget when it returns the output (refunded when
+    /// the task is not finished yet), so a loop joining finished tasks yields now and then.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let spent = ready!(coop::poll_proceed(cx));
         let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
         let h = self.header();
         // SAFETY: `out` has the type `try_read_output` writes for a task with output `T`.
         unsafe { (h.vtable.try_read_output)(self.raw, &mut out as *mut _ as *mut (), cx.waker()) };
+        if out.is_ready() {
+            spent.made_progress();
+        }
         out
     }
 }

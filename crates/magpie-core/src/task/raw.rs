@@ -19,7 +19,7 @@ use super::registry::Links;
 use super::state::{EndPoll, StartPoll, State};
 use super::{Id, Notified, Schedule, TaskRef};
 use crate::context;
-use crate::sync::UnsafeCell;
+use crate::sync::{coop, UnsafeCell};
 use crate::unwind::{drop_contained, drop_payload};
 use std::any::Any;
 use std::future::Future;
@@ -172,7 +172,8 @@ impl<F: Future, S: Schedule> Cell<F, S> {
         });
     }
 
-    /// Polls the future once under `catch_unwind`.
+    /// Polls the future once under `catch_unwind`, with a fresh cooperative budget (restored
+    /// afterwards, so a task polled inside another poll does not spend its caller's).
     ///
     /// # Safety
     ///
@@ -190,7 +191,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
                         // SAFETY: the future lives in the heap block and is never moved: it is
                         // dropped in place (`drop_future_in_place`), so pinning is sound.
                         let f = unsafe { Pin::new_unchecked(f) };
-                        f.poll(&mut cx)
+                        coop::with_budget(|| f.poll(&mut cx))
                     }
                     _ => unreachable!("a task was polled after its future was dropped"),
                 }

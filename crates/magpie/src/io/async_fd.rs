@@ -2,12 +2,13 @@
 
 use crate::driver;
 use magpie_io::{Direction, ReadyEvent, Registration};
+use magpie_shim::coop;
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 /// An I/O object (a socket, a pipe, anything with a file descriptor) registered with the
 /// runtime's reactor: the escape hatch for what magpie does not wrap itself.
@@ -34,6 +35,10 @@ use std::task::{Context, Poll};
 ///
 /// Dropping it deregisters the descriptor, then closes it (by dropping `T`). Once the
 /// runtime it is bound to has shut down, every wait returns an error.
+///
+/// Every completed wait or operation spends one unit of the task's cooperative budget: a
+/// task that keeps finding the descriptor ready yields to the other tasks of its worker
+/// after 128 of them, as it would at a real wait.
 pub struct Async<T: AsFd> {
     // Declared first: dropped (deregistered) before `io` closes the descriptor.
     registration: Registration,
@@ -102,16 +107,27 @@ impl<T: AsFd> Async<T> {
 
     /// [`readable`](Async::readable), for hand-written futures.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.registration
-            .poll_ready(Direction::Read, cx)
-            .map_ok(|_| ())
+        self.poll_ready_budgeted(Direction::Read, cx)
     }
 
     /// [`writable`](Async::writable), for hand-written futures.
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.registration
-            .poll_ready(Direction::Write, cx)
-            .map_ok(|_| ())
+        self.poll_ready_budgeted(Direction::Write, cx)
+    }
+
+    /// Readiness for `direction`, spending one unit of the cooperative budget when ready
+    /// (refunded when pending).
+    fn poll_ready_budgeted(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        let spent = ready!(coop::poll_proceed(cx));
+        let polled = self.registration.poll_ready(direction, cx);
+        if polled.is_ready() {
+            spent.made_progress();
+        }
+        polled.map_ok(|_| ())
     }
 
     /// Runs the non-blocking read `op` until it does not return `WouldBlock`, waiting for
@@ -133,16 +149,27 @@ impl<T: AsFd> Async<T> {
     /// and the peer's FIN can arrive in the same edge as the last data, so a read that
     /// drained the data but not the end of stream must leave readiness set for the read
     /// that returns `Ok(0)` (`tests/net.rs` has the case).
+    ///
+    /// Every socket operation of magpie (reads, writes, accepts, sends, receives, peeks, the
+    /// signal pipe's drain) comes through here or through [`Async::poll_readable`] /
+    /// [`Async::poll_writable`] (connect), so this is where I/O spends the cooperative
+    /// budget: one unit per completed operation, none for a `WouldBlock` that ends in
+    /// `Pending`. With the budget spent it returns `Pending` (the task woken) before trying.
     pub(crate) fn poll_with<R>(
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
         op: &mut impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        let spent = ready!(coop::poll_proceed(cx));
         loop {
             let ready: ReadyEvent = match self.registration.poll_ready(direction, cx) {
                 Poll::Ready(Ok(ready)) => ready,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Err(e)) => {
+                    spent.made_progress();
+                    return Poll::Ready(Err(e));
+                }
+                // The refund: `spent` drops unused.
                 Poll::Pending => return Poll::Pending,
             };
             match op(self.get_ref()) {
@@ -150,7 +177,10 @@ impl<T: AsFd> Async<T> {
                     self.registration.clear_readiness(ready);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                result => return Poll::Ready(result),
+                result => {
+                    spent.made_progress();
+                    return Poll::Ready(result);
+                }
             }
         }
     }

@@ -93,6 +93,9 @@ impl Interval {
     }
 
     /// Polls for the next tick (for hand-written futures and streams).
+    ///
+    /// Each tick spends one unit of the cooperative budget (through the inner `Sleep`), so
+    /// a burst of missed ticks, all ready at once, still lets other tasks run.
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         let due = self.sleep.deadline();
         match Pin::new(&mut self.sleep).poll(cx) {

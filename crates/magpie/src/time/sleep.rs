@@ -2,12 +2,12 @@
 
 use super::deadline_after;
 use crate::driver::{self, DriverShared};
-use magpie_shim::Arc;
+use magpie_shim::{coop, Arc};
 use magpie_timer::Registration;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 /// Waits until `duration` has passed (on the current runtime's clock; see
@@ -127,47 +127,63 @@ fn shut_down_panic() -> ! {
 impl Future for Sleep {
     type Output = ();
 
+    /// Spends one unit of the cooperative budget when it completes (refunded while it is
+    /// pending), including a sleep whose deadline has already passed, so that a loop of
+    /// `sleep(Duration::ZERO).await` yields to other tasks after 128 of them (the budget of
+    /// one poll).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        if this.elapsed {
+        let spent = ready!(coop::poll_proceed(cx));
+        let polled = self.get_mut().poll_deadline(cx);
+        if polled.is_ready() {
+            spent.made_progress();
+        }
+        polled
+    }
+}
+
+impl Sleep {
+    /// `poll` without the budget: completes once the deadline has passed, registering the
+    /// timer on the first pending poll.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.elapsed {
             return Poll::Ready(());
         }
-        let shard = match this.driver {
+        let shard = match self.driver {
             Some(_) => None,
-            None => Some(this.bind()),
+            None => Some(self.bind()),
         };
-        let driver = this.driver.as_deref().expect("bound above");
+        let driver = self.driver.as_deref().expect("bound above");
         if driver.timers.is_shutdown() {
             shut_down_panic();
         }
-        if let Some(registration) = &this.registration {
+        if let Some(registration) = &self.registration {
             // Registered: the driver fires it at the deadline. Not reading the clock here
             // saves a clock read per wake-up (a good part of a timer's cost).
             return match driver.timers.poll_fired(registration, cx.waker()) {
                 Poll::Ready(()) if driver.timers.is_shutdown() => shut_down_panic(),
                 Poll::Ready(()) => {
-                    let registration = this.registration.take().expect("matched above");
+                    let registration = self.registration.take().expect("matched above");
                     driver.timers.cancel(registration);
-                    this.elapsed = true;
+                    self.elapsed = true;
                     Poll::Ready(())
                 }
                 Poll::Pending => Poll::Pending,
             };
         }
         let now = driver.clock.now();
-        if this.deadline <= now {
+        if self.deadline <= now {
             // Already due: complete now, with no timer and no wait for the driver.
-            this.elapsed = true;
+            self.elapsed = true;
             return Poll::Ready(());
         }
         let shard = shard.unwrap_or_else(driver::current_shard);
         let (registration, unpark) = driver.timers.register(
             shard,
-            driver.clock.nanos_at(this.deadline),
+            driver.clock.nanos_at(self.deadline),
             driver.clock.nanos_at(now),
             cx.waker(),
         );
-        this.registration = Some(registration);
+        self.registration = Some(registration);
         if unpark {
             driver.unpark();
         }

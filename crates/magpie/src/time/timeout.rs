@@ -1,6 +1,7 @@
 //! `Timeout`: a future with a deadline.
 
 use super::{deadline_after, sleep_until, Elapsed, Sleep};
+use magpie_shim::coop;
 use pin_project_lite::pin_project;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -70,14 +71,26 @@ impl<F> Timeout<F> {
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
+    /// The cooperative budget: `Timeout` spends none of its own; the wrapped future spends
+    /// what its leaves spend, and the deadline check is the inner `Sleep`'s (one unit when
+    /// it reports the deadline passed, so a loop of timeouts that all elapse at once still
+    /// yields). When the wrapped future is what ran the budget out, the deadline is checked
+    /// with no budget: otherwise a future that spends the whole budget at every poll would
+    /// never let its deadline be seen, and the timeout would never fire.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        let had_budget = coop::has_budget_remaining();
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        match Pin::new(this.sleep).poll(cx) {
+        let mut check_deadline = || match Pin::new(&mut *this.sleep).poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed)),
             Poll::Pending => Poll::Pending,
+        };
+        if had_budget && !coop::has_budget_remaining() {
+            coop::unconstrained(check_deadline)
+        } else {
+            check_deadline()
         }
     }
 }
