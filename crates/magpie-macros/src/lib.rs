@@ -1,12 +1,16 @@
-//! Attribute macros that run an `async fn` on a `magpie` runtime.
+//! Attribute macros that run an `async fn` on a `magpie` runtime, and the
+//! `join!`, `try_join!` and `select!` macros.
 //!
 //! Use them through the `magpie` crate, which re-exports them as
-//! `magpie::main` and `magpie::test`:
+//! `magpie::main`, `magpie::test`, `magpie::join!`, `magpie::try_join!` and
+//! `magpie::select!`:
 //!
 //! - [`#[magpie::main]`](macro@main) turns `async fn main()` into a plain
 //!   `fn main()` that builds a multi-threaded runtime and blocks on the body.
 //! - [`#[magpie::test]`](macro@test) does the same for a test function, on a
 //!   runtime with one worker thread unless told otherwise.
+//! - [`join!`], [`try_join!`] and [`select!`] poll several futures
+//!   concurrently inside the current task.
 //!
 //! ```
 //! #[magpie::main]
@@ -47,6 +51,8 @@ use proc_macro::TokenStream;
 
 mod args;
 mod expand;
+mod join;
+mod select;
 
 /// Runs `async fn main` on a `magpie` runtime.
 ///
@@ -168,4 +174,120 @@ impl fmt::Display for Attr {
             Attr::Test => "#[magpie::test]",
         })
     }
+}
+
+/// Waits for several futures, polled concurrently inside the current task, and
+/// returns a tuple of their outputs in the order written.
+///
+/// `magpie::join!(a, b, c)` evaluates to `(A, B, C)`. Any number of futures
+/// (at least one) is accepted, and anything that implements `IntoFuture`; a
+/// trailing comma is fine. It must be used inside `async` code. The futures run
+/// in the current task, not in parallel on other workers (spawn tasks for that);
+/// each is dropped as soon as it completes. For a number of futures known only
+/// at run time, use `magpie::join_all`.
+///
+/// ```
+/// # magpie::run(async {
+/// use std::time::Duration;
+///
+/// let slow = async {
+///     magpie::time::sleep(Duration::from_millis(20)).await;
+///     "slow"
+/// };
+/// let fast = async { 42 };
+/// let (a, b) = magpie::join!(slow, fast);
+/// assert_eq!((a, b), ("slow", 42));
+/// # });
+/// ```
+#[proc_macro]
+pub fn join(input: TokenStream) -> TokenStream {
+    join::expand(join::Kind::Join, input.into()).into()
+}
+
+/// Waits for several futures that return `Result`s, polled concurrently inside
+/// the current task: `Ok` with a tuple of their `Ok` values, or the first `Err`.
+///
+/// `magpie::try_join!(a, b)` evaluates to `Result<(A, B), E>`; every future must
+/// have the same error type `E`. As soon as one future returns `Err`, the
+/// macro returns it and the futures still running are dropped. Otherwise as
+/// [`join!`].
+///
+/// ```
+/// # magpie::run(async {
+/// async fn parse(s: &str) -> Result<u32, std::num::ParseIntError> {
+///     s.parse()
+/// }
+/// assert_eq!(magpie::try_join!(parse("1"), parse("2")), Ok((1, 2)));
+/// assert!(magpie::try_join!(parse("1"), parse("two")).is_err());
+/// # });
+/// ```
+#[proc_macro]
+pub fn try_join(input: TokenStream) -> TokenStream {
+    join::expand(join::Kind::TryJoin, input.into()).into()
+}
+
+/// Waits for the first of several futures to complete with an output that
+/// matches its pattern, then runs that branch's expression; tokio's `select!`.
+///
+/// ```text
+/// magpie::select! {
+///     biased;                                     // optional, first
+///     pattern = future => expression,
+///     pattern = future, if condition => { block } // `, if condition` optional
+///     else => expression,                         // optional
+/// }
+/// ```
+///
+/// 1. Every `if` condition is evaluated; a branch whose condition is false is
+///    *disabled*.
+/// 2. Every future expression is evaluated, in order (also those of disabled
+///    branches; they are never polled). A future may be anything that
+///    implements `IntoFuture`, such as `&mut fut` of an `Unpin` future or a
+///    pinned one, so that it survives the select and can be awaited again in a
+///    loop.
+/// 3. The futures are polled concurrently inside the current task. Without
+///    `biased;` each poll starts at a random branch, so that no branch can
+///    starve the others; with it, branches are polled in the order written.
+/// 4. When a future completes, its output is matched against its pattern. If it
+///    matches, every future is dropped and the branch's expression runs with the
+///    pattern's bindings. If it does not, the branch is disabled and the select
+///    goes on with the other branches.
+/// 5. When every branch is disabled, the `else` expression runs; without an
+///    `else` branch the select panics.
+///
+/// The expressions run outside the select's polling, so `?`, `return`, `break`
+/// and `continue` inside them act on the surrounding function or loop. All
+/// branches' expressions must have the same type, which is the type of the
+/// `select!`.
+///
+/// ```
+/// # magpie::run(async {
+/// use std::time::Duration;
+///
+/// let mut ticks = 0;
+/// let deadline = magpie::time::sleep(Duration::from_millis(50));
+/// let mut deadline = std::pin::pin!(deadline);
+/// loop {
+///     magpie::select! {
+///         _ = &mut deadline => break,
+///         _ = magpie::time::sleep(Duration::from_millis(1)) => ticks += 1,
+///     }
+/// }
+/// assert!(ticks > 0);
+///
+/// // A branch whose output does not match its pattern is disabled.
+/// let value = magpie::select! {
+///     Some(v) = async { None::<u32> } => v,
+///     Some(v) = async { Some(7) } => v,
+///     else => 0,
+/// };
+/// assert_eq!(value, 7);
+/// # });
+/// ```
+///
+/// Malformed input is a compile error that says what was expected, such as
+/// "magpie::select!: expected `=>` after the future of this branch".
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    select::expand(input.into()).into()
 }

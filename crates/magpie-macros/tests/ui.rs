@@ -1,4 +1,4 @@
-//! Compile tests for `#[magpie::main]` and `#[magpie::test]`.
+//! Compile tests for `#[magpie::main]`, `#[magpie::test]`, `join!`, `try_join!` and `select!`.
 //!
 //! Regenerate the expected output with
 //! `TRYBUILD=overwrite cargo test -p magpie-macros --test ui`.

@@ -30,10 +30,13 @@
 //!   `asyncio.start_server`, datagram endpoints); [`io`] has the futures-io traits, their
 //!   extension methods, and [`io::Async`] for any other file descriptor.
 //! - [`signal::ctrl_c`] waits for Ctrl-C (`loop.add_signal_handler(SIGINT, ...)`).
+//! - [`join!`], [`try_join!`], [`select!`], [`join_all`] and [`try_join_all`] run futures
+//!   concurrently in one task (`asyncio.gather`, `asyncio.wait(..., FIRST_COMPLETED)`).
 //!
 //! How it works is described in `docs/architecture.md`.
 
 mod builder;
+mod combinators;
 mod driver;
 mod handle;
 pub mod io;
@@ -44,12 +47,17 @@ pub mod task;
 pub mod time;
 
 pub use builder::Builder;
+pub use combinators::{join_all, try_join_all, JoinAll, TryJoinAll};
 pub use handle::{Handle, TryCurrentError};
-pub use magpie_macros::{main, test};
+pub use magpie_macros::{join, main, select, test, try_join};
 pub use runtime::Runtime;
 pub use task::{JoinError, JoinHandle};
 
 use std::future::Future;
+
+/// What the expansions of `join!`, `try_join!` and `select!` call; not public API.
+#[doc(hidden)]
+pub use combinators::support as __private;
 
 /// Runs `future` to completion on a new runtime with the default settings, then shuts that
 /// runtime down: Python's `asyncio.run`.

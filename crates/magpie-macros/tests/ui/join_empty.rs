@@ -1,0 +1,5 @@
+fn main() {
+    let _ = async {
+        let () = magpie::join!();
+    };
+}

@@ -1,0 +1,7 @@
+fn main() {
+    let _ = async {
+        let _: u8 = magpie::select! {
+            v = async { 1u8 } v,
+        };
+    };
+}

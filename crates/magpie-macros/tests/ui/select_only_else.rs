@@ -1,0 +1,7 @@
+fn main() {
+    let _ = async {
+        let _: u8 = magpie::select! {
+            else => 3,
+        };
+    };
+}
