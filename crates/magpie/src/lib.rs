@@ -31,7 +31,8 @@
 //!   extension methods, and [`io::Async`] for any other file descriptor.
 //! - [`signal::ctrl_c`] waits for Ctrl-C (`loop.add_signal_handler(SIGINT, ...)`).
 //! - [`join!`], [`try_join!`], [`select!`], [`join_all`] and [`try_join_all`] run futures
-//!   concurrently in one task (`asyncio.gather`, `asyncio.wait(..., FIRST_COMPLETED)`).
+//!   concurrently in one task (`asyncio.gather`, `asyncio.wait(..., FIRST_COMPLETED)`);
+//!   [`scope`] is `asyncio.TaskGroup`.
 //!
 //! How it works is described in `docs/architecture.md`.
 
@@ -42,6 +43,7 @@ mod handle;
 pub mod io;
 pub mod net;
 mod runtime;
+mod scope;
 pub mod signal;
 pub mod task;
 pub mod time;
@@ -51,6 +53,7 @@ pub use combinators::{join_all, try_join_all, JoinAll, TryJoinAll};
 pub use handle::{Handle, TryCurrentError};
 pub use magpie_macros::{join, main, select, test, try_join};
 pub use runtime::Runtime;
+pub use scope::{scope, Group};
 pub use task::{JoinError, JoinHandle};
 
 use std::future::Future;

@@ -5,6 +5,7 @@ use crate::handle::Handle;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::fmt;
 use std::future::Future;
+use std::task::{Context, Poll};
 
 /// A set of spawned tasks whose outputs are taken as they finish.
 ///
@@ -94,7 +95,8 @@ impl<T: Send + 'static> JoinSet<T> {
         self.insert(super::spawn_blocking(f))
     }
 
-    fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
+    /// Adds a task spawned elsewhere (by `magpie::scope`, which spawns outside its lock).
+    pub(crate) fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
         let abort = handle.abort_handle();
         self.tasks.push(handle);
         abort
@@ -103,6 +105,13 @@ impl<T: Send + 'static> JoinSet<T> {
     /// Waits for the next task to finish and returns its result; `None` when the set is empty.
     pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
         self.tasks.next().await
+    }
+
+    /// Polls for the next task to finish: `Ready(Some(result))` when one has, `Ready(None)`
+    /// when the set is empty, `Pending` (waking `cx`'s waker later) otherwise. For code that
+    /// cannot hold `&mut self` across an `.await`, such as a set behind a lock.
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.tasks.poll_next_unpin(cx)
     }
 
     /// Aborts every task and waits until all of them have finished.
