@@ -32,7 +32,8 @@
 //! - [`signal::ctrl_c`] waits for Ctrl-C (`loop.add_signal_handler(SIGINT, ...)`).
 //! - [`join!`], [`try_join!`], [`select!`], [`join_all`] and [`try_join_all`] run futures
 //!   concurrently in one task (`asyncio.gather`, `asyncio.wait(..., FIRST_COMPLETED)`);
-//!   [`scope`] is `asyncio.TaskGroup`.
+//!   [`scope`] is `asyncio.TaskGroup`; [`stream::generator`] writes a stream as an async
+//!   block that yields (an async generator).
 //!
 //! How it works is described in `docs/architecture.md`.
 
@@ -45,6 +46,7 @@ pub mod net;
 mod runtime;
 mod scope;
 pub mod signal;
+pub mod stream;
 pub mod task;
 pub mod time;
 
