@@ -39,9 +39,18 @@ const NIL: usize = usize::MAX;
 pub(crate) struct Key(usize);
 
 enum Slot<T> {
-    Vacant { next_free: usize },
-    Waiting { waker: Waker, data: T, prev: usize, next: usize },
-    Notified { data: T },
+    Vacant {
+        next_free: usize,
+    },
+    Waiting {
+        waker: Waker,
+        data: T,
+        prev: usize,
+        next: usize,
+    },
+    Notified {
+        data: T,
+    },
 }
 
 /// What [`WaitQueue::remove`] found in a dropped waiter's slot.
