@@ -47,6 +47,9 @@ mod runtime;
 mod scope;
 pub mod signal;
 pub mod stream;
+/// Channels and locks: `oneshot`, `mpsc`, `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`,
+/// `watch`, `broadcast` (the `magpie-sync` crate, usable on any executor).
+pub use magpie_sync as sync;
 pub mod task;
 pub mod time;
 
