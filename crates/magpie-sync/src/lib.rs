@@ -26,29 +26,32 @@
 //!
 //! Every wait/notify path has a loom model (`src/loom_tests/`).
 
+// The machinery every primitive shares.
+mod blocking;
 mod waiters;
 
-mod blocking;
+// Channels.
+pub mod broadcast;
 pub mod mpsc;
 pub mod oneshot;
-
-#[cfg(all(test, loom))]
-mod loom_tests;
-
-mod barrier;
-pub mod broadcast;
-mod notify;
 pub mod watch;
-pub use barrier::{Barrier, BarrierWaitResult};
-pub use notify::{Notified, Notify};
 
+// Locks and signals.
+mod barrier;
 mod mutex;
+mod notify;
 mod rwlock;
 mod semaphore;
+
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::{Notified, Notify};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+
+#[cfg(all(test, loom))]
+mod loom_tests;
