@@ -209,6 +209,12 @@ mod imp {
             }
         }
 
+        impl<T> Default for Injector<T> {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
         impl<T> Injector<T> {
             pub fn new() -> Self {
                 Injector(Mutex::new(VecDeque::new()))
