@@ -30,6 +30,8 @@
 //!   `asyncio.start_server`, datagram endpoints); [`io`] has the futures-io traits, their
 //!   extension methods, and [`io::Async`] for any other file descriptor.
 //! - [`signal::ctrl_c`] waits for Ctrl-C (`loop.add_signal_handler(SIGINT, ...)`).
+//! - [`sync`] has channels and locks (asyncio's `Queue`, `Lock`, `Event`, `Semaphore`, ...),
+//!   usable from any executor.
 //! - [`join!`], [`try_join!`], [`select!`], [`join_all`] and [`try_join_all`] run futures
 //!   concurrently in one task (`asyncio.gather`, `asyncio.wait(..., FIRST_COMPLETED)`);
 //!   [`scope`] is `asyncio.TaskGroup`; [`stream::generator`] writes a stream as an async
