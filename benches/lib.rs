@@ -1,5 +1,6 @@
 //! Shared pieces of magpie's benchmark suite (`benches/runtimes.rs`,
-//! `benches/timers.rs`, `benches/io.rs`, and the figure binaries).
+//! `benches/sync.rs`, `benches/timers.rs`, `benches/io.rs`, and the figure
+//! binaries).
 //!
 //! * [`figures`]: the child-process harness and JSON output of the figure
 //!   binaries (`timer_figures`, `io_figures`).
@@ -69,9 +70,10 @@ fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
 /// overrides, then criterion's command line (`--sample-size`,
 /// `--warm-up-time`, `--measurement-time`, filters, `--test`, ...).
 ///
-/// Defaults: 20 samples, 1 s warm-up, 3 s measurement, no plots. With 7
-/// workloads (5 in `runtimes`, 2 in `timers`) × 4–5 runtimes × 2 measurements
-/// this keeps a full criterion run on a 2-core machine at roughly 5–7 minutes.
+/// Defaults: 20 samples, 1 s warm-up, 3 s measurement, no plots. With 10
+/// short workloads (5 in `runtimes`, 3 in `sync`, 2 in `timers`) × 4–5
+/// runtimes × 2 measurements this keeps them at roughly 7–9 minutes on a
+/// 2-core machine (`tcp_echo`, with ~1 s iterations, adds about 4).
 pub fn configure<M: Measurement>(c: Criterion<M>) -> Criterion<M> {
     let sample_size = env_parse::<usize>(SAMPLE_SIZE_ENV).unwrap_or(20);
     let warm_up = env_parse::<f64>(WARM_UP_ENV).unwrap_or(1.0);

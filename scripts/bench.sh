@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Runs the runtime comparison benchmarks and regenerates docs/benchmarks.md and
 # docs/benchmarks.svg from their results:
-#   1. criterion: benches/runtimes.rs (scheduler workloads), benches/timers.rs
-#      (timer_churn, timer_fire) and benches/io.rs (tcp_echo), wall and CPU time;
+#   1. criterion: benches/runtimes.rs (scheduler workloads), benches/sync.rs
+#      (ping_pong, mpsc, mpsc_unbounded: each runtime's own channels),
+#      benches/timers.rs (timer_churn, timer_fire) and benches/io.rs (tcp_echo),
+#      wall and CPU time;
 #   2. benches/timer_figures.rs (not criterion): sleep lateness percentiles and
 #      the memory of 1,000,000 pending sleeps, into target/magpie-timer-figures.json;
 #   3. benches/io_figures.rs (not criterion): the CPU an idle runtime with
 #      registered sockets uses over 2 s, into target/magpie-io-figures.json.
 #
 # Usage: scripts/bench.sh [criterion args...]
-#   scripts/bench.sh                          # everything, ~9-12 min on 2 cores
+#   scripts/bench.sh                          # everything, ~11-14 min on 2 cores
 #                                             # (tcp_echo alone ~4 min: ~1 s iterations)
 #   scripts/bench.sh yield_many               # one workload (wall + cpu)
+#   scripts/bench.sh 'ping_pong|mpsc'         # the channel workloads
 #   scripts/bench.sh timer_                   # the timer workloads (no figure matches)
 #   scripts/bench.sh tcp_echo                 # the I/O workload (no figure matches)
 #   scripts/bench.sh sleep_lateness           # one figure (no criterion group matches)
@@ -75,7 +78,7 @@ for arg in "$@"; do
     esac
 done
 
-criterion_cmd=(cargo bench -p magpie-benches --bench runtimes --bench timers --bench io -- "$@")
+criterion_cmd=(cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io -- "$@")
 figures_cmd=(cargo bench -p magpie-benches --bench timer_figures)
 io_figures_cmd=(cargo bench -p magpie-benches --bench io_figures)
 if ((${#figure_args[@]})); then

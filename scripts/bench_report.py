@@ -2,7 +2,7 @@
 """Turn the benchmark results (criterion + timer and I/O figures) into docs/benchmarks.md + .svg.
 
 Reads every `<criterion dir>/**/new/{benchmark,estimates}.json` written by
-`cargo bench -p magpie-benches --bench runtimes --bench timers --bench io`
+`cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io`
 (groups `<workload>` for wall time and `<workload>/cpu` for process CPU time;
 functions `magpie`, `tokio`, `tokio_b`, `smol`, and `magpie_1wheel` on
 `timer_churn`), takes the median point estimate of each, and reads the JSON
@@ -47,14 +47,17 @@ RUNTIMES = ["magpie", "tokio", "tokio_b", "smol"]
 # measured beside `magpie` on the timer workloads that have it.
 ONE_WHEEL = "magpie_1wheel"
 FUNCTIONS = RUNTIMES + [ONE_WHEEL]
-# Workloads in the order runtimes.rs, timers.rs then io.rs run them; unknown
-# ones follow, sorted.
+# Workloads in the order runtimes.rs, sync.rs, timers.rs then io.rs run them;
+# unknown ones follow, sorted.
 WORKLOAD_ORDER = [
     "spawn_many_local",
     "spawn_many_remote",
     "yield_many",
     "chained_spawn",
     "spawn_blocking",
+    "ping_pong",
+    "mpsc",
+    "mpsc_unbounded",
     "timer_churn",
     "timer_fire",
     "tcp_echo",
@@ -70,8 +73,8 @@ RATIOS = [
     ("tokio_b/tokio (noise)", "tokio_b", "tokio"),
 ]
 # Targets (ratio must be <= target), per workload and ratio column. The
-# scheduler workloads (and unknown ones) get DEFAULT_TARGETS; a column missing
-# from a workload's targets is shown without a verdict.
+# scheduler and channel workloads (and unknown ones) get DEFAULT_TARGETS; a
+# column missing from a workload's targets is shown without a verdict.
 DEFAULT_TARGETS = {"magpie/tokio": 0.8, "magpie/smol": 0.8}
 WORKLOAD_TARGETS = {
     "timer_churn": {"magpie/tokio": 0.8},
@@ -96,6 +99,13 @@ WORKLOAD_TEXT = {
     "chained_spawn": "a chain of 1,000 tasks each spawning the next",
     "spawn_blocking": "1,000 trivial `spawn_blocking` calls (smol: `blocking::unblock`), "
     "joined",
+    "ping_pong": "1,000 task pairs exchanging messages over oneshot and bounded(1) "
+    "channels: 20 round trips per pair, each a ping carrying a fresh oneshot sender over the "
+    "pair's bounded(1) mpsc channel and the pong back over that oneshot (smol: "
+    "`async_channel::bounded(1)` for both)",
+    "mpsc": "mpsc throughput: 5 sender tasks × 1,000 `u64`s over one bounded channel of "
+    "capacity 1,024, one receiver task summing all 5,000 (smol: `async_channel::bounded`)",
+    "mpsc_unbounded": "the same over an unbounded channel (smol: `async_channel::unbounded`)",
     "timer_churn": "100,000 timeouts registered and cancelled before they fire: 100 tasks "
     "× 1,000 `timeout(1 s, f)` where `f` is pending on its first poll and ready on its "
     "second (smol: `future::or(f, Timer::after(1 s))`)",
@@ -107,6 +117,9 @@ WORKLOAD_TEXT = {
     "per iteration (smol: async-io's `Async<TcpStream>`)",
 }
 BENCH_FILES = {
+    "ping_pong": "benches/sync.rs",
+    "mpsc": "benches/sync.rs",
+    "mpsc_unbounded": "benches/sync.rs",
     "timer_churn": "benches/timers.rs",
     "timer_fire": "benches/timers.rs",
     "tcp_echo": "benches/io.rs",
@@ -810,7 +823,7 @@ def targets_text(workloads) -> str:
             judged = " and ".join(names_of.get(m, m).lower() for m in measurements)
             only = f", judged on {judged} only (its other ratios are for information)"
         if dict(targets) == DEFAULT_TARGETS and measurements is None:
-            where = "the scheduler workloads" if len(groups) > 1 else "every workload"
+            where = "the scheduler and channel workloads" if len(groups) > 1 else "every workload"
             parts.append(f"{rule} on {where}")
         else:
             parts.append(f"{rule} on " + ", ".join(f"`{n}`" for n in names) + only)
