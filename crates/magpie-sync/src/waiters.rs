@@ -278,13 +278,25 @@ impl WakeList {
     }
 
     /// Wakes every collected waker, in the order they were pushed. Call with no lock held.
+    ///
+    /// Inlined with an early return: most operations wake nobody, and `rest` is only ever
+    /// filled once `first` is, so an empty `first` means an empty list.
+    #[inline]
     pub(crate) fn wake_all(self) {
-        if let Some(waker) = self.first {
-            waker.wake();
+        let Some(first) = self.first else {
+            return;
+        };
+        first.wake();
+        if !self.rest.is_empty() {
+            wake_rest(self.rest);
         }
-        for waker in self.rest {
-            waker.wake();
-        }
+    }
+}
+
+#[cold]
+fn wake_rest(rest: Vec<Waker>) {
+    for waker in rest {
+        waker.wake();
     }
 }
 
