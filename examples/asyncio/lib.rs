@@ -114,7 +114,7 @@ pub fn header(title: &str) {
     say!("== {title} ==");
 }
 
-/// "thread 'NAME' panicked: MESSAGE".
+/// "thread 'NAME' panicked at FILE:LINE: MESSAGE".
 fn describe(info: &PanicHookInfo<'_>) -> String {
     let payload = info.payload();
     let message = payload
@@ -123,8 +123,12 @@ fn describe(info: &PanicHookInfo<'_>) -> String {
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(a non-string payload)");
     let thread = std::thread::current();
+    let place = info
+        .location()
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
     format!(
-        "thread '{}' panicked: {message}",
+        "thread '{}' panicked{place}: {message}",
         thread.name().unwrap_or("unnamed")
     )
 }

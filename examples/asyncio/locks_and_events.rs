@@ -145,7 +145,7 @@ async fn barrier() {
         leaders += usize::from(leader);
     }
     say!(
-        "Barrier(3): parties arrived at 0.1, 0.2, 0.3 s, all left at {}; {leaders} leader",
+        "Barrier(3): parties arrived one by one; all left together when the last came, after {}; {leaders} leader",
         ms(time::now() - start)
     );
 }

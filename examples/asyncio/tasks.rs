@@ -50,7 +50,8 @@ pub async fn main() {
     );
 
     // Dropping a JoinHandle detaches the task: it runs on to the end (asyncio would keep
-    // running it too, but only while something holds a reference to it).
+    // running it too, but only while something holds a reference to it). The oneshot
+    // (section 7) brings its word back.
     let (tx, rx) = magpie::sync::oneshot::channel();
     drop(magpie::spawn(async move {
         time::sleep(secs(0.1)).await;

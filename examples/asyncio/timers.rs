@@ -44,25 +44,25 @@ pub async fn main() {
 async fn call_later() {
     let start = time::now();
     say!(
-        "at {} UTC: call_later(50 ms), call_at(now + 80 ms), and one to cancel",
+        "at {} UTC: call_later(30 ms), call_at(now + 50 ms), and one to cancel",
         clock_time()
     );
     let later = magpie::spawn(async move {
-        time::sleep(Duration::from_millis(50)).await;
+        time::sleep(Duration::from_millis(30)).await;
         say!(
-            "call_later(50 ms): the callback ran at {} ms",
+            "call_later(30 ms): the callback ran at {} ms",
             ms_since(start)
         );
     });
     let at = magpie::spawn(async move {
-        time::sleep_until(start + Duration::from_millis(80)).await;
+        time::sleep_until(start + Duration::from_millis(50)).await;
         say!(
-            "call_at(now + 80 ms): the callback ran at {} ms",
+            "call_at(now + 50 ms): the callback ran at {} ms",
             ms_since(start)
         );
     });
     let cancelled = magpie::spawn(async {
-        time::sleep(Duration::from_millis(50)).await;
+        time::sleep(Duration::from_millis(30)).await;
         say!("this callback was cancelled: never printed");
     });
     cancelled.abort(); // TimerHandle.cancel()
@@ -76,26 +76,26 @@ async fn call_later() {
 /// deadline (`cm.reschedule(when)`).
 async fn deadlines() {
     let start = time::now();
-    let deadline = start + Duration::from_millis(250);
+    let deadline = start + Duration::from_millis(120);
     let steps = time::timeout_at(deadline, async {
         for step in 1..=3 {
-            time::sleep(Duration::from_millis(100)).await;
-            say!("step {step} of 100 ms done at {} ms", ms_since(start));
+            time::sleep(Duration::from_millis(50)).await;
+            say!("step {step} of 50 ms done at {} ms", ms_since(start));
         }
     })
     .await;
     say!(
-        "timeout_at(now + 250 ms, three steps) -> {steps:?} at {} ms",
+        "timeout_at(now + 120 ms, three steps) -> {steps:?} at {} ms",
         ms_since(start)
     );
 
     // asyncio's `cm.reschedule(when)` is `Sleep::reset`: the deadline moves, the timer too.
     let start = time::now();
-    let mut deadline = time::sleep(Duration::from_millis(50));
-    Pin::new(&mut deadline).reset(start + Duration::from_millis(120));
+    let mut deadline = time::sleep(Duration::from_millis(30));
+    Pin::new(&mut deadline).reset(start + Duration::from_millis(60));
     deadline.await;
     say!(
-        "a 50 ms sleep reset to 120 ms fired after {} ms",
+        "a 30 ms sleep reset to 60 ms fired after {} ms",
         ms_since(start)
     );
 }
@@ -104,34 +104,34 @@ async fn deadlines() {
 /// `magpie::time::interval`: ticks on a fixed schedule that the work's duration does not
 /// shift.
 async fn periodic_work() {
-    let mut every = time::interval(Duration::from_millis(50));
+    let mut every = time::interval(Duration::from_millis(30));
     let first = every.tick().await; // the first tick is immediate
     let mut due = vec![0];
     for _ in 0..3 {
         due.push((every.tick().await - first).as_millis());
     }
-    say!("interval(50 ms): ticks due at {due:?} ms");
+    say!("interval(30 ms): ticks due at {due:?} ms");
 
-    // When the loop falls behind (here: a 110 ms stall after the second tick), the
+    // When the loop falls behind (here: a 70 ms stall after the second tick), the
     // MissedTickBehavior decides what happens to the ticks it missed. (`Delay`, the third,
     // puts the next tick a period after the late one: the schedule shifts, as the asyncio
     // sleep loop's does.)
     async fn stalled(behavior: MissedTickBehavior) -> Vec<u128> {
-        let mut every = time::interval(Duration::from_millis(50));
+        let mut every = time::interval(Duration::from_millis(30));
         every.set_missed_tick_behavior(behavior);
         let first = every.tick().await;
         let mut due = vec![0];
         for n in 2..=5 {
             due.push((every.tick().await - first).as_millis());
             if n == 2 {
-                time::sleep(Duration::from_millis(110)).await;
+                time::sleep(Duration::from_millis(70)).await;
             }
         }
         due
     }
     let burst = magpie::spawn(stalled(MissedTickBehavior::Burst));
     let skip = magpie::spawn(stalled(MissedTickBehavior::Skip));
-    say!("a 110 ms stall after the 2nd tick:");
+    say!("a 70 ms stall after the 2nd tick:");
     say!(
         "  Burst (the default): ticks due at {:?} ms (the missed ones fire at once)",
         burst.await.expect("the Burst task panicked")

@@ -22,10 +22,10 @@ async fn fetch(name: &'static str, delay: Duration) -> &'static str {
     name
 }
 
-/// Three fetches as tasks, slow, fast and medium, in a JoinSet.
+/// Three fetches as tasks in a JoinSet: slow (1.5 s), fast (0.5 s) and medium (1 s).
 fn three_fetches() -> JoinSet<&'static str> {
     let mut set = JoinSet::new();
-    for (name, delay) in [("slow", 3), ("fast", 1), ("medium", 2)] {
+    for (name, delay) in [("slow", 1.5), ("fast", 0.5), ("medium", 1.0)] {
         set.spawn(fetch(name, secs(delay)));
     }
     set
@@ -35,13 +35,13 @@ fn three_fetches() -> JoinSet<&'static str> {
 pub async fn main() {
     header("12. Waiting: wait_for, wait, as_completed, select!");
 
-    // await asyncio.wait_for(fetch(...), timeout=1)
-    match time::timeout(secs(1), fetch("slow", secs(2))).await {
+    // await asyncio.wait_for(fetch(...), timeout=0.5)
+    match time::timeout(secs(0.5), fetch("slow", secs(1))).await {
         Ok(v) => say!("wait_for -> {v}"),
-        Err(e) => say!("wait_for(a 2 s fetch, timeout=1) -> TimeoutError: {e}"),
+        Err(e) => say!("wait_for(a 1 s fetch, timeout=0.5) -> TimeoutError: {e}"),
     }
-    match time::timeout(secs(1), fetch("quick", secs(0.5))).await {
-        Ok(v) => say!("wait_for(a 0.5 s fetch, timeout=1) -> {v}"),
+    match time::timeout(secs(0.5), fetch("quick", secs(0.25))).await {
+        Ok(v) => say!("wait_for(a 0.25 s fetch, timeout=0.5) -> {v}"),
         Err(e) => say!("wait_for -> TimeoutError: {e}"),
     }
 
@@ -66,24 +66,24 @@ pub async fn main() {
             set.len()
         );
     }
-    // done, pending = await asyncio.wait(pending, timeout=1.5): what finishes by a deadline.
-    let deadline = time::now() + secs(1.5);
+    // done, pending = await asyncio.wait(pending, timeout=0.75): what finishes by a deadline.
+    let deadline = time::now() + secs(0.75);
     let mut done = Vec::new();
     while let Ok(Some(result)) = time::timeout_at(deadline, set.join_next()).await {
         done.push(result.expect("a fetch panicked"));
     }
     say!(
-        "wait(pending, timeout=1.5) -> done: {done:?}, pending: {} task(s)",
+        "wait(pending, timeout=0.75) -> done: {done:?}, pending: {} task(s)",
         set.len()
     );
     set.shutdown().await; // for t in pending: t.cancel()
 
     // select!: the first of different futures wins, the others are dropped.
     magpie::select! {
-        page = fetch("the primary", secs(2)) => say!("select! -> {page} answered first"),
-        page = fetch("the mirror", secs(1)) => {
+        page = fetch("the primary", secs(1)) => say!("select! -> {page} answered first"),
+        page = fetch("the mirror", secs(0.5)) => {
             say!("select! -> {page} answered first; the primary was dropped")
         }
-        _ = time::sleep(secs(3)) => say!("select! -> neither answered within 3 s"),
+        _ = time::sleep(secs(1.5)) => say!("select! -> neither answered within 1.5 s"),
     }
 }
