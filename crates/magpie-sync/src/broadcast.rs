@@ -58,19 +58,7 @@ pub mod error {
     #[derive(PartialEq, Eq, Clone, Copy)]
     pub struct SendError<T>(pub T);
 
-    impl<T> fmt::Debug for SendError<T> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("SendError").finish_non_exhaustive()
-        }
-    }
-
-    impl<T> fmt::Display for SendError<T> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("channel closed")
-        }
-    }
-
-    impl<T> std::error::Error for SendError<T> {}
+    send_error_impls!(SendError);
 
     /// Why [`Receiver::recv`](super::Receiver::recv) returned no value.
     #[derive(Debug, PartialEq, Eq, Clone)]
@@ -481,21 +469,13 @@ impl<T: Clone> Future for Recv<'_, T> {
             Err(TryRecvError::Closed) => Err(RecvError::Closed),
             Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
             Err(TryRecvError::Empty) => {
-                match &this.key {
-                    // Woken by a send this receiver has already read past (or by a sender
-                    // that was not the last): wait again.
-                    Some(key) if state.recv_waiters.poll(key, cx.waker()).is_some() => {
-                        this.key = Some(state.recv_waiters.push_back(cx.waker(), ()));
-                    }
-                    Some(_) => {}
-                    None => this.key = Some(state.recv_waiters.push_back(cx.waker(), ())),
-                }
+                // Woken by a send this receiver has already read past (or by a sender that
+                // was not the last): wait again.
+                state.recv_waiters.wait_again(&mut this.key, cx.waker());
                 return Poll::Pending;
             }
         };
-        if let Some(key) = this.key.take() {
-            state.recv_waiters.remove(key);
-        }
+        state.recv_waiters.leave(&mut this.key);
         drop(state);
         coop.made_progress();
         Poll::Ready(result)
@@ -524,21 +504,13 @@ impl<T> Future for Closed<'_, T> {
         let coop = std::task::ready!(coop::poll_proceed(cx));
         let mut state = this.shared.state.lock();
         if state.receivers == 0 {
-            if let Some(key) = this.key.take() {
-                state.closed_waiters.remove(key);
-            }
+            state.closed_waiters.leave(&mut this.key);
             drop(state);
             coop.made_progress();
             return Poll::Ready(());
         }
-        match &this.key {
-            // Notified, but a receiver subscribed since: wait again.
-            Some(key) if state.closed_waiters.poll(key, cx.waker()).is_some() => {
-                this.key = Some(state.closed_waiters.push_back(cx.waker(), ()));
-            }
-            Some(_) => {}
-            None => this.key = Some(state.closed_waiters.push_back(cx.waker(), ())),
-        }
+        // Notified, but a receiver subscribed since: wait again.
+        state.closed_waiters.wait_again(&mut this.key, cx.waker());
         Poll::Pending
     }
 }

@@ -26,6 +26,28 @@
 //!
 //! Every wait/notify path has a loom model (`src/loom_tests/`).
 
+/// The `Debug` (the message is not shown: `T` need not be `Debug`), `Display` and `Error`
+/// impls of a channel's `SendError<T>(pub T)`. Each channel keeps its own `SendError` type, as
+/// tokio's do; only these impls are the same.
+macro_rules! send_error_impls {
+    ($SendError:ident) => {
+        impl<T> std::fmt::Debug for $SendError<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($SendError))
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl<T> std::fmt::Display for $SendError<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("channel closed")
+            }
+        }
+
+        impl<T> std::error::Error for $SendError<T> {}
+    };
+}
+
 // The machinery every primitive shares.
 mod blocking;
 mod waiters;

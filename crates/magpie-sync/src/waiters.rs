@@ -245,6 +245,27 @@ impl<T> WaitQueue<T> {
     }
 }
 
+/// For futures that recheck a condition on every poll (a changed value, a closed channel) and
+/// queue only to be woken: the notification carries nothing, so a notified slot is just
+/// exchanged for a fresh one when the condition still does not hold.
+impl WaitQueue<()> {
+    /// Keeps the future owning `key` (`None` before its first wait) queued with `waker`: a
+    /// waiting slot gets `waker`, a notified one (or none) becomes a new slot at the back.
+    pub(crate) fn wait_again(&mut self, key: &mut Option<Key>, waker: &Waker) {
+        match key {
+            Some(queued) if self.poll(queued, waker).is_none() => {}
+            _ => *key = Some(self.push_back(waker, ())),
+        }
+    }
+
+    /// The future owning `key` is done waiting: frees its slot, if it has one.
+    pub(crate) fn leave(&mut self, key: &mut Option<Key>) {
+        if let Some(key) = key.take() {
+            self.remove(key);
+        }
+    }
+}
+
 /// Wakers collected under a lock, to be woken after it is released.
 ///
 /// The first waker is kept inline, so the common case (an unlock or a message that wakes one

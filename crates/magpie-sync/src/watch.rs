@@ -52,19 +52,7 @@ pub mod error {
     #[derive(PartialEq, Eq, Clone, Copy)]
     pub struct SendError<T>(pub T);
 
-    impl<T> fmt::Debug for SendError<T> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.debug_struct("SendError").finish_non_exhaustive()
-        }
-    }
-
-    impl<T> fmt::Display for SendError<T> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("channel closed")
-        }
-    }
-
-    impl<T> std::error::Error for SendError<T> {}
+    send_error_impls!(SendError);
 
     /// Every [`Sender`](super::Sender) was dropped (and, for
     /// [`changed`](super::Receiver::changed), no unseen value is left).
@@ -483,22 +471,14 @@ impl<T> Future for Changed<'_, T> {
         let mut waiters = this.shared.waiters.lock();
         // Again under the lock: a sender bumps the version before taking it to notify.
         if let Some(result) = this.shared.maybe_changed(this.seen) {
-            if let Some(key) = this.key.take() {
-                waiters.changed.remove(key);
-            }
+            waiters.changed.leave(&mut this.key);
             drop(waiters);
             coop.made_progress();
             return Poll::Ready(result);
         }
-        match &this.key {
-            // Notified with nothing new to see (cannot happen: a notification follows a
-            // change): queue again.
-            Some(key) if waiters.changed.poll(key, cx.waker()).is_some() => {
-                this.key = Some(waiters.changed.push_back(cx.waker(), ()));
-            }
-            Some(_) => {}
-            None => this.key = Some(waiters.changed.push_back(cx.waker(), ())),
-        }
+        // Notified with nothing new to see (cannot happen: a notification follows a change):
+        // queue again.
+        waiters.changed.wait_again(&mut this.key, cx.waker());
         Poll::Pending
     }
 }
@@ -526,21 +506,13 @@ impl<T> Future for Closed<'_, T> {
         let mut waiters = this.shared.waiters.lock();
         // Under the lock: the last receiver decrements the count before taking it to notify.
         if this.shared.receivers.load(Ordering::Acquire) == 0 {
-            if let Some(key) = this.key.take() {
-                waiters.closed.remove(key);
-            }
+            waiters.closed.leave(&mut this.key);
             drop(waiters);
             coop.made_progress();
             return Poll::Ready(());
         }
-        match &this.key {
-            // Notified, but a receiver subscribed since: wait again.
-            Some(key) if waiters.closed.poll(key, cx.waker()).is_some() => {
-                this.key = Some(waiters.closed.push_back(cx.waker(), ()));
-            }
-            Some(_) => {}
-            None => this.key = Some(waiters.closed.push_back(cx.waker(), ())),
-        }
+        // Notified, but a receiver subscribed since: wait again.
+        waiters.closed.wait_again(&mut this.key, cx.waker());
         Poll::Pending
     }
 }

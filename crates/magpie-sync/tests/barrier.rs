@@ -1,36 +1,17 @@
 //! `Barrier`: tripping, one leader per generation, reuse, cancelled waits withdrawn, threads,
 //! and the cooperative budget.
 
+mod common;
+
+use common::{counting_waker, poll, wakes, watchdog};
+
 use futures_lite::future::block_on;
 use magpie_sync::Barrier;
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
-
-struct Count(AtomicUsize);
-
-impl Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A waker that counts its wake-ups.
-fn counter() -> (Arc<Count>, Waker) {
-    let count = Arc::new(Count(AtomicUsize::new(0)));
-    (count.clone(), Waker::from(count))
-}
-
-fn wakes(count: &Count) -> usize {
-    count.0.load(Ordering::SeqCst)
-}
-
-fn poll<F: Future>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
+use std::sync::Arc;
+use std::task::{Poll, Waker};
 
 /// Whether a ready wait led its generation; panics if it is pending.
 fn leader<F: Future<Output = magpie_sync::BarrierWaitResult>>(
@@ -40,22 +21,6 @@ fn leader<F: Future<Output = magpie_sync::BarrierWaitResult>>(
     match poll(future, waker) {
         Poll::Ready(result) => result.is_leader(),
         Poll::Pending => panic!("the wait should have completed"),
-    }
-}
-
-/// Runs `body` on its own thread and fails (instead of hanging) if it takes over 10 s.
-fn watchdog(body: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        body();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(Duration::from_secs(10)) {
-        Ok(()) => thread.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(thread.join().unwrap_err())
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung for 10 s"),
     }
 }
 
@@ -72,8 +37,8 @@ fn a_barrier_of_zero_or_one_releases_every_wait_at_once_as_leader() {
 #[test]
 fn the_nth_arrival_trips_the_barrier_and_leads() {
     let barrier = Barrier::new(3);
-    let (count_a, waker_a) = counter();
-    let (count_b, waker_b) = counter();
+    let (count_a, waker_a) = counting_waker();
+    let (count_b, waker_b) = counting_waker();
     let mut a = pin!(barrier.wait());
     let mut b = pin!(barrier.wait());
     let mut c = pin!(barrier.wait());
@@ -93,7 +58,7 @@ fn the_nth_arrival_trips_the_barrier_and_leads() {
 #[test]
 fn the_barrier_is_reusable_before_the_last_generation_has_been_polled() {
     let barrier = Barrier::new(2);
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     let mut a1 = pin!(barrier.wait());
     let mut b1 = pin!(barrier.wait());
     assert!(poll(a1.as_mut(), &waker).is_pending());
@@ -110,7 +75,7 @@ fn the_barrier_is_reusable_before_the_last_generation_has_been_polled() {
 #[test]
 fn a_cancelled_wait_is_withdrawn_and_no_longer_counts() {
     let barrier = Barrier::new(2);
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     let mut a = Box::pin(barrier.wait());
     assert!(poll(a.as_mut(), &waker).is_pending());
     drop(a);
@@ -128,7 +93,7 @@ fn a_cancelled_wait_is_withdrawn_and_no_longer_counts() {
 #[test]
 fn a_wait_dropped_after_the_trip_does_not_disturb_the_next_generation() {
     let barrier = Barrier::new(2);
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     let mut a = Box::pin(barrier.wait());
     assert!(poll(a.as_mut(), &waker).is_pending());
     assert!(block_on(barrier.wait()).is_leader());
@@ -182,7 +147,7 @@ fn cancelled_waits_racing_arrivals_never_strand_a_waiter() {
         let canceller = {
             let (barrier, stop) = (barrier.clone(), stop.clone());
             std::thread::spawn(move || {
-                let (_count, waker) = counter();
+                let (_count, waker) = counting_waker();
                 while stop.load(Ordering::SeqCst) == 0 {
                     let mut wait = Box::pin(barrier.wait());
                     let _ = poll(wait.as_mut(), &waker);
@@ -214,7 +179,7 @@ fn cancelled_waits_racing_arrivals_never_strand_a_waiter() {
 #[test]
 fn a_ready_wait_spends_the_cooperative_budget() {
     let barrier = Barrier::new(1);
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     magpie_shim::coop::with_budget(|| {
         for _ in 0..128 {
             let mut wait = pin!(barrier.wait());

@@ -1,52 +1,17 @@
 //! `broadcast`: every value to every receiver, subscription points, lagging, closing from either
 //! side, each value dropped exactly once, cancellation, threads, and the cooperative budget.
 
+mod common;
+
+use common::{counting_waker, poll, wakes, watchdog};
+
 use futures_lite::future::block_on;
 use magpie_sync::broadcast::{self, error::RecvError, error::TryRecvError};
-use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
-
-struct Count(AtomicUsize);
-
-impl Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A waker that counts its wake-ups.
-fn counter() -> (Arc<Count>, Waker) {
-    let count = Arc::new(Count(AtomicUsize::new(0)));
-    (count.clone(), Waker::from(count))
-}
-
-fn wakes(count: &Count) -> usize {
-    count.0.load(Ordering::SeqCst)
-}
-
-fn poll<F: Future>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
-
-/// Runs `body` on its own thread and fails (instead of hanging) if it takes over 10 s.
-fn watchdog(body: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        body();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(Duration::from_secs(10)) {
-        Ok(()) => thread.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(thread.join().unwrap_err())
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung for 10 s"),
-    }
-}
 
 #[test]
 fn every_receiver_sees_every_value_in_order() {
@@ -177,7 +142,7 @@ fn a_dropped_sender_wakes_a_receiver_waiting_on_another_thread() {
 fn one_send_wakes_every_waiting_receiver() {
     let (tx, rx) = broadcast::channel(4);
     let mut receivers: Vec<_> = (0..3).map(|_| rx.resubscribe()).collect();
-    let (count, waker) = counter();
+    let (count, waker) = counting_waker();
     let mut futures: Vec<_> = receivers.iter_mut().map(|rx| Box::pin(rx.recv())).collect();
     for future in &mut futures {
         assert!(poll(future.as_mut(), &waker).is_pending());
@@ -193,7 +158,7 @@ fn one_send_wakes_every_waiting_receiver() {
 fn a_cancelled_recv_leaves_no_trace_and_loses_no_value() {
     let (tx, mut rx) = broadcast::channel(4);
     let mut other = tx.subscribe();
-    let (count, waker) = counter();
+    let (count, waker) = counting_waker();
     {
         let mut cancelled = pin!(rx.recv());
         assert!(poll(cancelled.as_mut(), &waker).is_pending());
@@ -215,7 +180,7 @@ fn closed_completes_when_the_last_receiver_is_dropped() {
     watchdog(|| {
         let (tx, rx) = broadcast::channel::<u8>(2);
         let rx2 = rx.resubscribe();
-        let (_count, waker) = counter();
+        let (_count, waker) = counting_waker();
         {
             let mut closed = pin!(tx.closed());
             assert!(poll(closed.as_mut(), &waker).is_pending());
@@ -375,7 +340,7 @@ fn stress_a_small_ring_lags_but_never_hangs_or_repeats() {
 #[test]
 fn a_ready_recv_spends_the_cooperative_budget() {
     let (tx, mut rx) = broadcast::channel(256);
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     for i in 0..129 {
         tx.send(i).unwrap();
     }

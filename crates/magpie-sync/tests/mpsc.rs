@@ -2,12 +2,14 @@
 //! an error (never a hang), cancelled senders pass their slot on, messages dropped exactly once,
 //! `close`, permits, the `Stream` impl, the cooperative budget, and stress across threads.
 
-use std::future::Future;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::pin::{pin, Pin};
+mod common;
+
+use common::{counting_waker, poll, wakes, watchdog, Tracked};
+
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
@@ -17,51 +19,6 @@ use magpie_sync::mpsc::{
     self,
     error::{SendError, TryRecvError, TrySendError},
 };
-
-/// Runs `body` on its own thread and fails the test if it takes more than 10 s (a hang).
-fn watchdog<R: Send + 'static>(body: impl FnOnce() -> R + Send + 'static) -> R {
-    let (done, result) = std::sync::mpsc::channel();
-    thread::spawn(move || {
-        let _ = done.send(catch_unwind(AssertUnwindSafe(body)));
-    });
-    match result.recv_timeout(Duration::from_secs(10)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => resume_unwind(panic),
-        Err(_) => panic!("the test hung for 10 s"),
-    }
-}
-
-/// A waker that counts its wakes.
-struct Count(AtomicUsize);
-
-impl Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<Count>, Waker) {
-    let count = Arc::new(Count(AtomicUsize::new(0)));
-    (count.clone(), Waker::from(count))
-}
-
-fn wakes(count: &Count) -> usize {
-    count.0.load(Ordering::SeqCst)
-}
-
-fn poll_with<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
-
-/// Counts the drops of its values.
-#[derive(Debug)]
-struct Tracked(Arc<AtomicUsize>);
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 #[test]
 fn messages_arrive_in_order_and_capacity_tracks_them() {
@@ -126,15 +83,15 @@ fn a_waiting_receiver_is_woken_once_and_an_idle_one_not_at_all() {
     let (count, waker) = counting_waker();
     // Not waiting: sends wake nobody.
     tx.try_send(0).unwrap();
-    assert_eq!(poll_with(pin!(rx.recv()), &waker), Poll::Ready(Some(0)));
+    assert_eq!(poll(pin!(rx.recv()), &waker), Poll::Ready(Some(0)));
     {
         let mut recv = pin!(rx.recv());
-        assert!(poll_with(recv.as_mut(), &waker).is_pending());
+        assert!(poll(recv.as_mut(), &waker).is_pending());
         tx.try_send(1).unwrap();
         tx.try_send(2).unwrap();
         block_on(tx.send(3)).unwrap();
         assert_eq!(wakes(&count), 1, "one wake for three messages");
-        assert_eq!(poll_with(recv, &waker), Poll::Ready(Some(1)));
+        assert_eq!(poll(recv, &waker), Poll::Ready(Some(1)));
     }
     // A cancelled recv loses nothing.
     assert_eq!(rx.try_recv(), Ok(2));
@@ -170,7 +127,7 @@ fn waiting_senders_get_slots_first_come_first_served() {
     let (counts, wakers): (Vec<_>, Vec<_>) = (0..3).map(|_| counting_waker()).unzip();
     let mut sends: Vec<_> = (1..=3).map(|i| Box::pin(tx.send(i))).collect();
     for (send, waker) in sends.iter_mut().zip(&wakers) {
-        assert!(poll_with(send.as_mut(), waker).is_pending());
+        assert!(poll(send.as_mut(), waker).is_pending());
     }
     // No barging: a waiter is ahead, so try_send cannot take the slot either.
     assert!(matches!(tx.try_send(9), Err(TrySendError::Full(9))));
@@ -181,7 +138,7 @@ fn waiting_senders_get_slots_first_come_first_served() {
         assert!(counts[next + 1..].iter().all(|c| wakes(c) == 0));
         // A slot granted to the first waiter is not free for anyone else.
         assert!(matches!(tx.try_send(9), Err(TrySendError::Full(9))));
-        assert!(poll_with(sends[next].as_mut(), &wakers[next]).is_ready());
+        assert!(poll(sends[next].as_mut(), &wakers[next]).is_ready());
     }
     assert_eq!(rx.try_recv(), Ok(3));
 }
@@ -194,13 +151,13 @@ fn a_cancelled_sender_that_was_granted_a_slot_passes_it_on() {
     let (second, second_waker) = counting_waker();
     let mut a = Box::pin(tx.send(1));
     let mut b = Box::pin(tx.send(2));
-    assert!(poll_with(a.as_mut(), &first_waker).is_pending());
-    assert!(poll_with(b.as_mut(), &second_waker).is_pending());
+    assert!(poll(a.as_mut(), &first_waker).is_pending());
+    assert!(poll(b.as_mut(), &second_waker).is_pending());
     assert_eq!(rx.try_recv(), Ok(0));
     assert_eq!((wakes(&first), wakes(&second)), (1, 0));
     drop(a); // granted, never sent
     assert_eq!(wakes(&second), 1, "the slot went on to the next sender");
-    assert_eq!(poll_with(b.as_mut(), &second_waker), Poll::Ready(Ok(())));
+    assert_eq!(poll(b.as_mut(), &second_waker), Poll::Ready(Ok(())));
     assert_eq!(rx.try_recv(), Ok(2));
     assert_eq!(tx.capacity(), 1, "no slot lost");
 }
@@ -212,7 +169,7 @@ fn a_cancelled_waiting_sender_leaves_no_trace() {
     let (count, waker) = counting_waker();
     {
         let send = pin!(tx.send(1));
-        assert!(poll_with(send, &waker).is_pending());
+        assert!(poll(send, &waker).is_pending());
     }
     assert_eq!(rx.try_recv(), Ok(0));
     assert_eq!(wakes(&count), 0);
@@ -245,13 +202,10 @@ fn a_sender_granted_a_slot_before_the_receiver_dropped_gets_its_message_back() {
     tx.try_send(0).unwrap();
     let (_count, waker) = counting_waker();
     let mut send = Box::pin(tx.send(1));
-    assert!(poll_with(send.as_mut(), &waker).is_pending());
+    assert!(poll(send.as_mut(), &waker).is_pending());
     assert_eq!(rx.try_recv(), Ok(0)); // grants the slot
     drop(rx);
-    assert_eq!(
-        poll_with(send.as_mut(), &waker),
-        Poll::Ready(Err(SendError(1)))
-    );
+    assert_eq!(poll(send.as_mut(), &waker), Poll::Ready(Err(SendError(1))));
 }
 
 #[test]
@@ -309,15 +263,15 @@ fn close_wakes_waiting_senders_and_closed_futures() {
     let (closed_count, closed_waker) = counting_waker();
     let mut send = Box::pin(tx.send(1));
     let mut closed = Box::pin(tx.closed());
-    assert!(poll_with(send.as_mut(), &send_waker).is_pending());
-    assert!(poll_with(closed.as_mut(), &closed_waker).is_pending());
+    assert!(poll(send.as_mut(), &send_waker).is_pending());
+    assert!(poll(closed.as_mut(), &closed_waker).is_pending());
     rx.close();
     assert_eq!((wakes(&send_count), wakes(&closed_count)), (1, 1));
     assert_eq!(
-        poll_with(send.as_mut(), &send_waker),
+        poll(send.as_mut(), &send_waker),
         Poll::Ready(Err(SendError(1)))
     );
-    assert!(poll_with(closed.as_mut(), &closed_waker).is_ready());
+    assert!(poll(closed.as_mut(), &closed_waker).is_ready());
     assert_eq!(rx.try_recv(), Ok(0));
 }
 
@@ -331,19 +285,19 @@ fn after_close_recv_waits_for_reserved_permits() {
         rx.close();
         let (count, waker) = counting_waker();
         let mut recv = Box::pin(rx.recv());
-        assert!(poll_with(recv.as_mut(), &waker).is_pending());
+        assert!(poll(recv.as_mut(), &waker).is_pending());
         permit.send("late");
-        assert_eq!(poll_with(recv.as_mut(), &waker), Poll::Ready(Some("late")));
+        assert_eq!(poll(recv.as_mut(), &waker), Poll::Ready(Some("late")));
         drop(recv);
         let mut recv = Box::pin(rx.recv());
         assert!(
-            poll_with(recv.as_mut(), &waker).is_pending(),
+            poll(recv.as_mut(), &waker).is_pending(),
             "a permit is still out"
         );
         let before = wakes(&count);
         drop(unused);
         assert_eq!(wakes(&count), before + 1);
-        assert_eq!(poll_with(recv.as_mut(), &waker), Poll::Ready(None));
+        assert_eq!(poll(recv.as_mut(), &waker), Poll::Ready(None));
     });
 }
 
@@ -354,14 +308,14 @@ fn permits_send_without_waiting_and_give_their_slot_back_when_dropped() {
     assert!(matches!(tx.try_reserve(), Err(TrySendError::Full(()))));
     let (count, waker) = counting_waker();
     let mut waiting = Box::pin(tx.reserve());
-    assert!(poll_with(waiting.as_mut(), &waker).is_pending());
+    assert!(poll(waiting.as_mut(), &waker).is_pending());
     drop(permit);
     assert_eq!(
         wakes(&count),
         1,
         "the dropped permit's slot went to the waiter"
     );
-    let Poll::Ready(Ok(permit)) = poll_with(waiting.as_mut(), &waker) else {
+    let Poll::Ready(Ok(permit)) = poll(waiting.as_mut(), &waker) else {
         panic!("the waiter did not get the slot");
     };
     permit.send(5);
@@ -403,13 +357,13 @@ fn a_cancelled_closed_future_leaves_no_trace() {
     let (second, second_waker) = counting_waker();
     {
         let closed = pin!(tx.closed());
-        assert!(poll_with(closed, &first_waker).is_pending());
+        assert!(poll(closed, &first_waker).is_pending());
     }
     let mut closed = Box::pin(tx.closed());
-    assert!(poll_with(closed.as_mut(), &second_waker).is_pending());
+    assert!(poll(closed.as_mut(), &second_waker).is_pending());
     drop(rx);
     assert_eq!((wakes(&first), wakes(&second)), (0, 1));
-    assert!(poll_with(closed.as_mut(), &second_waker).is_ready());
+    assert!(poll(closed.as_mut(), &second_waker).is_ready());
 }
 
 #[test]
@@ -461,10 +415,10 @@ fn recv_many_takes_what_is_there_and_waits_for_at_least_one() {
     assert_eq!(block_on(rx.recv_many(&mut buffer, 10)), 2);
     let (count, waker) = counting_waker();
     let mut more = Box::pin(rx.recv_many(&mut buffer, 10));
-    assert!(poll_with(more.as_mut(), &waker).is_pending());
+    assert!(poll(more.as_mut(), &waker).is_pending());
     drop(tx);
     assert_eq!(wakes(&count), 1);
-    assert_eq!(poll_with(more.as_mut(), &waker), Poll::Ready(0));
+    assert_eq!(poll(more.as_mut(), &waker), Poll::Ready(0));
 }
 
 #[test]
@@ -498,26 +452,26 @@ fn a_ready_recv_spends_budget_and_the_129th_in_a_poll_is_pending() {
     let (_count, waker) = counting_waker();
     magpie_shim::coop::with_budget(|| {
         for i in 0..129 {
-            let poll = poll_with(pin!(rx.recv()), &waker);
+            let polled = poll(pin!(rx.recv()), &waker);
             if i < 128 {
-                assert_eq!(poll, Poll::Ready(Some(i)), "operation {}", i + 1);
+                assert_eq!(polled, Poll::Ready(Some(i)), "operation {}", i + 1);
             } else {
-                assert!(poll.is_pending(), "operation 129 must yield");
+                assert!(polled.is_pending(), "operation 129 must yield");
             }
         }
     });
     magpie_shim::coop::with_budget(|| {
         for i in 0..129 {
-            let poll = poll_with(pin!(urx.recv()), &waker);
-            assert_eq!(poll.is_pending(), i == 128, "operation {}", i + 1);
+            let polled = poll(pin!(urx.recv()), &waker);
+            assert_eq!(polled.is_pending(), i == 128, "operation {}", i + 1);
         }
     });
     // A ready send spends budget too.
     let (tx, _rx) = mpsc::channel(200);
     magpie_shim::coop::with_budget(|| {
         for i in 0..129 {
-            let poll = poll_with(pin!(tx.send(i)), &waker);
-            assert_eq!(poll.is_pending(), i == 128, "operation {}", i + 1);
+            let polled = poll(pin!(tx.send(i)), &waker);
+            assert_eq!(polled.is_pending(), i == 128, "operation {}", i + 1);
         }
     });
 }
@@ -588,7 +542,7 @@ fn stress_cancelled_senders_lose_no_slot() {
                         // (possibly after being granted a slot) before sending for real.
                         if (i + p) % 2 == 0 {
                             let mut send = Box::pin(tx.send(usize::MAX));
-                            if poll_with(send.as_mut(), &waker).is_pending() {
+                            if poll(send.as_mut(), &waker).is_pending() {
                                 thread::yield_now();
                                 cancelled += 1;
                                 drop(send);

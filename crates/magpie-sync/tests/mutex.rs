@@ -1,70 +1,19 @@
 //! Mutex: fast paths, FIFO fairness, a cancelled waiter passing the lock on, owned guards across
 //! threads, mutual exclusion under contention, the cooperative budget and the auto traits.
 
+mod common;
+
+use common::{assert_not_impl, counting_waker, poll, wakes, watchdog};
+
 use std::cell::Cell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::Arc;
+use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
 use futures_lite::future::block_on;
 use magpie_sync::{Mutex, MutexGuard, OwnedMutexGuard};
-
-struct Count(AtomicUsize);
-
-impl Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<Count>, Waker) {
-    let count = Arc::new(Count(AtomicUsize::new(0)));
-    (count.clone(), Waker::from(count))
-}
-
-fn wakes(count: &Count) -> usize {
-    count.0.load(Ordering::SeqCst)
-}
-
-fn poll<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
-
-/// Runs `body` on its own thread and fails the test if it takes more than 10 s (a hang).
-fn watchdog(body: impl FnOnce() + Send + 'static) {
-    let (done_tx, done_rx) = mpsc::channel();
-    let handle = thread::spawn(move || {
-        body();
-        let _ = done_tx.send(());
-    });
-    match done_rx.recv_timeout(Duration::from_secs(10)) {
-        Ok(()) => handle.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(handle.join().unwrap_err())
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung for 10 s"),
-    }
-}
-
-/// Compiles only if `$t` does not implement `$trait` (two candidate impls make the call
-/// ambiguous exactly when it does).
-macro_rules! assert_not_impl {
-    ($t:ty: $trait:path) => {{
-        trait AmbiguousIfImpl<A> {
-            fn check() {}
-        }
-        impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
-        #[allow(dead_code)]
-        struct Invalid;
-        impl<T: ?Sized + $trait> AmbiguousIfImpl<Invalid> for T {}
-        <$t as AmbiguousIfImpl<_>>::check();
-    }};
-}
 
 #[test]
 fn try_lock_fails_while_locked_and_the_value_is_shared() {

@@ -1,57 +1,20 @@
 //! `Notify`: permits, FIFO wake-ups, `notify_waiters` generations, `enable`, cancellation
 //! passing a notification on, threads, and the cooperative budget.
 
+mod common;
+
+use common::{counting_waker, poll, wakes, watchdog};
+
 use futures_lite::future::block_on;
 use magpie_sync::Notify;
-use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
-
-struct Count(AtomicUsize);
-
-impl Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A waker that counts its wake-ups.
-fn counter() -> (Arc<Count>, Waker) {
-    let count = Arc::new(Count(AtomicUsize::new(0)));
-    (count.clone(), Waker::from(count))
-}
-
-fn wakes(count: &Count) -> usize {
-    count.0.load(Ordering::SeqCst)
-}
-
-fn poll<F: Future>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
-
-/// Runs `body` on its own thread and fails (instead of hanging) if it takes over 10 s.
-fn watchdog(body: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        body();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(Duration::from_secs(10)) {
-        Ok(()) => thread.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(thread.join().unwrap_err())
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung for 10 s"),
-    }
-}
+use std::sync::Arc;
 
 #[test]
 fn notify_one_with_nobody_waiting_stores_one_permit() {
     let notify = Notify::new();
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     notify.notify_one();
     notify.notify_one(); // permits do not accumulate
     let mut first = pin!(notify.notified());
@@ -63,7 +26,7 @@ fn notify_one_with_nobody_waiting_stores_one_permit() {
 #[test]
 fn notify_one_wakes_the_waiters_one_at_a_time_in_fifo_order() {
     let notify = Notify::new();
-    let (counts, wakers): (Vec<_>, Vec<_>) = (0..3).map(|_| counter()).unzip();
+    let (counts, wakers): (Vec<_>, Vec<_>) = (0..3).map(|_| counting_waker()).unzip();
     let mut a = pin!(notify.notified());
     let mut b = pin!(notify.notified());
     let mut c = pin!(notify.notified());
@@ -101,7 +64,7 @@ fn notify_one_wakes_the_waiters_one_at_a_time_in_fifo_order() {
 #[test]
 fn notify_waiters_completes_every_future_created_before_it_even_unpolled() {
     let notify = Notify::new();
-    let (count, waker) = counter();
+    let (count, waker) = counting_waker();
     let mut polled = pin!(notify.notified());
     assert!(poll(polled.as_mut(), &waker).is_pending());
     let mut unpolled = pin!(notify.notified());
@@ -119,7 +82,7 @@ fn notify_waiters_completes_every_future_created_before_it_even_unpolled() {
 #[test]
 fn notify_waiters_leaves_a_stored_permit_alone() {
     let notify = Notify::new();
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     notify.notify_one();
     notify.notify_waiters();
     let mut after = pin!(notify.notified());
@@ -140,7 +103,7 @@ fn enable_queues_the_future_so_a_notification_in_between_is_not_lost() {
     );
     // Delivered to the enabled future rather than stored as a permit.
     notify.notify_one();
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     let mut other = pin!(notify.notified());
     assert!(poll(other.as_mut(), &waker).is_pending());
     assert!(notified.as_mut().enable());
@@ -153,7 +116,7 @@ fn enable_consumes_a_stored_permit() {
     notify.notify_one();
     let mut notified = pin!(notify.notified());
     assert!(notified.as_mut().enable());
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     assert!(poll(notified.as_mut(), &waker).is_ready());
     let mut next = pin!(notify.notified());
     assert!(poll(next.as_mut(), &waker).is_pending());
@@ -162,7 +125,7 @@ fn enable_consumes_a_stored_permit() {
 #[test]
 fn enable_keeps_the_waker_of_an_earlier_poll() {
     let notify = Notify::new();
-    let (count, waker) = counter();
+    let (count, waker) = counting_waker();
     let mut notified = pin!(notify.notified());
     assert!(poll(notified.as_mut(), &waker).is_pending());
     assert!(!notified.as_mut().enable());
@@ -173,8 +136,8 @@ fn enable_keeps_the_waker_of_an_earlier_poll() {
 #[test]
 fn a_cancelled_waiter_passes_its_notify_one_to_the_next_waiter() {
     let notify = Notify::new();
-    let (count_a, waker_a) = counter();
-    let (count_b, waker_b) = counter();
+    let (count_a, waker_a) = counting_waker();
+    let (count_b, waker_b) = counting_waker();
     let mut a = Box::pin(notify.notified());
     let mut b = pin!(notify.notified());
     assert!(poll(a.as_mut(), &waker_a).is_pending());
@@ -189,7 +152,7 @@ fn a_cancelled_waiter_passes_its_notify_one_to_the_next_waiter() {
 #[test]
 fn a_cancelled_last_waiter_puts_its_notification_back_as_the_permit() {
     let notify = Notify::new();
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     let mut a = Box::pin(notify.notified());
     assert!(poll(a.as_mut(), &waker).is_pending());
     notify.notify_one();
@@ -201,7 +164,7 @@ fn a_cancelled_last_waiter_puts_its_notification_back_as_the_permit() {
 #[test]
 fn a_cancelled_waiter_passes_nothing_from_notify_waiters_and_leaves_no_trace() {
     let notify = Notify::new();
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     let mut a = Box::pin(notify.notified());
     let mut b = Box::pin(notify.notified());
     assert!(poll(a.as_mut(), &waker).is_pending());
@@ -320,7 +283,7 @@ fn stress_many_waiters_each_notification_consumed_once() {
 #[test]
 fn a_ready_notified_spends_the_cooperative_budget() {
     let notify = Notify::new();
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     magpie_shim::coop::with_budget(|| {
         for _ in 0..128 {
             notify.notify_one();

@@ -2,62 +2,19 @@
 //! hang), the waker protocol (only the latest waker is woken, once), values dropped exactly
 //! once, and the cooperative budget.
 
-use std::future::Future;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+mod common;
+
+use common::{counting_waker, poll, wakes, watchdog, Tracked};
+
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
 use futures_lite::future::block_on;
 use magpie_sync::oneshot::{self, error::RecvError, error::TryRecvError};
-
-/// Runs `body` on its own thread and fails the test if it takes more than 10 s (a hang).
-fn watchdog<R: Send + 'static>(body: impl FnOnce() -> R + Send + 'static) -> R {
-    let (done, result) = std::sync::mpsc::channel();
-    thread::spawn(move || {
-        let _ = done.send(catch_unwind(AssertUnwindSafe(body)));
-    });
-    match result.recv_timeout(Duration::from_secs(10)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => resume_unwind(panic),
-        Err(_) => panic!("the test hung for 10 s"),
-    }
-}
-
-/// A waker that counts its wakes.
-struct Count(AtomicUsize);
-
-impl Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<Count>, Waker) {
-    let count = Arc::new(Count(AtomicUsize::new(0)));
-    (count.clone(), Waker::from(count))
-}
-
-fn wakes(count: &Count) -> usize {
-    count.0.load(Ordering::SeqCst)
-}
-
-fn poll_with<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
-
-/// Counts the drops of its values.
-#[derive(Debug)]
-struct Tracked(Arc<AtomicUsize>);
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 #[test]
 fn a_value_sent_before_the_receiver_polls_is_ready_at_once() {
@@ -66,7 +23,7 @@ fn a_value_sent_before_the_receiver_polls_is_ready_at_once() {
     tx.send(7).unwrap();
     assert!(!rx.is_empty());
     let (count, waker) = counting_waker();
-    assert_eq!(poll_with(Pin::new(&mut rx), &waker), Poll::Ready(Ok(7)));
+    assert_eq!(poll(Pin::new(&mut rx), &waker), Poll::Ready(Ok(7)));
     assert!(rx.is_terminated());
     assert_eq!(wakes(&count), 0);
 }
@@ -128,13 +85,10 @@ fn a_dropped_sender_wakes_the_registered_waker_once() {
     let (tx, rx) = oneshot::channel::<u8>();
     let mut rx = pin!(rx);
     let (count, waker) = counting_waker();
-    assert!(poll_with(rx.as_mut(), &waker).is_pending());
+    assert!(poll(rx.as_mut(), &waker).is_pending());
     drop(tx);
     assert_eq!(wakes(&count), 1);
-    assert!(matches!(
-        poll_with(rx.as_mut(), &waker),
-        Poll::Ready(Err(_))
-    ));
+    assert!(matches!(poll(rx.as_mut(), &waker), Poll::Ready(Err(_))));
 }
 
 #[test]
@@ -142,16 +96,13 @@ fn only_the_waker_of_the_latest_poll_is_woken() {
     let (tx, mut rx) = oneshot::channel();
     let (first, first_waker) = counting_waker();
     let (second, second_waker) = counting_waker();
-    assert!(poll_with(Pin::new(&mut rx), &first_waker).is_pending());
+    assert!(poll(Pin::new(&mut rx), &first_waker).is_pending());
     // The same waker again: nothing to replace.
-    assert!(poll_with(Pin::new(&mut rx), &first_waker).is_pending());
-    assert!(poll_with(Pin::new(&mut rx), &second_waker).is_pending());
+    assert!(poll(Pin::new(&mut rx), &first_waker).is_pending());
+    assert!(poll(Pin::new(&mut rx), &second_waker).is_pending());
     tx.send(1).unwrap();
     assert_eq!((wakes(&first), wakes(&second)), (0, 1));
-    assert_eq!(
-        poll_with(Pin::new(&mut rx), &second_waker),
-        Poll::Ready(Ok(1))
-    );
+    assert_eq!(poll(Pin::new(&mut rx), &second_waker), Poll::Ready(Ok(1)));
 }
 
 #[test]
@@ -221,7 +172,7 @@ fn a_closed_future_dropped_before_close_leaves_no_trace() {
     let (count, waker) = counting_waker();
     {
         let closed = pin!(tx.closed());
-        assert!(poll_with(closed, &waker).is_pending());
+        assert!(poll(closed, &waker).is_pending());
     }
     tx.send(5).unwrap();
     assert_eq!(block_on(rx), Ok(5));
@@ -301,11 +252,11 @@ fn a_ready_receive_spends_budget_and_the_129th_in_a_poll_is_pending() {
     magpie_shim::coop::with_budget(|| {
         let mut receivers = receivers;
         for (i, rx) in receivers.iter_mut().enumerate() {
-            let poll = poll_with(Pin::new(rx), &waker);
+            let polled = poll(Pin::new(rx), &waker);
             if i < 128 {
-                assert_eq!(poll, Poll::Ready(Ok(i)), "operation {}", i + 1);
+                assert_eq!(polled, Poll::Ready(Ok(i)), "operation {}", i + 1);
             } else {
-                assert!(poll.is_pending(), "operation 129 must yield");
+                assert!(polled.is_pending(), "operation 129 must yield");
             }
         }
     });

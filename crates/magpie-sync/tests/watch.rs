@@ -1,57 +1,20 @@
 //! `watch`: versions (what a receiver has seen), the send family, closing from either side,
 //! `wait_for`, cancellation, threads, and the cooperative budget.
 
+mod common;
+
+use common::{counting_waker, poll, wakes, watchdog};
+
 use futures_lite::future::block_on;
 use magpie_sync::watch;
-use std::future::Future;
-use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::task::{Context, Poll, Wake, Waker};
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
-
-struct Count(AtomicUsize);
-
-impl Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A waker that counts its wake-ups.
-fn counter() -> (Arc<Count>, Waker) {
-    let count = Arc::new(Count(AtomicUsize::new(0)));
-    (count.clone(), Waker::from(count))
-}
-
-fn wakes(count: &Count) -> usize {
-    count.0.load(Ordering::SeqCst)
-}
-
-fn poll<F: Future>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(waker))
-}
-
-/// Runs `body` on its own thread and fails (instead of hanging) if it takes over 10 s.
-fn watchdog(body: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        body();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(Duration::from_secs(10)) {
-        Ok(()) => thread.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(thread.join().unwrap_err())
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test hung for 10 s"),
-    }
-}
 
 #[test]
 fn a_new_receiver_has_seen_the_current_value() {
     let (tx, mut rx) = watch::channel(1);
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     assert_eq!(rx.has_changed(), Ok(false));
     assert!(!rx.borrow().has_changed());
     assert_eq!(*rx.borrow(), 1);
@@ -69,7 +32,7 @@ fn a_new_receiver_has_seen_the_current_value() {
 #[test]
 fn changed_completes_for_a_new_value_and_marks_it_seen() {
     let (tx, mut rx) = watch::channel("a");
-    let (count, waker) = counter();
+    let (count, waker) = counting_waker();
     {
         let mut changed = pin!(rx.changed());
         assert!(poll(changed.as_mut(), &waker).is_pending());
@@ -99,7 +62,7 @@ fn changed_completes_for_a_new_value_and_marks_it_seen() {
 fn one_send_wakes_every_waiting_receiver() {
     let (tx, rx) = watch::channel(0);
     let mut receivers: Vec<_> = (0..3).map(|_| rx.clone()).collect();
-    let (count, waker) = counter();
+    let (count, waker) = counting_waker();
     let mut futures: Vec<_> = receivers
         .iter_mut()
         .map(|rx| Box::pin(rx.changed()))
@@ -212,7 +175,7 @@ fn closed_completes_when_the_last_receiver_is_dropped() {
     watchdog(|| {
         let (tx, rx) = watch::channel(());
         let rx2 = rx.clone();
-        let (count, waker) = counter();
+        let (count, waker) = counting_waker();
         {
             let mut closed = pin!(tx.closed());
             assert!(poll(closed.as_mut(), &waker).is_pending());
@@ -261,7 +224,7 @@ fn wait_for_checks_the_current_value_then_waits() {
 fn a_cancelled_changed_leaves_no_trace() {
     let (tx, mut rx) = watch::channel(0);
     let mut other = rx.clone();
-    let (count, waker) = counter();
+    let (count, waker) = counting_waker();
     let mut cancelled = Box::pin(rx.changed());
     assert!(poll(cancelled.as_mut(), &waker).is_pending());
     drop(cancelled);
@@ -309,7 +272,7 @@ fn stress_receivers_see_values_in_order_and_the_last_one() {
 #[test]
 fn a_ready_changed_spends_the_cooperative_budget() {
     let (tx, mut rx) = watch::channel(0);
-    let (_count, waker) = counter();
+    let (_count, waker) = counting_waker();
     magpie_shim::coop::with_budget(|| {
         for i in 1..=128 {
             tx.send(i).unwrap();

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{
-    counter, expect_panic, guard, pending_forever, quiet_expected_panics, runtime, Tally, EXPECTED,
+    counter, expect_panic, pending_forever, quiet_expected_panics, run_on, runtime, Tally, EXPECTED,
 };
 use futures_channel::{mpsc as async_mpsc, oneshot};
 use futures_lite::StreamExt;
@@ -17,15 +17,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
-
-/// Runs `future` on a fresh runtime with `workers` workers, under the hang watchdog.
-fn run_on<F>(what: &str, workers: usize, future: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    guard(what, move || runtime(workers).block_on(future))
-}
 
 /// Wraps `future` so that every poll of it counts in `polls`.
 async fn counting_polls<F: Future>(polls: Arc<AtomicUsize>, future: F) -> F::Output {

@@ -4,21 +4,11 @@
 
 mod common;
 
-use common::{counter, guard, poll_noop, runtime, Tally};
+use common::{counter, poll_noop, run_on, Tally};
 use magpie::stream::{generator, try_generator, Stream, StreamExt};
-use std::future::Future;
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::Poll;
 use std::time::{Duration, Instant};
-
-/// Runs `future` on a fresh runtime with `workers` workers, under the hang watchdog.
-fn run_on<F>(what: &str, workers: usize, future: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    guard(what, move || runtime(workers).block_on(future))
-}
 
 #[test]
 fn generator_streams_are_send_and_unpin() {

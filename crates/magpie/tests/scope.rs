@@ -5,23 +5,21 @@
 mod common;
 
 use common::{
-    counter, guard, panic_message, pending_forever, quiet_expected_panics, runtime, wait_until,
+    counter, panic_message, pending_forever, quiet_expected_panics, run_on, wait_until, DropGuard,
     Tally, EXPECTED,
 };
 use magpie::time::sleep;
 use magpie::Group;
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Runs `future` on a fresh runtime with `workers` workers, under the hang watchdog.
-fn run_on<F>(what: &str, workers: usize, future: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    guard(what, move || runtime(workers).block_on(future))
+/// A task that holds `guard` (counted by a [`Tally`]) and sleeps for an hour: it ends only by
+/// being cancelled.
+async fn hold_for_an_hour<E>(guard: DropGuard) -> Result<(), E> {
+    let _guard = guard;
+    sleep(Duration::from_secs(3600)).await;
+    Ok(())
 }
 
 #[test]
@@ -137,12 +135,7 @@ fn an_error_of_the_body_cancels_every_task() {
         let t = tally.clone();
         let result: Result<(), &str> = magpie::scope(|group| async move {
             for _ in 0..10 {
-                let g = t.guard();
-                group.spawn(async move {
-                    let _g = g;
-                    sleep(Duration::from_secs(3600)).await;
-                    Ok(())
-                });
+                group.spawn(hold_for_an_hour(t.guard()));
             }
             magpie::task::yield_now().await;
             Err("body failed")
@@ -183,12 +176,7 @@ fn a_panic_in_a_task_cancels_the_rest_and_is_resumed_in_the_caller() {
         let outcome = magpie::spawn(async move {
             let _: Result<(), String> = magpie::scope(|group| async move {
                 for _ in 0..10 {
-                    let g = t.guard();
-                    group.spawn(async move {
-                        let _g = g;
-                        sleep(Duration::from_secs(3600)).await;
-                        Ok(())
-                    });
+                    group.spawn(hold_for_an_hour(t.guard()));
                 }
                 group.spawn(async {
                     sleep(Duration::from_millis(10)).await;
@@ -291,12 +279,7 @@ fn a_timeout_around_a_scope_cancels_its_tasks() {
             Duration::from_millis(30),
             magpie::scope(|group| async move {
                 for _ in 0..10 {
-                    let g = t.guard();
-                    group.spawn(async move {
-                        let _g = g;
-                        sleep(Duration::from_secs(3600)).await;
-                        Ok::<(), ()>(())
-                    });
+                    group.spawn(hold_for_an_hour::<()>(t.guard()));
                 }
                 Ok(())
             }),
@@ -348,21 +331,11 @@ fn nested_scopes_wait_for_and_cancel_their_own_tasks() {
         let tally = Tally::new();
         let t = tally.clone();
         let failed: Result<(), String> = magpie::scope(|outer| async move {
-            let g = t.guard();
-            outer.spawn(async move {
-                let _g = g;
-                sleep(Duration::from_secs(3600)).await;
-                Ok(())
-            });
+            outer.spawn(hold_for_an_hour(t.guard()));
             let t2 = t.clone();
             outer.spawn(async move {
                 magpie::scope(|inner| async move {
-                    let g = t2.guard();
-                    inner.spawn(async move {
-                        let _g = g;
-                        sleep(Duration::from_secs(3600)).await;
-                        Ok(())
-                    });
+                    inner.spawn(hold_for_an_hour(t2.guard()));
                     inner.spawn(async {
                         sleep(Duration::from_millis(10)).await;
                         Err("inner failure".to_string())

@@ -3,14 +3,13 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{ready, Poll};
 
 use magpie_shim::coop;
 use magpie_shim::Arc;
 
-use super::chan::{Chan, ClosedWait, SendFuture, SlotWait};
-use super::error::{SendError, TryRecvError, TrySendError};
+use super::chan::{Chan, SendFuture, SlotWait};
+use super::error::{SendError, TrySendError};
 
 /// Sends messages into a bounded channel, waiting while it is full. Made by
 /// [`channel`](super::channel); clone it for more senders.
@@ -87,16 +86,6 @@ impl<T> Sender<T> {
         Ok(Permit { chan: &self.chan })
     }
 
-    /// Waits until the receiver is dropped or closes the channel.
-    pub async fn closed(&self) {
-        ClosedWait::new(&self.chan).await;
-    }
-
-    /// Whether the receiver has been dropped or has closed the channel.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
-    }
-
     /// Free slots now: goes down with each send or reservation, up with each receive.
     pub fn capacity(&self) -> usize {
         self.chan.free_slots()
@@ -106,27 +95,9 @@ impl<T> Sender<T> {
     pub fn max_capacity(&self) -> usize {
         self.chan.bound().expect("a bounded channel has a bound")
     }
-
-    /// Whether `self` and `other` send into the same channel.
-    pub fn same_channel(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.chan, &other.chan)
-    }
 }
 
-impl<T> Clone for Sender<T> {
-    fn clone(&self) -> Self {
-        self.chan.add_sender();
-        Sender {
-            chan: self.chan.clone(),
-        }
-    }
-}
-
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        self.chan.drop_sender();
-    }
-}
+sender_common!(Sender);
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -189,43 +160,10 @@ impl<T> Receiver<T> {
         poll_fn(|cx| self.chan.poll_recv(cx)).await
     }
 
-    /// Appends up to `limit` queued messages to `buffer`, waiting for at least one; returns
-    /// how many. `0` when `limit` is 0 or no message will ever come.
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
-    }
-
-    /// The next message if one is queued.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
-    }
-
-    /// Receives from synchronous code, blocking the thread until a message comes. Calling it
-    /// from inside an async task blocks that task's worker thread.
-    pub fn blocking_recv(&mut self) -> Option<T> {
-        crate::blocking::block_on(self.recv())
-    }
-
     /// Closes the channel: sends fail from now on (waiting senders get their message back),
     /// while queued messages, and those of permits already reserved, can still be received.
     pub fn close(&mut self) {
         self.chan.close();
-    }
-
-    /// Whether the channel is closed: by [`close`](Self::close), or because every sender is
-    /// gone. Queued messages may remain.
-    pub fn is_closed(&self) -> bool {
-        self.chan.rx_is_closed()
-    }
-
-    /// Whether no message is queued.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// How many messages are queued.
-    pub fn len(&self) -> usize {
-        self.chan.len()
     }
 
     /// Free slots now.
@@ -237,38 +175,9 @@ impl<T> Receiver<T> {
     pub fn max_capacity(&self) -> usize {
         self.chan.bound().expect("a bounded channel has a bound")
     }
-
-    /// Polls for the next message: `Ready(None)` once none will ever come; otherwise `cx`'s
-    /// waker is woken when one does. Only the waker of the latest poll is woken.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
-    }
-
-    /// Polls for up to `limit` messages, appended to `buffer`; see
-    /// [`recv_many`](Self::recv_many).
-    pub fn poll_recv_many(
-        &mut self,
-        cx: &mut Context<'_>,
-        buffer: &mut Vec<T>,
-        limit: usize,
-    ) -> Poll<usize> {
-        self.chan.poll_recv_many(cx, buffer, limit)
-    }
 }
 
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        self.chan.drop_receiver();
-    }
-}
-
-impl<T> futures_core::Stream for Receiver<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().chan.poll_recv(cx)
-    }
-}
+receiver_common!(Receiver);
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

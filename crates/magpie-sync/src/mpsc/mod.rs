@@ -78,6 +78,127 @@
 //! Every poll of `send`, `reserve`, `recv` and `closed` spends one unit of the cooperative
 //! budget ([`magpie_shim::coop`]), refunded when it returns `Pending`.
 
+// The bounded and unbounded handles are each an `Arc<Chan<T>>` in a field `chan`, and most of
+// their methods are the same delegation to `Chan`: these two macros write those once. What
+// differs (sending, `recv`'s and `close`'s docs, capacities, `Debug`) stays in each file.
+
+/// The sender methods and impls the bounded and unbounded senders share: `closed`,
+/// `is_closed`, `same_channel`, `Clone` and `Drop`.
+macro_rules! sender_common {
+    ($Sender:ident) => {
+        impl<T> $Sender<T> {
+            /// Waits until the receiver is dropped or closes the channel.
+            pub async fn closed(&self) {
+                super::chan::ClosedWait::new(&self.chan).await;
+            }
+
+            /// Whether the receiver has been dropped or has closed the channel.
+            pub fn is_closed(&self) -> bool {
+                self.chan.is_closed()
+            }
+
+            /// Whether `self` and `other` send into the same channel.
+            pub fn same_channel(&self, other: &Self) -> bool {
+                magpie_shim::Arc::ptr_eq(&self.chan, &other.chan)
+            }
+        }
+
+        impl<T> Clone for $Sender<T> {
+            fn clone(&self) -> Self {
+                self.chan.add_sender();
+                $Sender {
+                    chan: self.chan.clone(),
+                }
+            }
+        }
+
+        impl<T> Drop for $Sender<T> {
+            fn drop(&mut self) {
+                self.chan.drop_sender();
+            }
+        }
+    };
+}
+
+/// The receiver methods and impls the bounded and unbounded receivers share: everything but
+/// `recv`, `close` and the capacities (their docs differ), plus `Drop` and `Stream`.
+macro_rules! receiver_common {
+    ($Receiver:ident) => {
+        impl<T> $Receiver<T> {
+            /// Appends up to `limit` queued messages to `buffer`, waiting for at least one;
+            /// returns how many. `0` when `limit` is 0 or no message will ever come.
+            pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+                std::future::poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
+            }
+
+            /// The next message if one is queued.
+            pub fn try_recv(&mut self) -> Result<T, super::error::TryRecvError> {
+                self.chan.try_recv()
+            }
+
+            /// Receives from synchronous code, blocking the thread until a message comes.
+            /// Calling it from inside an async task blocks that task's worker thread.
+            pub fn blocking_recv(&mut self) -> Option<T> {
+                crate::blocking::block_on(self.recv())
+            }
+
+            /// Whether the channel is closed: by [`close`](Self::close), or because every
+            /// sender is gone. Queued messages may remain.
+            pub fn is_closed(&self) -> bool {
+                self.chan.rx_is_closed()
+            }
+
+            /// Whether no message is queued.
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+
+            /// How many messages are queued.
+            pub fn len(&self) -> usize {
+                self.chan.len()
+            }
+
+            /// Polls for the next message: `Ready(None)` once none will ever come; otherwise
+            /// `cx`'s waker is woken when one does. Only the waker of the latest poll is
+            /// woken.
+            pub fn poll_recv(
+                &mut self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Option<T>> {
+                self.chan.poll_recv(cx)
+            }
+
+            /// Polls for up to `limit` messages, appended to `buffer`; see
+            /// [`recv_many`](Self::recv_many).
+            pub fn poll_recv_many(
+                &mut self,
+                cx: &mut std::task::Context<'_>,
+                buffer: &mut Vec<T>,
+                limit: usize,
+            ) -> std::task::Poll<usize> {
+                self.chan.poll_recv_many(cx, buffer, limit)
+            }
+        }
+
+        impl<T> Drop for $Receiver<T> {
+            fn drop(&mut self) {
+                self.chan.drop_receiver();
+            }
+        }
+
+        impl<T> futures_core::Stream for $Receiver<T> {
+            type Item = T;
+
+            fn poll_next(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Option<T>> {
+                self.get_mut().chan.poll_recv(cx)
+            }
+        }
+    };
+}
+
 mod bounded;
 mod chan;
 pub mod error;

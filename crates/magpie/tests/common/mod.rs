@@ -54,6 +54,15 @@ where
     watchdog(what, HANG, f)
 }
 
+/// Runs `future` on a fresh runtime with `workers` workers, under the hang watchdog.
+pub(crate) fn run_on<F>(what: &str, workers: usize, future: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    guard(what, move || runtime(workers).block_on(future))
+}
+
 /// Polls `cond` every millisecond until it holds; panics (naming `what`) after `limit`.
 pub(crate) fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
