@@ -34,6 +34,7 @@ pub mod timers;
 pub mod waiting;
 
 use std::cell::Cell;
+use std::io::Write;
 use std::panic::PanicHookInfo;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};
@@ -64,10 +65,13 @@ fn captured() -> MutexGuard<'static, Option<Vec<String>>> {
 
 /// What [`say!`] calls: prints `line`, or records it while a test captures the output.
 pub fn say_line(line: String) {
-    match captured().as_mut() {
-        Some(lines) => lines.push(line),
-        None => println!("{line}"),
+    if let Some(lines) = captured().as_mut() {
+        lines.push(line);
+        return;
     }
+    // Not `println!`: it panics when stdout is closed (`tour | head`); the lines are just
+    // dropped then.
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 /// The notes' second: 1 s, unless [`set_second`] changed it.
