@@ -41,9 +41,14 @@
 //! - Every constructor needs a magpie runtime in context (a task, `block_on`): outside one,
 //!   it returns an error saying so. After the runtime shuts down, pending and new operations
 //!   return errors instead of waiting forever.
+//! - With the feature `tokio-io`, the streams (owned and `&stream`) also implement tokio's
+//!   `AsyncRead`/`AsyncWrite` (the traits only; no tokio runtime), for crates written
+//!   against them, such as tokio-postgres.
 
 mod accept;
 mod tcp;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 mod udp;
 mod unix;
 
