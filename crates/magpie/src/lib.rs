@@ -37,12 +37,21 @@
 //!   [`scope`] is `asyncio.TaskGroup`; [`stream::generator`] writes a stream as an async
 //!   block that yields (an async generator).
 //!
+//! - Features connect magpie to the crates people already use (`docs/ecosystem.md`):
+//!   `hyper` ([`hyper`]: hyper 1.x servers and clients), `tokio-io` (tokio's
+//!   I/O traits on [`net`]'s streams, for tokio-postgres and friends) and `criterion`
+//!   (`b.to_async(&runtime)` in benchmarks).
+//!
 //! How it works is described in `docs/architecture.md`.
 
 mod builder;
 mod combinators;
+#[cfg(feature = "criterion")]
+mod criterion;
 mod driver;
 mod handle;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 pub mod net;
 mod runtime;
