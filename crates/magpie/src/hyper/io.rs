@@ -15,20 +15,34 @@ pin_project_lite::pin_project! {
     /// back after an upgrade (`hyper::upgrade::Upgraded` wraps the `HyperIo`) can be
     /// unwrapped with [`into_inner`](HyperIo::into_inner) and used as the stream it was.
     ///
-    /// Reads go into the unfilled part of hyper's buffer; hyper tracks how much of that
-    /// buffer is initialized, so the zeroing a safe read needs happens once per buffer, not
-    /// once per read. `poll_shutdown` is futures-io's `poll_close`.
+    /// A futures-io read needs initialized memory, and hyper hands each read a fresh,
+    /// uninitialized view of its buffer (8 KiB or more). Zeroing all of it on every read,
+    /// including the one that ends in `WouldBlock`, was the hottest user-space cost of a
+    /// keep-alive server (`benches/http_figures.rs`). So reads of up to 4 KiB go into a
+    /// zeroed stack buffer (hot in cache) and only the bytes read are copied into hyper's;
+    /// a read that fills its window doubles it, and reads larger than 4 KiB (bodies,
+    /// uploads) zero just that window of hyper's buffer and read into it directly; a read
+    /// that fills under a quarter of the window halves it again. `poll_shutdown` is
+    /// futures-io's `poll_close`.
     #[derive(Debug)]
     pub struct HyperIo<T> {
         #[pin]
         inner: T,
+        // How many bytes the next read asks for (at most what hyper's buffer has room for).
+        read_window: usize,
     }
 }
+
+/// Reads of up to this many bytes go through a stack buffer; it is also the smallest window.
+const STACK_READ: usize = 4096;
 
 impl<T> HyperIo<T> {
     /// Wraps `inner`.
     pub fn new(inner: T) -> HyperIo<T> {
-        HyperIo { inner }
+        HyperIo {
+            inner,
+            read_window: STACK_READ,
+        }
     }
 
     /// The stream.
@@ -58,13 +72,25 @@ impl<T: AsyncRead> hyper::rt::Read for HyperIo<T> {
         cx: &mut Context<'_>,
         mut buf: hyper::rt::ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        let n = ready!(self
-            .project()
-            .inner
-            .poll_read(cx, buf.initialize_unfilled()))?;
-        // SAFETY: `initialize_unfilled` initialized every unfilled byte, and the read
-        // returned how many of them it filled, which is at most their number.
-        unsafe { buf.advance(n) };
+        let this = self.project();
+        let want = buf.remaining().min(*this.read_window);
+        let n = if want <= STACK_READ {
+            let mut chunk = [0u8; STACK_READ];
+            let n = ready!(this.inner.poll_read(cx, &mut chunk[..want]))?;
+            buf.put_slice(&chunk[..n]);
+            n
+        } else {
+            let n = ready!(this.inner.poll_read(cx, buf.initialize_unfilled_to(want)))?;
+            // SAFETY: `initialize_unfilled_to` initialized the first `want` unfilled bytes,
+            // and the read returned how many of them it filled, which is at most `want`.
+            unsafe { buf.advance(n) };
+            n
+        };
+        if n == want && want == *this.read_window {
+            *this.read_window = want.saturating_mul(2);
+        } else if n < *this.read_window / 4 {
+            *this.read_window = (*this.read_window / 2).max(STACK_READ);
+        }
         Poll::Ready(Ok(()))
     }
 }
@@ -143,5 +169,86 @@ impl<T: AsyncWrite> AsyncWrite for HyperIo<T> {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.project().inner.poll_close(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::rt::{Read, ReadBuf};
+    use std::mem::MaybeUninit;
+    use std::task::Waker;
+
+    /// A stream of `data` that records how many bytes each read asked for.
+    struct Recorded {
+        data: Vec<u8>,
+        at: usize,
+        asked: Vec<usize>,
+    }
+
+    impl AsyncRead for Recorded {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            self.asked.push(buf.len());
+            let n = buf.len().min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    /// One hyper read through `io` into a fresh, uninitialized buffer of `room` bytes.
+    fn read_once(io: &mut HyperIo<Recorded>, room: usize) -> Vec<u8> {
+        let mut storage = vec![MaybeUninit::<u8>::uninit(); room];
+        let mut buf = ReadBuf::uninit(&mut storage);
+        let mut cx = Context::from_waker(Waker::noop());
+        match Read::poll_read(Pin::new(&mut *io), &mut cx, buf.unfilled()) {
+            Poll::Ready(Ok(())) => buf.filled().to_vec(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_grow_their_window_for_bulk_data_and_shrink_it_back() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut io = HyperIo::new(Recorded {
+            data: data.clone(),
+            at: 0,
+            asked: Vec::new(),
+        });
+        let mut got = Vec::new();
+        while got.len() < data.len() {
+            got.extend(read_once(&mut io, 64 * 1024));
+        }
+        assert_eq!(got, data, "every byte arrives, in order");
+        let asked = &io.get_ref().asked;
+        // 4 KiB through the stack buffer, then doubling while reads fill their window,
+        // capped by the room hyper's buffer has.
+        assert_eq!(&asked[..5], &[4096, 8192, 16384, 32768, 65536], "{asked:?}");
+        assert!(asked[5..].iter().all(|&n| n == 65536), "{asked:?}");
+
+        // End of stream: empty reads, each halving the window down to the stack size.
+        for _ in 0..6 {
+            assert!(read_once(&mut io, 64 * 1024).is_empty());
+        }
+        assert_eq!(io.read_window, STACK_READ);
+    }
+
+    #[test]
+    fn a_small_message_is_read_whole_through_the_stack_buffer() {
+        let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+        let mut io = HyperIo::new(Recorded {
+            data: request.clone(),
+            at: 0,
+            asked: Vec::new(),
+        });
+        assert_eq!(read_once(&mut io, 8192), request);
+        // Less room than the window: the read asks for what fits.
+        assert!(read_once(&mut io, 100).is_empty());
+        assert_eq!(io.get_ref().asked, [4096, 100]);
+        assert_eq!(io.read_window, STACK_READ);
     }
 }
