@@ -12,20 +12,37 @@
 //! default 2) and is built once per group, before its function is measured,
 //! and dropped right after it, so that only one runtime exists at a time (an
 //! idle runtime's threads would otherwise show up in the CPU-time numbers).
-//! The group runner is [`magpie_benches::run_suite`], shared with
-//! `benches/timers.rs`.
+//! The group runner of the plain workloads is [`magpie_benches::run_all`],
+//! shared with `benches/timers.rs`.
 //!
 //! Each workload is measured twice: with wall time (group `<workload>`, results
 //! in `target/criterion/<workload>/<runtime>/`) and with process CPU time
 //! (group `<workload>/cpu`, results in `target/criterion/<workload>_cpu/<runtime>/`).
 //!
+//! `spawn_many_remote` and `yield_many` are written as async benchmarks:
+//! `b.to_async(&runtime).iter(|| async { ... })`, with criterion's
+//! `AsyncExecutor` for `&magpie::Runtime` (magpie's feature `criterion`), for
+//! `&tokio::runtime::Runtime` (criterion's feature `async_tokio`) and for a
+//! [`SmolRuntime`] (the [`SmolBlockOn`] newtype here). All three run each of
+//! criterion's measured batches inside one `block_on` on the benchmark thread,
+//! which is not one of the runtime's workers, so the tasks are spawned from
+//! outside the workers and joined there, on every runtime alike. The other
+//! workloads are plain functions of the runtime, measured by
+//! [`magpie_benches::run_all`].
+//!
 //! Run with `scripts/bench.sh` (which also writes `docs/benchmarks.md`), or
 //! `cargo bench -p magpie-benches --bench runtimes -- [criterion args]`.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use magpie_benches::{run_suite, SmolRuntime, Workload};
+use criterion::async_executor::AsyncExecutor;
+use criterion::measurement::Measurement;
+use criterion::{Criterion, SamplingMode};
+use magpie_benches::{
+    configure, magpie_rt, run_all, smol_rt, tokio_rt, CpuTime, SmolRuntime, Workload,
+};
 
 /// Tasks spawned by `spawn_many_local` and `spawn_many_remote`.
 const SPAWN_MANY: usize = 10_000;
@@ -41,26 +58,15 @@ const BLOCKING_CALLS: usize = 1_000;
 type TokioRt = tokio::runtime::Runtime;
 type MagpieRt = magpie::Runtime;
 
+/// The workloads written as plain functions of the runtime (see the module
+/// documentation for the async ones), in run order: `spawn_many_local` runs
+/// before the async ones, the rest after them.
 const WORKLOADS: &[Workload] = &[
     Workload {
         name: "spawn_many_local",
         magpie: spawn_many_local::magpie,
         tokio: spawn_many_local::tokio,
         smol: spawn_many_local::smol,
-        magpie_variants: &[],
-    },
-    Workload {
-        name: "spawn_many_remote",
-        magpie: spawn_many_remote::magpie,
-        tokio: spawn_many_remote::tokio,
-        smol: spawn_many_remote::smol,
-        magpie_variants: &[],
-    },
-    Workload {
-        name: "yield_many",
-        magpie: yield_many::magpie,
-        tokio: yield_many::tokio,
-        smol: yield_many::smol,
         magpie_variants: &[],
     },
     Workload {
@@ -115,94 +121,85 @@ mod spawn_many_local {
     }
 }
 
-/// 10,000 empty tasks spawned from the benchmark thread (outside the runtime,
-/// through its handle), then all joined.
+/// 10,000 empty tasks spawned from the benchmark thread (outside the runtime's
+/// workers: inside criterion's `block_on`), then all joined there.
 mod spawn_many_remote {
     use super::*;
 
-    pub(super) fn magpie(rt: &MagpieRt) {
-        let handle = rt.handle();
-        let handles: Vec<_> = (0..SPAWN_MANY).map(|_| handle.spawn(async {})).collect();
-        rt.block_on(async move {
-            for h in handles {
-                h.await.unwrap();
-            }
-        });
+    pub(super) async fn magpie() {
+        let handles: Vec<_> = (0..SPAWN_MANY).map(|_| magpie::spawn(async {})).collect();
+        for h in handles {
+            h.await.unwrap();
+        }
     }
 
-    pub(super) fn tokio(rt: &TokioRt) {
-        let handle = rt.handle();
-        let handles: Vec<_> = (0..SPAWN_MANY).map(|_| handle.spawn(async {})).collect();
-        rt.block_on(async move {
-            for h in handles {
-                h.await.unwrap();
-            }
-        });
+    pub(super) async fn tokio() {
+        let handles: Vec<_> = (0..SPAWN_MANY).map(|_| tokio::spawn(async {})).collect();
+        for h in handles {
+            h.await.unwrap();
+        }
     }
 
-    pub(super) fn smol(rt: &SmolRuntime) {
-        let handles: Vec<_> = (0..SPAWN_MANY).map(|_| rt.spawn(async {})).collect();
-        rt.block_on(async move {
+    pub(super) fn smol(ex: &Arc<async_executor::Executor<'static>>) -> impl Future<Output = ()> {
+        let handles: Vec<_> = (0..SPAWN_MANY).map(|_| ex.spawn(async {})).collect();
+        async move {
             for h in handles {
                 h.await;
             }
-        });
+        }
     }
 }
 
-/// 200 tasks, each calling `yield_now` 1,000 times; all joined.
+/// 200 tasks, each calling `yield_now` 1,000 times, spawned from the benchmark
+/// thread (inside criterion's `block_on`) and all joined there.
 mod yield_many {
     use super::*;
 
-    pub(super) fn magpie(rt: &MagpieRt) {
+    pub(super) async fn magpie() {
         let handles: Vec<_> = (0..YIELD_TASKS)
             .map(|_| {
-                rt.spawn(async {
+                magpie::spawn(async {
                     for _ in 0..YIELDS_PER_TASK {
                         magpie::task::yield_now().await;
                     }
                 })
             })
             .collect();
-        rt.block_on(async move {
-            for h in handles {
-                h.await.unwrap();
-            }
-        });
+        for h in handles {
+            h.await.unwrap();
+        }
     }
 
-    pub(super) fn tokio(rt: &TokioRt) {
+    pub(super) async fn tokio() {
         let handles: Vec<_> = (0..YIELD_TASKS)
             .map(|_| {
-                rt.spawn(async {
+                tokio::spawn(async {
                     for _ in 0..YIELDS_PER_TASK {
                         tokio::task::yield_now().await;
                     }
                 })
             })
             .collect();
-        rt.block_on(async move {
-            for h in handles {
-                h.await.unwrap();
-            }
-        });
+        for h in handles {
+            h.await.unwrap();
+        }
     }
 
-    pub(super) fn smol(rt: &SmolRuntime) {
+    pub(super) fn smol(ex: &Arc<async_executor::Executor<'static>>) -> impl Future<Output = ()> {
         let handles: Vec<_> = (0..YIELD_TASKS)
             .map(|_| {
-                rt.spawn(async {
+                ex.spawn(async {
                     for _ in 0..YIELDS_PER_TASK {
                         futures_lite::future::yield_now().await;
                     }
                 })
             })
             .collect();
-        rt.block_on(async move {
+        async move {
             for h in handles {
                 h.await;
             }
-        });
+        }
     }
 }
 
@@ -337,6 +334,86 @@ mod spawn_blocking {
     }
 }
 
+/// criterion's `AsyncExecutor` for a [`SmolRuntime`]: `async_io::block_on` on the
+/// calling thread, as `SmolRuntime::block_on` (criterion's own `async_smol` runs
+/// `smol::block_on`, which is the same function, but would pull in all of smol).
+struct SmolBlockOn<'a>(&'a SmolRuntime);
+
+impl AsyncExecutor for SmolBlockOn<'_> {
+    fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
+        self.0.block_on(future)
+    }
+}
+
+/// One async workload in one criterion group (`name` + `suffix`), one function
+/// per runtime in [`run_all`]'s order (tokio, magpie, smol, then `tokio_b`, a
+/// second tokio measured last: the noise band), each runtime built right before
+/// its function and dropped right after it.
+fn async_group<M, T, TF, G, GF, S, SF>(
+    c: &mut Criterion<M>,
+    name: &str,
+    suffix: &str,
+    tokio: T,
+    magpie: G,
+    smol: S,
+) where
+    M: Measurement,
+    T: Fn() -> TF,
+    TF: Future<Output = ()>,
+    G: Fn() -> GF,
+    GF: Future<Output = ()>,
+    S: Fn(&Arc<async_executor::Executor<'static>>) -> SF,
+    SF: Future<Output = ()>,
+{
+    let mut group = c.benchmark_group(format!("{name}{suffix}"));
+    group.sampling_mode(SamplingMode::Flat);
+    {
+        let rt = tokio_rt();
+        group.bench_function("tokio", |b| b.to_async(&rt).iter(&tokio));
+    }
+    {
+        let rt = magpie_rt();
+        group.bench_function("magpie", |b| b.to_async(&rt).iter(&magpie));
+    }
+    {
+        let rt = smol_rt();
+        let ex = Arc::clone(rt.executor());
+        group.bench_function("smol", |b| b.to_async(SmolBlockOn(&rt)).iter(|| smol(&ex)));
+    }
+    {
+        let rt = tokio_rt();
+        group.bench_function("tokio_b", |b| b.to_async(&rt).iter(&tokio));
+    }
+    group.finish();
+}
+
+/// Every workload, in the order of `docs/benchmarks.md`, measured with `c`.
+fn run<M: Measurement>(c: &mut Criterion<M>, suffix: &str) {
+    run_all(c, &WORKLOADS[..1], suffix);
+    async_group(
+        c,
+        "spawn_many_remote",
+        suffix,
+        spawn_many_remote::tokio,
+        spawn_many_remote::magpie,
+        spawn_many_remote::smol,
+    );
+    async_group(
+        c,
+        "yield_many",
+        suffix,
+        yield_many::tokio,
+        yield_many::magpie,
+        yield_many::smol,
+    );
+    run_all(c, &WORKLOADS[1..], suffix);
+}
+
 fn main() {
-    run_suite(WORKLOADS);
+    let mut wall = configure(Criterion::default());
+    run(&mut wall, "");
+    let mut cpu = configure(Criterion::default().with_measurement(CpuTime));
+    run(&mut cpu, "/cpu");
+    wall.final_summary();
+    cpu.final_summary();
 }

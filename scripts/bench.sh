@@ -8,10 +8,14 @@
 #   2. benches/timer_figures.rs (not criterion): sleep lateness percentiles and
 #      the memory of 1,000,000 pending sleeps, into target/magpie-timer-figures.json;
 #   3. benches/io_figures.rs (not criterion): the CPU an idle runtime with
-#      registered sockets uses over 2 s, into target/magpie-io-figures.json.
+#      registered sockets uses over 2 s, into target/magpie-io-figures.json;
+#   4. benches/http_figures.rs (not criterion): http_hello, hyper serving a small
+#      response on each runtime under one load client (requests/s, p50/p99),
+#      5 alternating rounds of 0.5 + 2 s per runtime (~40 s), into
+#      target/magpie-http-figures.json.
 #
 # Usage: scripts/bench.sh [criterion args...]
-#   scripts/bench.sh                          # everything, ~11-14 min on 2 cores
+#   scripts/bench.sh                          # everything, ~12-15 min on 2 cores
 #                                             # (tcp_echo alone ~4 min: ~1 s iterations)
 #   scripts/bench.sh yield_many               # one workload (wall + cpu)
 #   scripts/bench.sh 'ping_pong|mpsc'         # the channel workloads
@@ -19,20 +23,25 @@
 #   scripts/bench.sh tcp_echo                 # the I/O workload (no figure matches)
 #   scripts/bench.sh sleep_lateness           # one figure (no criterion group matches)
 #   scripts/bench.sh idle_cpu                 # the idle CPU figure
+#   scripts/bench.sh http_hello               # the HTTP figure (no criterion group matches)
 #   scripts/bench.sh --sample-size 30 --measurement-time 5
 #   MAGPIE_BENCH_WORKERS=4 scripts/bench.sh   # workers per runtime (default 2)
 # Other knobs: MAGPIE_BENCH_SAMPLE_SIZE, MAGPIE_BENCH_WARM_UP_SECS,
 # MAGPIE_BENCH_MEASUREMENT_SECS (criterion's CLI flags win over them);
 # MAGPIE_BENCH_LATENESS_SLEEPS (default 1000), MAGPIE_BENCH_MEMORY_SLEEPS
 # (default 1000000) for the timer figures; MAGPIE_BENCH_IDLE_SECS (default 2)
-# for the idle CPU figure.
+# for the idle CPU figure; MAGPIE_BENCH_HTTP_CONNECTIONS (default 64; a list
+# such as 16,64 measures each), MAGPIE_BENCH_HTTP_SECS (default 2),
+# MAGPIE_BENCH_HTTP_WARMUP_SECS (default 0.5), MAGPIE_BENCH_HTTP_ROUNDS
+# (default 5) for the HTTP figure.
 #
 # All arguments go to the criterion benches. The figures binaries get only the
 # filters among them (arguments that are neither options nor option values),
 # which they match like a simple criterion regex (`a|b` alternatives, each a
 # substring, `^`/`$` anchors) against their figure names (timer_figures:
-# sleep_lateness, sleep_memory; io_figures: idle_cpu); no filter runs them all,
-# a filter that matches none of a binary's figures skips them.
+# sleep_lateness, sleep_memory; io_figures: idle_cpu; http_figures: http_hello);
+# no filter runs them all, a filter that matches none of a binary's figures
+# skips them.
 #
 # The report only uses results written by this run, so a filtered run gives a
 # report of just those workloads and figures.
@@ -57,6 +66,8 @@ criterion_knobs=(MAGPIE_BENCH_WORKERS MAGPIE_BENCH_SAMPLE_SIZE MAGPIE_BENCH_WARM
     MAGPIE_BENCH_MEASUREMENT_SECS)
 figure_knobs=(MAGPIE_BENCH_WORKERS MAGPIE_BENCH_LATENESS_SLEEPS MAGPIE_BENCH_MEMORY_SLEEPS)
 io_figure_knobs=(MAGPIE_BENCH_WORKERS MAGPIE_BENCH_IDLE_SECS)
+http_figure_knobs=(MAGPIE_BENCH_WORKERS MAGPIE_BENCH_HTTP_CONNECTIONS MAGPIE_BENCH_HTTP_SECS
+    MAGPIE_BENCH_HTTP_WARMUP_SECS MAGPIE_BENCH_HTTP_ROUNDS)
 
 # Criterion's options that take a value (criterion 0.5's command line).
 takes_value=" --color -c --save-baseline -s --baseline -b --baseline-lenient --load-baseline
@@ -81,13 +92,16 @@ done
 criterion_cmd=(cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io -- "$@")
 figures_cmd=(cargo bench -p magpie-benches --bench timer_figures)
 io_figures_cmd=(cargo bench -p magpie-benches --bench io_figures)
+http_figures_cmd=(cargo bench -p magpie-benches --bench http_figures)
 if ((${#figure_args[@]})); then
     figures_cmd+=(-- "${figure_args[@]}")
     io_figures_cmd+=(-- "${figure_args[@]}")
+    http_figures_cmd+=(-- "${figure_args[@]}")
 fi
 criterion_shown=$(shown_command criterion_knobs "${criterion_cmd[@]}")
 figures_shown=$(shown_command figure_knobs "${figures_cmd[@]}")
 io_figures_shown=$(shown_command io_figure_knobs "${io_figures_cmd[@]}")
+http_figures_shown=$(shown_command http_figure_knobs "${http_figures_cmd[@]}")
 
 start=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || true)
@@ -97,6 +111,8 @@ echo "+ $figures_shown" >&2
 BENCH_FIGURES_COMMAND="$figures_shown" "${figures_cmd[@]}"
 echo "+ $io_figures_shown" >&2
 BENCH_IO_FIGURES_COMMAND="$io_figures_shown" "${io_figures_cmd[@]}"
+echo "+ $http_figures_shown" >&2
+BENCH_HTTP_FIGURES_COMMAND="$http_figures_shown" "${http_figures_cmd[@]}"
 BENCH_LOAD_START="$load_start" BENCH_COMMAND="$criterion_shown" \
     BENCH_WRAPPER="scripts/bench.sh${*:+$(printf ' %q' "$@")}" \
     python3 scripts/bench_report.py --since "$start"

@@ -1,0 +1,889 @@
+//! `http_hello`: hyper 1.x serving a small response on magpie vs tokio vs smol, driven by
+//! one load client on loopback. Not a criterion group: the figures are requests per
+//! second and latency percentiles of a closed-loop load, not the time of an iteration.
+//!
+//! # What runs
+//!
+//! * **The server**, the same code on every runtime: an accept loop task on a listener
+//!   bound to `127.0.0.1:0` spawns one task per connection (`TCP_NODELAY` on), which
+//!   serves it with `hyper::server::conn::http1::Builder` (keep-alive, hyper's defaults,
+//!   the runtime's timer given to the builder so its 30 s header-read timeout is armed and
+//!   reset on every request as in a real server) and the service [`hello`]:
+//!   `200 OK` with the 13-byte body `Hello, world!`. The runtime glue is what each runtime
+//!   offers hyper:
+//!   - `magpie`: `magpie::net` streams in `magpie::hyper::HyperIo`, `HyperTimer`;
+//!   - `tokio`: `tokio::net` streams in hyper-util's `TokioIo`, `TokioTimer` (multi-thread
+//!     runtime);
+//!   - `smol`: async-executor driven by as many threads (`SmolRuntime`), async-io's
+//!     `Async<TcpStream>` in the same `HyperIo` (it is a plain futures-io → hyper I/O
+//!     adapter with no runtime in it) and [`SmolTimer`] (async-io's `Timer`, reset in
+//!     place), a few lines below.
+//!
+//!   Each has `MAGPIE_BENCH_WORKERS` worker threads (default 2).
+//! * **The load client**, the same code for every server ([`load`]): one thread of its own
+//!   (not a runtime: raw level-triggered `epoll` over non-blocking std sockets), `C`
+//!   keep-alive connections (`MAGPIE_BENCH_HTTP_CONNECTIONS`, default 64; `TCP_NODELAY`),
+//!   each a closed loop: send `GET / HTTP/1.1\r\nHost: x\r\n\r\n`, read the response
+//!   (headers to `\r\n\r\n`, then `Content-Length` bytes), check it (status 200, the
+//!   length and the bytes of the body, nothing after it), send the next. A wrong response,
+//!   a closed connection, a server-side error or 10 s without any response aborts the run
+//!   with a message. Per-request latency (send to last byte read) is recorded for every
+//!   response completed during the measured window; requests per second is the number of
+//!   those responses over the window.
+//!
+//!   Why a client of its own rather than Debian's `wrk`: this one checks every response
+//!   (wrk counts non-2xx statuses but never looks at bodies), keeps every latency in
+//!   nanoseconds for exact percentiles, runs in the same process as the server so that the
+//!   server's CPU can be told from the client's (below), needs nothing installed, and
+//!   costs about the same per request (one `send`, one `recv`, a share of an `epoll_wait`).
+//!
+//!   On a 2-CPU machine the client thread and the server's 2 workers share the 2 CPUs:
+//!   the client uses about a third of the CPU time (shown as `client CPU`), so the
+//!   absolute rates are the machine's, not the server's; the comparison is fair because
+//!   every server gets the same client on the same CPUs. The server's own CPU per request
+//!   (process CPU minus the client thread's, over the window) is shown too: it is the
+//!   steadier figure on a VM whose host steals CPU time.
+//!
+//! # How it is measured
+//!
+//! Each (round, runtime) pair runs in a child process of its own (this binary re-executed
+//! with its child flag; the harness is `benches/figures.rs`): the runtime, its server and
+//! the client start fresh, the client warms up (`MAGPIE_BENCH_HTTP_WARMUP_SECS`, default
+//! 0.5 s) and then measures (`MAGPIE_BENCH_HTTP_SECS`, default 2 s). Rounds
+//! (`MAGPIE_BENCH_HTTP_ROUNDS`, default 5) alternate the runtimes, each round starting
+//! one later in the list (magpie tokio smol, tokio smol magpie, ...), so that drift in the
+//! machine's load falls on all of them alike. Reported: per runtime, the median over the
+//! rounds of each figure (with the rounds' range for requests per second), and the ratios
+//! magpie/tokio and magpie/smol of those medians. Target (issue 6): magpie ≥ 1.1× tokio's
+//! requests per second, and magpie's p99 ≤ tokio's.
+//!
+//! Prints a table and writes `target/magpie-http-figures.json`
+//! (`MAGPIE_BENCH_HTTP_FIGURES_JSON` overrides the path), which `scripts/bench_report.py`
+//! turns into the "HTTP" section of `docs/benchmarks.md`. The defaults take about 40 s.
+//!
+//! ```text
+//! cargo bench -p magpie-benches --bench http_figures              # 5 rounds × 3 runtimes
+//! cargo bench -p magpie-benches --bench http_figures -- --quick   # smoke run, no JSON
+//! MAGPIE_BENCH_HTTP_CONNECTIONS=16,64 cargo bench -p magpie-benches --bench http_figures
+//! ```
+//!
+//! A quick smoke run (one round, 16 connections, 0.1 s warm-up, 0.3 s measured, no JSON)
+//! happens without `--bench` on the command line (`cargo test --benches`), with `--test`,
+//! with `--quick`, or with `MAGPIE_BENCH_QUICK=1`. Filters follow `benches/figures.rs`
+//! (the only figure is `http_hello`).
+
+use std::convert::Infallible;
+use std::fmt::Write as _;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+
+use magpie_benches::figures::{lookup, print_result, FigureBench, Stats, RUNTIMES};
+use magpie_benches::{magpie_rt, process_cpu_time, smol_rt, tokio_rt, workers};
+
+const BENCH: FigureBench = FigureBench {
+    name: "http_figures",
+    child_flag: "--magpie-http-figure-child",
+    figures: &[HTTP_HELLO],
+    knobs: &[CONNECTIONS_ENV, SECS_ENV, WARMUP_ENV, ROUNDS_ENV, QUICK_ENV],
+    json_env: "MAGPIE_BENCH_HTTP_FIGURES_JSON",
+    json_file: "magpie-http-figures.json",
+    command_env: "BENCH_HTTP_FIGURES_COMMAND",
+};
+
+const HTTP_HELLO: &str = "http_hello";
+
+/// The response body.
+const BODY: &[u8] = b"Hello, world!";
+/// The request every connection sends, over and over.
+const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+const CONNECTIONS_ENV: &str = "MAGPIE_BENCH_HTTP_CONNECTIONS";
+const SECS_ENV: &str = "MAGPIE_BENCH_HTTP_SECS";
+const WARMUP_ENV: &str = "MAGPIE_BENCH_HTTP_WARMUP_SECS";
+const ROUNDS_ENV: &str = "MAGPIE_BENCH_HTTP_ROUNDS";
+const QUICK_ENV: &str = "MAGPIE_BENCH_QUICK";
+
+/// The run's settings.
+#[derive(Clone, Debug)]
+struct Settings {
+    connections: Vec<usize>,
+    warmup: Duration,
+    measure: Duration,
+    rounds: usize,
+}
+
+impl Settings {
+    fn from_env(quick: bool) -> Settings {
+        let connections = match std::env::var(CONNECTIONS_ENV) {
+            Ok(s) => s
+                .split(',')
+                .map(|c| match c.trim().parse::<usize>() {
+                    Ok(n) if n > 0 => n,
+                    _ => panic!(
+                        "{CONNECTIONS_ENV} must be positive integers (e.g. 16,64), got {s:?}"
+                    ),
+                })
+                .collect(),
+            Err(_) if quick => vec![16],
+            Err(_) => vec![64],
+        };
+        let secs = |env: &str, default: f64, quick_default: f64| match std::env::var(env) {
+            Ok(s) => match s.trim().parse::<f64>() {
+                Ok(v) if v > 0.0 && v.is_finite() => Duration::from_secs_f64(v),
+                _ => panic!("{env} must be a positive number of seconds, got {s:?}"),
+            },
+            Err(_) => Duration::from_secs_f64(if quick { quick_default } else { default }),
+        };
+        let rounds = match std::env::var(ROUNDS_ENV) {
+            Ok(s) => match s.trim().parse::<usize>() {
+                Ok(n) if n > 0 => n,
+                _ => panic!("{ROUNDS_ENV} must be a positive integer, got {s:?}"),
+            },
+            Err(_) if quick => 1,
+            Err(_) => 5,
+        };
+        Settings {
+            connections,
+            warmup: secs(WARMUP_ENV, 0.5, 0.1),
+            measure: secs(SECS_ENV, 2.0, 0.3),
+            rounds,
+        }
+    }
+}
+
+fn main() {
+    let Some(mut selection) = BENCH.start(child) else {
+        return;
+    };
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--quick")
+        || std::env::var(QUICK_ENV).is_ok_and(|v| !v.is_empty() && v != "0")
+    {
+        selection.quick = true;
+    }
+    let settings = Settings::from_env(selection.quick);
+    let mut sections = Vec::new();
+    if selection.runs(HTTP_HELLO) {
+        sections.push(http_hello(&settings));
+    }
+    BENCH.finish(&selection, &sections);
+}
+
+/// The CPUs this process may run on.
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(0, |n| n.get())
+}
+
+// ---------------------------------------------------------------------------
+// Parent: rounds, medians, table, JSON
+// ---------------------------------------------------------------------------
+
+/// The figures each child reports, in table order: (key, column title).
+const SHOWN: &[(&str, &str)] = &[
+    ("rps", "req/s"),
+    ("p50_us", "p50 µs"),
+    ("p99_us", "p99 µs"),
+    ("p999_us", "p99.9 µs"),
+    ("server_cpu_us_per_req", "server CPU µs/req"),
+    ("client_cpu_share", "client CPU share"),
+];
+
+/// Every round of every runtime at every connection count; returns the JSON section.
+fn http_hello(settings: &Settings) -> String {
+    let cpus = cpus();
+    println!(
+        "\n{HTTP_HELLO}: hyper http1 serving {:?} ({} bytes, keep-alive), {} workers per \
+         runtime; one load-client thread (epoll, closed loop); {} round(s) of {:?} warm-up + \
+         {:?} measured, runtimes alternating",
+        std::str::from_utf8(BODY).unwrap(),
+        BODY.len(),
+        workers(),
+        settings.rounds,
+        settings.warmup,
+        settings.measure,
+    );
+    println!(
+        "note: this machine has {cpus} CPU(s): the load client's thread shares them with the \
+         server's {} workers, so the rates are those of client + server together",
+        workers()
+    );
+
+    let mut json = format!("  \"{HTTP_HELLO}\": {{\n");
+    let _ = writeln!(
+        json,
+        "    \"warmup_secs\": {},",
+        num(settings.warmup.as_secs_f64())
+    );
+    let _ = writeln!(
+        json,
+        "    \"measure_secs\": {},",
+        num(settings.measure.as_secs_f64())
+    );
+    let _ = writeln!(json, "    \"rounds\": {},", settings.rounds);
+    let _ = writeln!(json, "    \"cpus\": {cpus},");
+    let _ = writeln!(json, "    \"body_bytes\": {},", BODY.len());
+    let _ = writeln!(
+        json,
+        "    \"runtimes_order\": [{}],",
+        RUNTIMES.map(|r| format!("\"{r}\"")).join(", ")
+    );
+    json.push_str("    \"connections\": {\n");
+
+    for (ci, &conns) in settings.connections.iter().enumerate() {
+        println!("\n{conns} connections");
+        // rounds[runtime index] = each round's stats
+        let mut per_rt: Vec<Vec<Stats>> = vec![Vec::new(); RUNTIMES.len()];
+        for round in 0..settings.rounds {
+            for k in 0..RUNTIMES.len() {
+                let i = (round + k) % RUNTIMES.len();
+                let rt = RUNTIMES[i];
+                let stats = BENCH.run_child(
+                    HTTP_HELLO,
+                    rt,
+                    &[
+                        conns.to_string(),
+                        settings.warmup.as_secs_f64().to_string(),
+                        settings.measure.as_secs_f64().to_string(),
+                    ],
+                );
+                println!(
+                    "  round {} {:<7} {:>9.0} req/s  p50 {:>7.1} µs  p99 {:>7.1} µs  server CPU {:>5.1} µs/req  client CPU {:>4.0}%",
+                    round + 1,
+                    rt,
+                    lookup(&stats, "rps"),
+                    lookup(&stats, "p50_us"),
+                    lookup(&stats, "p99_us"),
+                    lookup(&stats, "server_cpu_us_per_req"),
+                    100.0 * lookup(&stats, "client_cpu_share"),
+                );
+                per_rt[i].push(stats);
+            }
+        }
+
+        // Medians per runtime.
+        let medians: Vec<Vec<(&str, f64)>> = per_rt
+            .iter()
+            .map(|rounds| {
+                SHOWN
+                    .iter()
+                    .map(|(k, _)| (*k, median(rounds.iter().map(|s| lookup(s, k)).collect())))
+                    .chain([
+                        (
+                            "requests",
+                            median(rounds.iter().map(|s| lookup(s, "requests")).collect()),
+                        ),
+                        (
+                            "mean_us",
+                            median(rounds.iter().map(|s| lookup(s, "mean_us")).collect()),
+                        ),
+                        (
+                            "max_us",
+                            median(rounds.iter().map(|s| lookup(s, "max_us")).collect()),
+                        ),
+                    ])
+                    .collect()
+            })
+            .collect();
+        let get = |rt: &str, key: &str| -> f64 {
+            let i = RUNTIMES.iter().position(|r| *r == rt).unwrap();
+            medians[i].iter().find(|(k, _)| *k == key).unwrap().1
+        };
+        println!(
+            "\n  medians over {} round(s), {conns} connections:",
+            settings.rounds
+        );
+        print!("  {:<8}", "runtime");
+        for (_, title) in SHOWN {
+            print!(" {title:>17}");
+        }
+        println!(" {:>21}", "req/s range");
+        for (i, rt) in RUNTIMES.iter().enumerate() {
+            print!("  {rt:<8}");
+            for (k, _) in SHOWN {
+                let v = get(rt, k);
+                if *k == "client_cpu_share" {
+                    print!(" {:>16.0}%", 100.0 * v);
+                } else {
+                    print!(" {v:>17.1}");
+                }
+            }
+            let rps: Vec<f64> = per_rt[i].iter().map(|s| lookup(s, "rps")).collect();
+            println!(
+                " {:>10.0} – {:<10.0}",
+                rps.iter().copied().fold(f64::INFINITY, f64::min),
+                rps.iter().copied().fold(0.0, f64::max)
+            );
+        }
+        let ratio = |a: &str, b: &str, key: &str| get(a, key) / get(b, key);
+        let rps_mt = ratio("magpie", "tokio", "rps");
+        let p99_mt = ratio("magpie", "tokio", "p99_us");
+        // The same ratios within each round (the two ran next to each other in time):
+        // how consistent the comparison is.
+        let per_round = |key: &str| -> Vec<f64> {
+            let at = |rt: &str| RUNTIMES.iter().position(|r| *r == rt).unwrap();
+            let (m, t) = (&per_rt[at("magpie")], &per_rt[at("tokio")]);
+            m.iter()
+                .zip(t)
+                .map(|(m, t)| lookup(m, key) / lookup(t, key))
+                .collect()
+        };
+        let (rps_rounds, p99_rounds) = (per_round("rps"), per_round("p99_us"));
+        let range = |v: &[f64]| {
+            (
+                v.iter().copied().fold(f64::INFINITY, f64::min),
+                v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            )
+        };
+        let ((rps_lo, rps_hi), (p99_lo, p99_hi)) = (range(&rps_rounds), range(&p99_rounds));
+        println!(
+            "  magpie/tokio: req/s {rps_mt:.2} (target ≥ 1.1: {}; rounds {rps_lo:.2}–{rps_hi:.2}), \
+             p99 {p99_mt:.2} (target ≤ 1.0: {}; rounds {p99_lo:.2}–{p99_hi:.2}), server CPU/req {:.2}",
+            if rps_mt >= 1.1 { "met" } else { "missed" },
+            if p99_mt <= 1.0 { "met" } else { "missed" },
+            ratio("magpie", "tokio", "server_cpu_us_per_req"),
+        );
+        println!(
+            "  magpie/smol:  req/s {:.2}, p99 {:.2}, server CPU/req {:.2}",
+            ratio("magpie", "smol", "rps"),
+            ratio("magpie", "smol", "p99_us"),
+            ratio("magpie", "smol", "server_cpu_us_per_req"),
+        );
+
+        // JSON: medians, every round, and the ratios of the medians.
+        let _ = writeln!(json, "      \"{conns}\": {{");
+        json.push_str("        \"runtimes\": {\n");
+        for (i, rt) in RUNTIMES.iter().enumerate() {
+            let fields: Vec<String> = medians[i]
+                .iter()
+                .map(|(k, v)| format!("\"{k}\": {}", num(*v)))
+                .collect();
+            let rounds: Vec<String> = per_rt[i]
+                .iter()
+                .map(|s| {
+                    let f: Vec<String> = s
+                        .iter()
+                        .map(|(k, v)| format!("\"{k}\": {}", num(*v)))
+                        .collect();
+                    format!("{{{}}}", f.join(", "))
+                })
+                .collect();
+            let comma = if i + 1 < RUNTIMES.len() { "," } else { "" };
+            let _ = writeln!(
+                json,
+                "          \"{rt}\": {{{}, \"per_round\": [{}]}}{comma}",
+                fields.join(", "),
+                rounds.join(", ")
+            );
+        }
+        json.push_str("        },\n");
+        let _ = writeln!(
+            json,
+            "        \"ratios\": {{\"rps_magpie_tokio\": {}, \"p99_magpie_tokio\": {}, \
+             \"rps_magpie_tokio_per_round\": [{}], \"p99_magpie_tokio_per_round\": [{}], \
+             \"server_cpu_magpie_tokio\": {}, \"rps_magpie_smol\": {}, \"p99_magpie_smol\": {}}}",
+            num(rps_mt),
+            num(p99_mt),
+            rps_rounds
+                .iter()
+                .map(|v| num(*v))
+                .collect::<Vec<_>>()
+                .join(", "),
+            p99_rounds
+                .iter()
+                .map(|v| num(*v))
+                .collect::<Vec<_>>()
+                .join(", "),
+            num(ratio("magpie", "tokio", "server_cpu_us_per_req")),
+            num(ratio("magpie", "smol", "rps")),
+            num(ratio("magpie", "smol", "p99_us")),
+        );
+        let comma = if ci + 1 < settings.connections.len() {
+            ","
+        } else {
+            ""
+        };
+        let _ = writeln!(json, "      }}{comma}");
+    }
+    json.push_str("    }\n  }");
+    json
+}
+
+/// The median (mean of the middle two for an even count); NaN for none.
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// A JSON number (`null` for NaN and infinities).
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        "null".to_string()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Child: one runtime's server, the load client, one RESULT line
+// ---------------------------------------------------------------------------
+
+fn child(args: &[String]) {
+    let [figure, runtime, conns, warmup, measure] = args else {
+        panic!("usage: <child flag> <figure> <runtime> <connections> <warm-up s> <measured s>, got {args:?}");
+    };
+    assert_eq!(figure, HTTP_HELLO, "unknown figure");
+    let conns: usize = conns.parse().expect("connections is a count");
+    let secs = |s: &str| Duration::from_secs_f64(s.parse().expect("durations are seconds"));
+    let (warmup, measure) = (secs(warmup), secs(measure));
+    let stats = match runtime.as_str() {
+        "magpie" => serve_magpie(conns, warmup, measure),
+        "tokio" => serve_tokio(conns, warmup, measure),
+        "smol" => serve_smol(conns, warmup, measure),
+        other => panic!("unknown runtime {other:?}"),
+    };
+    print_result(&stats);
+}
+
+/// The service, the same on every runtime.
+async fn hello(_request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::new(Bytes::from_static(BODY))))
+}
+
+/// Connections the server is serving, and the ones that ended in an error.
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+static SERVER_ERRORS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a served connection open until it is dropped (at the end of its task).
+struct Serving;
+
+impl Serving {
+    fn new() -> Serving {
+        OPEN.fetch_add(1, Ordering::SeqCst);
+        Serving
+    }
+
+    /// Records how `serve_connection` ended.
+    fn finished(self, result: Result<(), hyper::Error>) {
+        if let Err(e) = result {
+            SERVER_ERRORS.fetch_add(1, Ordering::SeqCst);
+            eprintln!("http_hello: the server's connection ended in an error: {e:?}");
+        }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        OPEN.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs the load client against `addr`, then waits for the server to have closed every
+/// connection cleanly (the client closes them all when it is done).
+fn load_and_check(addr: SocketAddr, conns: usize, warmup: Duration, measure: Duration) -> Stats {
+    let stats = load(addr, conns, warmup, measure);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while OPEN.load(Ordering::SeqCst) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "http_hello: {} server connection(s) still open 10 s after the client closed them",
+            OPEN.load(Ordering::SeqCst)
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let errors = SERVER_ERRORS.load(Ordering::SeqCst);
+    assert_eq!(
+        errors, 0,
+        "http_hello: {errors} server connection(s) ended in an error"
+    );
+    stats
+}
+
+fn serve_magpie(conns: usize, warmup: Duration, measure: Duration) -> Stats {
+    use magpie::hyper::{HyperIo, HyperTimer};
+    use magpie::net::TcpListener;
+
+    let rt = magpie_rt();
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let addr = listener.local_addr().expect("local_addr");
+    drop(rt.spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.expect("accept");
+            stream.set_nodelay(true).expect("set_nodelay");
+            let serving = Serving::new();
+            drop(magpie::spawn(async move {
+                let result = http1::Builder::new()
+                    .timer(HyperTimer)
+                    .serve_connection(HyperIo::new(stream), service_fn(hello))
+                    .await;
+                serving.finished(result);
+            }));
+        }
+    }));
+    load_and_check(addr, conns, warmup, measure)
+}
+
+fn serve_tokio(conns: usize, warmup: Duration, measure: Duration) -> Stats {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tokio::net::TcpListener;
+
+    let rt = tokio_rt();
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let addr = listener.local_addr().expect("local_addr");
+    drop(rt.spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.expect("accept");
+            stream.set_nodelay(true).expect("set_nodelay");
+            let serving = Serving::new();
+            drop(tokio::spawn(async move {
+                let result = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .serve_connection(TokioIo::new(stream), service_fn(hello))
+                    .await;
+                serving.finished(result);
+            }));
+        }
+    }));
+    load_and_check(addr, conns, warmup, measure)
+}
+
+fn serve_smol(conns: usize, warmup: Duration, measure: Duration) -> Stats {
+    use async_io::Async;
+    use magpie::hyper::HyperIo;
+
+    let rt = smol_rt();
+    let listener = Async::<std::net::TcpListener>::bind(([127, 0, 0, 1], 0)).expect("bind");
+    let addr = listener.get_ref().local_addr().expect("local_addr");
+    let ex = rt.executor().clone();
+    rt.spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.expect("accept");
+            stream.get_ref().set_nodelay(true).expect("set_nodelay");
+            let serving = Serving::new();
+            ex.spawn(async move {
+                let result = http1::Builder::new()
+                    .timer(SmolTimer)
+                    .serve_connection(HyperIo::new(stream), service_fn(hello))
+                    .await;
+                serving.finished(result);
+            })
+            .detach();
+        }
+    })
+    .detach();
+    load_and_check(addr, conns, warmup, measure)
+}
+
+/// hyper's timer on async-io's timers (smol's), reset in place like magpie's and tokio's.
+#[derive(Clone, Copy, Debug)]
+struct SmolTimer;
+
+/// The `hyper::rt::Sleep` of [`SmolTimer`].
+struct SmolSleep(async_io::Timer);
+
+impl std::future::Future for SmolSleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.0).poll(cx).map(|_| ())
+    }
+}
+
+impl hyper::rt::Sleep for SmolSleep {}
+
+impl hyper::rt::Timer for SmolTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(SmolSleep(async_io::Timer::after(duration)))
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(SmolSleep(async_io::Timer::at(deadline)))
+    }
+
+    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
+        match sleep.as_mut().downcast_mut_pin::<SmolSleep>() {
+            Some(mine) => mine.get_mut().0.set_at(new_deadline),
+            None => *sleep = self.sleep_until(new_deadline),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The load client
+// ---------------------------------------------------------------------------
+
+/// How long the client waits for any response before it declares the server stuck.
+const STALL: Duration = Duration::from_secs(10);
+
+/// One keep-alive connection of the load client.
+struct Conn {
+    stream: TcpStream,
+    /// The response read so far.
+    buf: Vec<u8>,
+    /// When the outstanding request was sent; `None` once the client stopped sending.
+    sent: Option<Instant>,
+}
+
+/// An epoll instance, closed on drop.
+struct Epoll(std::os::fd::OwnedFd);
+
+impl Epoll {
+    fn new() -> Epoll {
+        // SAFETY: epoll_create1 takes no pointers; EPOLL_CLOEXEC is a valid flag.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        assert!(fd >= 0, "epoll_create1: {}", io::Error::last_os_error());
+        // SAFETY: `fd` is a fresh descriptor that nothing else owns.
+        Epoll(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
+    }
+
+    /// Registers `fd` for readability, level-triggered, tagged with `token`.
+    fn add(&self, fd: i32, token: u64) {
+        let mut event = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: token,
+        };
+        // SAFETY: both descriptors are open and `event` is a valid epoll_event for the call.
+        let rc =
+            unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) };
+        assert_eq!(rc, 0, "epoll_ctl: {}", io::Error::last_os_error());
+    }
+
+    /// Waits up to `timeout_ms` for events; returns how many of `events` were filled.
+    fn wait(&self, events: &mut [libc::epoll_event], timeout_ms: i32) -> usize {
+        loop {
+            // SAFETY: `events` is valid, writable memory for `events.len()` entries.
+            let n = unsafe {
+                libc::epoll_wait(
+                    self.0.as_raw_fd(),
+                    events.as_mut_ptr(),
+                    events.len() as i32,
+                    timeout_ms,
+                )
+            };
+            if n >= 0 {
+                return n as usize;
+            }
+            let e = io::Error::last_os_error();
+            assert_eq!(e.kind(), io::ErrorKind::Interrupted, "epoll_wait: {e}");
+        }
+    }
+}
+
+/// The CPU time of the calling thread.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime: {}", io::Error::last_os_error());
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Whether `buf` holds one whole, correct response; panics on a wrong one. Returns
+/// `false` while more bytes are needed.
+fn complete_response(buf: &[u8]) -> bool {
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        assert!(buf.len() < 8192, "http_hello: response headers over 8 KiB");
+        return false;
+    };
+    let head = std::str::from_utf8(&buf[..end]).expect("http_hello: response headers not UTF-8");
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap_or("");
+    assert!(
+        status.starts_with("HTTP/1.1 200 "),
+        "http_hello: unexpected status line {status:?}"
+    );
+    let mut length = None;
+    for line in lines {
+        let (name, value) = line
+            .split_once(':')
+            .unwrap_or_else(|| panic!("http_hello: malformed header line {line:?}"));
+        if name.eq_ignore_ascii_case("content-length") {
+            length = Some(
+                value
+                    .trim()
+                    .parse::<usize>()
+                    .expect("http_hello: bad Content-Length"),
+            );
+        } else if name.eq_ignore_ascii_case("connection") {
+            assert!(
+                !value.trim().eq_ignore_ascii_case("close"),
+                "http_hello: the server closes the connection"
+            );
+        }
+    }
+    let length = length.expect("http_hello: response without Content-Length");
+    assert_eq!(length, BODY.len(), "http_hello: wrong Content-Length");
+    let body_start = end + 4;
+    if buf.len() < body_start + length {
+        return false;
+    }
+    assert_eq!(
+        buf.len(),
+        body_start + length,
+        "http_hello: bytes after the response (nothing was pipelined)"
+    );
+    assert_eq!(&buf[body_start..], BODY, "http_hello: wrong body");
+    true
+}
+
+/// The load client: `conns` keep-alive connections to `addr`, each sending the next
+/// request as soon as its response is complete; `warmup` unrecorded, then `measure`
+/// recorded. Runs on the calling thread.
+fn load(addr: SocketAddr, conns: usize, warmup: Duration, measure: Duration) -> Stats {
+    let epoll = Epoll::new();
+    let mut conns: Vec<Conn> = (0..conns)
+        .map(|i| {
+            let stream = TcpStream::connect(addr).expect("http_hello: connect");
+            stream.set_nodelay(true).expect("set_nodelay");
+            stream.set_nonblocking(true).expect("set_nonblocking");
+            epoll.add(stream.as_raw_fd(), i as u64);
+            Conn {
+                stream,
+                buf: Vec::with_capacity(4096),
+                sent: None,
+            }
+        })
+        .collect();
+
+    let send = |c: &mut Conn| {
+        match c.stream.write(REQUEST) {
+            Ok(n) if n == REQUEST.len() => {}
+            // One small request at a time per connection: the socket's send buffer is
+            // never full, so anything else is a failure.
+            other => panic!("http_hello: sending a request: {other:?}"),
+        }
+        c.sent = Some(Instant::now());
+    };
+
+    let start = Instant::now();
+    let (t0, t1) = (start + warmup, start + warmup + measure);
+    for c in &mut conns {
+        send(c);
+    }
+    let mut outstanding = conns.len();
+    let mut latencies_ns: Vec<u64> = Vec::with_capacity(1 << 20);
+    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
+    let mut chunk = [0u8; 4096];
+    let mut last_response = start;
+    // CPU readings at the window's edges: (process, this thread).
+    let mut cpu_t0 = None;
+    let mut cpu_t1 = None;
+
+    while outstanding > 0 {
+        let n = epoll.wait(&mut events, 100);
+        let now = Instant::now();
+        if cpu_t0.is_none() && now >= t0 {
+            cpu_t0 = Some((process_cpu_time(), thread_cpu_time()));
+        }
+        if cpu_t1.is_none() && now >= t1 {
+            cpu_t1 = Some((process_cpu_time(), thread_cpu_time()));
+        }
+        if n == 0 {
+            assert!(
+                now - last_response < STALL,
+                "http_hello: no response for {STALL:?} ({outstanding} outstanding)"
+            );
+            continue;
+        }
+        for event in &events[..n] {
+            let c = &mut conns[event.u64 as usize];
+            let read = match c.stream.read(&mut chunk) {
+                Ok(0) => panic!("http_hello: the server closed a connection"),
+                Ok(read) => read,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => panic!("http_hello: reading a response: {e}"),
+            };
+            let sent = c
+                .sent
+                .expect("http_hello: bytes from the server with no request outstanding");
+            c.buf.extend_from_slice(&chunk[..read]);
+            if !complete_response(&c.buf) {
+                continue;
+            }
+            c.buf.clear();
+            let done = Instant::now();
+            last_response = done;
+            if done >= t0 && done < t1 {
+                latencies_ns.push((done - sent).as_nanos() as u64);
+            }
+            if done < t1 {
+                send(c);
+            } else {
+                c.sent = None;
+                outstanding -= 1;
+            }
+        }
+    }
+    let end = Instant::now();
+    // A window shorter than one wait: take the edges at the end.
+    let (p0, c0) = cpu_t0.unwrap_or_else(|| (process_cpu_time(), thread_cpu_time()));
+    let (p1, c1) = cpu_t1.unwrap_or_else(|| (process_cpu_time(), thread_cpu_time()));
+    drop(conns); // closes every connection: the server sees end of stream
+
+    assert!(
+        !latencies_ns.is_empty(),
+        "http_hello: no response completed in the measured window"
+    );
+    let requests = latencies_ns.len();
+    latencies_ns.sort_unstable();
+    let pct = |p: f64| {
+        let i = ((p * requests as f64).ceil() as usize).clamp(1, requests) - 1;
+        latencies_ns[i] as f64 / 1e3
+    };
+    let mean_us = latencies_ns.iter().sum::<u64>() as f64 / requests as f64 / 1e3;
+    let process_cpu = p1.saturating_sub(p0).as_secs_f64();
+    let client_cpu = c1.saturating_sub(c0).as_secs_f64();
+    let server_cpu = (process_cpu - client_cpu).max(0.0);
+    vec![
+        ("rps".into(), requests as f64 / measure.as_secs_f64()),
+        ("requests".into(), requests as f64),
+        ("p50_us".into(), pct(0.50)),
+        ("p90_us".into(), pct(0.90)),
+        ("p99_us".into(), pct(0.99)),
+        ("p999_us".into(), pct(0.999)),
+        ("max_us".into(), latencies_ns[requests - 1] as f64 / 1e3),
+        ("mean_us".into(), mean_us),
+        ("process_cpu_s".into(), process_cpu),
+        ("client_cpu_s".into(), client_cpu),
+        (
+            "server_cpu_us_per_req".into(),
+            server_cpu * 1e6 / requests as f64,
+        ),
+        (
+            "client_cpu_us_per_req".into(),
+            client_cpu * 1e6 / requests as f64,
+        ),
+        (
+            "client_cpu_share".into(),
+            if process_cpu > 0.0 {
+                client_cpu / process_cpu
+            } else {
+                f64::NAN
+            },
+        ),
+        ("wall_s".into(), (end - start).as_secs_f64()),
+    ]
+}
