@@ -3,8 +3,9 @@
 //! It runs every section of the seed notes in order (coroutines, the event loop, tasks,
 //! gather, exceptions, async context managers, futures, async generators, concurrency vs
 //! parallelism), then what an asyncio user reaches for next (cancellation, task groups,
-//! waiting, queues, locks and events, timers, streams, paused time). Each section is a
-//! module in `examples/asyncio/` and an example of its own (`--example coroutines`, ...);
+//! waiting, queues, locks and events, timers, streams, web servers, paused time). Each
+//! section is a module in `examples/asyncio/` and an example of its own
+//! (`--example coroutines`, ...);
 //! `docs/asyncio.md` maps every asyncio concept to the section that shows it.
 //!
 //! The notes sleep 1 s and 2 s; the tour runs their seconds at 100 ms so that it takes a few
@@ -13,7 +14,7 @@
 use magpie_examples::{
     async_generators, cancellation, concurrency_vs_parallelism, context_managers, coroutines,
     event_loop, exceptions, futures, gather, locks_and_events, ms, paused_time, queues, say,
-    set_second, streams, task_groups, tasks, timers, waiting,
+    set_second, streams, task_groups, tasks, timers, waiting, web_servers,
 };
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,7 @@ fn main() {
     magpie::run(locks_and_events::main());
     magpie::run(timers::main());
     magpie::run(streams::main());
+    magpie::run(web_servers::main());
     paused_time::main(); // starts a paused runtime itself
 
     say!();

@@ -32,6 +32,7 @@ pub mod task_groups;
 pub mod tasks;
 pub mod timers;
 pub mod waiting;
+pub mod web_servers;
 
 use std::cell::Cell;
 use std::io::Write;

@@ -9,7 +9,7 @@
 use magpie_examples::{
     async_generators, cancellation, capture, concurrency_vs_parallelism, context_managers,
     coroutines, event_loop, exceptions, futures, gather, locks_and_events, paused_time, queues,
-    streams, task_groups, tasks, timers, waiting,
+    streams, task_groups, tasks, timers, waiting, web_servers,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -368,6 +368,39 @@ fn streams_tcp_exchange() {
             "client: EOF from the server",
         ],
     );
+}
+
+#[test]
+fn web_servers_answer_overlap_and_shut_down_gracefully() {
+    // A real clock: the client and the server talk over loopback, and a paused clock would
+    // jump to the next timer (a sleep, a timeout) whenever bytes were in flight between them.
+    // A watchdog: a hang fails the test instead of stalling the run.
+    let lines = capture(Duration::from_millis(100), || {
+        magpie::run(async {
+            magpie::time::timeout(Duration::from_secs(30), web_servers::main())
+                .await
+                .expect("the web servers section took over 30 s")
+        })
+    });
+    assert_in_order(
+        &lines,
+        &[
+            "== 17. Web servers",
+            "Serving on http://127.0.0.1:",
+            "GET /                 -> 200 OK Hello from magpie!",
+            r#"POST /echo (JSON)     -> 200 OK application/json: {"greeting":"hello","n":[1,2,3]}"#,
+            r#"POST /echo (not JSON) -> 400 Bad Request {"error":"invalid JSON: "#,
+            "GET /nowhere          -> 404 Not Found no route for GET /nowhere",
+            "GET / (HTTP/2.0)      -> 200 OK Hello from magpie!",
+            // The notes' second is 100 ms here: five 100 ms requests at once.
+            "5 x GET /slow?ms=100 at once -> 5 x 200 OK in ",
+            "while GET /slow?ms=100 is being served",
+            ": 11 requests served, 0 connections cut off",
+            "the request in flight completed: 200 OK slept 100 ms",
+            "GET / after the shutdown -> connection refused",
+        ],
+    );
+    assert_eq!(count(&lines, "failed"), 0, "{lines:#?}");
 }
 
 #[test]
