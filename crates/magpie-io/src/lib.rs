@@ -1,6 +1,7 @@
 //! magpie-io: the I/O reactor behind `magpie::net` and `magpie::io::Async`.
 //!
-//! - [`Reactor`] (`reactor.rs`): one `polling::Poller` per runtime, the table of registered
+//! - [`Reactor`] (`reactor.rs`): one poller per runtime (`sys::Poller`: epoll on Linux,
+//!   `polling` elsewhere), the table of registered
 //!   sources (a slab of keys), and `wait`, which blocks in the poller (with the timeout the
 //!   runtime's driver gives it: the next timer deadline) and dispatches readiness.
 //! - [`Source`] (`source.rs`): one registered file descriptor: its readiness word (readiness
@@ -9,7 +10,7 @@
 //!   for both directions once, never re-armed. The protocol is written at the top of `source.rs` and
 //!   checked by the loom model in `loom_tests.rs`.
 //! - [`Registration`]: a source's owner. Dropping it deletes the fd from the poller (before
-//!   the owner closes the fd, as polling requires); the key is reused only after the reactor
+//!   the owner closes the fd, as the poller requires); the key is reused only after the reactor
 //!   has finished a whole wait begun after the deletion, so no event still in flight for the
 //!   old source reaches a new one.
 //! - `sys` (`sys/`): every raw OS call (non-blocking mode, sockets, accept4, signal pipe).

@@ -21,13 +21,13 @@ fn an_event_racing_a_would_block_is_never_lost() {
         let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
         let waker = Waker::from(count.clone());
         // Data was there at tick 1.
-        source.set_readiness(true, false, 1, &mut Vec::new());
+        source.set_readiness(true, false, false, 1, &mut Vec::new());
         let dispatcher = {
             let source = source.clone();
             loom::thread::spawn(move || {
                 // New data arrives: the reactor dispatches tick 2.
                 let mut wake = Vec::new();
-                source.set_readiness(true, false, 2, &mut wake);
+                source.set_readiness(true, false, false, 2, &mut wake);
                 wake.into_iter().for_each(Waker::wake);
             })
         };

@@ -1,4 +1,5 @@
-//! The reactor: a `polling::Poller`, the table of sources, and the wait that dispatches.
+//! The reactor: the poller (`sys::Poller`: epoll on Linux, `polling` elsewhere), the table of
+//! sources, and the wait that dispatches.
 //!
 //! # Keys
 //!
@@ -8,10 +9,25 @@
 //! that wait's events were fetched after the deletion, so none of them is for the old
 //! source, and waits do not overlap (one dispatch lock). So no event still in flight for an
 //! old source is ever delivered to a new one that got its key.
+//!
+//! # Notifications
+//!
+//! [`Reactor::notify`] must make a blocked wait return, or the next wait return at once,
+//! and it is called often: every wake-up of the worker parked here, every timer moved
+//! earlier. Most of them find the waiting thread already awake (it is dispatching, and the
+//! tasks it wakes wake it back), where a write to the poller's notifier would only cost a
+//! syscall now and a read and a useless return from the next wait later. So:
+//!
+//! - `notify` stores `notified`, then writes to the notifier only if `sleeping` is set;
+//! - `wait` stores `sleeping`, then takes `notified` (turning the wait into a zero-timeout
+//!   look if it was set), waits, and clears `sleeping`.
+//!
+//! Both pairs are `SeqCst`, so of a racing notify and wait at least one sees the other's
+//! store: either the notify writes, or the wait finds `notified` and does not block.
 
 use crate::source::{Direction, ReadyEvent, Source};
+use crate::sys::{PollEvents, Poller};
 use magpie_shim::{AtomicBool, AtomicUsize, Mutex, Ordering};
-use polling::{Event, Events, PollMode, Poller};
 use std::fmt;
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
@@ -27,7 +43,7 @@ struct Table {
 }
 
 struct Dispatch {
-    events: Events,
+    events: PollEvents,
     wake: Vec<Waker>,
 }
 
@@ -40,6 +56,10 @@ pub struct Reactor {
     /// Registered sources (a lock-free count for the busy workers' turn).
     live: AtomicUsize,
     shutdown: AtomicBool,
+    /// A thread is in (or entering) the poller's wait: notifications must reach it.
+    sleeping: AtomicBool,
+    /// A notification not yet seen by a wait (see "Notifications").
+    notified: AtomicBool,
 }
 
 impl fmt::Debug for Reactor {
@@ -73,18 +93,25 @@ impl Reactor {
             poller: Poller::new()?,
             table: Mutex::new(Table::default()),
             dispatch: Mutex::new(Dispatch {
-                events: Events::new(),
+                events: PollEvents::new(),
                 wake: Vec::new(),
             }),
             tick: AtomicUsize::new(0),
             live: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
+            sleeping: AtomicBool::new(false),
+            notified: AtomicBool::new(false),
         })
     }
 
     /// Makes a thread blocked in [`Reactor::wait`] return, or the next wait return at once.
     pub fn notify(&self) -> io::Result<()> {
-        self.poller.notify()
+        self.notified.store(true, Ordering::SeqCst);
+        if self.sleeping.load(Ordering::SeqCst) {
+            self.poller.notify()
+        } else {
+            Ok(())
+        }
     }
 
     /// Sources registered now.
@@ -98,7 +125,7 @@ impl Reactor {
     /// # Safety
     ///
     /// `fd` must stay open until the returned [`Registration`] is dropped (it is deleted
-    /// from the poller then; polling requires that before the fd is closed).
+    /// from the poller then; the poller requires that before the fd is closed).
     pub unsafe fn register(self: &Arc<Self>, fd: BorrowedFd<'_>) -> io::Result<Registration> {
         use std::os::fd::AsRawFd;
         if self.shutdown.load(Ordering::Acquire) {
@@ -120,10 +147,7 @@ impl Reactor {
         };
         // SAFETY: the caller keeps `fd` open until the registration drops, and the drop
         // deletes it from the poller first.
-        let added = unsafe {
-            self.poller
-                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)
-        };
+        let added = unsafe { self.poller.add(fd.as_raw_fd(), key) };
         let source = {
             let mut table = self.table.lock();
             let source = table.sources[key].clone().expect("just inserted");
@@ -148,7 +172,14 @@ impl Reactor {
         let mut dispatch = self.dispatch.lock();
         let retired = std::mem::take(&mut self.table.lock().retired);
         dispatch.events.clear();
+        self.sleeping.store(true, Ordering::SeqCst);
+        let timeout = if self.notified.swap(false, Ordering::SeqCst) {
+            Some(Duration::ZERO)
+        } else {
+            timeout
+        };
         let waited = self.poller.wait(&mut dispatch.events, timeout);
+        self.sleeping.store(false, Ordering::SeqCst);
         let tick = self.tick.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let mut wake = std::mem::take(&mut dispatch.wake);
         let mut count = 0;
@@ -161,7 +192,13 @@ impl Reactor {
                     continue;
                 };
                 count += 1;
-                source.set_readiness(event.readable, event.writable, tick, &mut wake);
+                source.set_readiness(
+                    event.readable,
+                    event.writable,
+                    event.read_closed,
+                    tick,
+                    &mut wake,
+                );
             }
             for key in retired {
                 table.sources[key] = None;
@@ -226,6 +263,14 @@ impl Registration {
         self.source.clear_readiness(event);
     }
 
+    /// Whether the peer has shut its write side down (or the source hung up or failed), as
+    /// far as the poller has reported: reads drain what is left, then return end of stream,
+    /// and no later edge is coming. Never set where the poller cannot report it (see
+    /// `sys/portable.rs`).
+    pub fn read_closed(&self) -> bool {
+        self.source.read_closed()
+    }
+
     /// The registered fd.
     pub fn fd(&self) -> RawFd {
         self.source.fd()
@@ -240,5 +285,42 @@ impl Drop for Registration {
         let mut table = self.reactor.table.lock();
         table.retired.push(self.source.key());
         self.reactor.live.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn a_notify_before_the_wait_makes_it_return_at_once() {
+        let reactor = Reactor::new().unwrap();
+        reactor.notify().unwrap();
+        let start = Instant::now();
+        reactor.wait(Some(Duration::from_secs(10))).unwrap();
+        assert!(start.elapsed() < Duration::from_secs(5));
+        // Consumed: the next wait sleeps its timeout.
+        let start = Instant::now();
+        reactor.wait(Some(Duration::from_millis(20))).unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(20));
+    }
+
+    #[test]
+    fn a_notify_reaches_a_blocked_wait_every_time() {
+        let reactor = Arc::new(Reactor::new().unwrap());
+        for _ in 0..200 {
+            let notifier = {
+                let reactor = reactor.clone();
+                std::thread::spawn(move || reactor.notify().unwrap())
+            };
+            let start = Instant::now();
+            // Whether the notify lands before, during or after the wait begins, this wait
+            // or the next one returns at once.
+            reactor.wait(Some(Duration::from_secs(10))).unwrap();
+            notifier.join().unwrap();
+            reactor.wait(Some(Duration::ZERO)).unwrap();
+            assert!(start.elapsed() < Duration::from_secs(5));
+        }
     }
 }

@@ -25,6 +25,14 @@
 //!   differs and the bit stays set, so that event is not lost: the next poll is ready at once
 //!   and the operation is retried. If the clear wins, the edge of any later arrival is
 //!   still ahead, in the poller: it sets the bit again with a newer tick.
+//! - **Short read** (a stream read returned fewer bytes than asked): the socket's receive
+//!   queue was drained, so it may clear the read bit the same way, saving the read that
+//!   would only say `WouldBlock`, *unless `READ_CLOSED` is set*. The peer's end of stream
+//!   can arrive in the same edge as its last data; once it has, no later edge will come,
+//!   and the read that returns `Ok(0)` must find the bit still set. `READ_CLOSED` is set by
+//!   dispatch together with the readable bit of that edge (same tick), and never cleared.
+//!   Only byte streams do this (not datagrams: a short datagram says nothing about the
+//!   queue), and only where the poller reports the hang-up (epoll's `EPOLLRDHUP`).
 //! - **Shutdown**: the reactor sets SHUTDOWN and wakes everyone; every later poll returns an
 //!   error instead of waiting for an event that can no longer be delivered.
 //!
@@ -39,7 +47,9 @@ use std::task::{Context, Poll, Waker};
 const READABLE: usize = 1;
 const WRITABLE: usize = 2;
 const SHUTDOWN: usize = 4;
-const BITS: usize = READABLE | WRITABLE | SHUTDOWN;
+/// The peer shut its write side down: sticky, never cleared (see `read_closed`).
+const READ_CLOSED: usize = 8;
+const BITS: usize = READABLE | WRITABLE | SHUTDOWN | READ_CLOSED;
 const TICK_SHIFT: u32 = 8;
 
 /// Which way a task waits.
@@ -182,17 +192,26 @@ impl Source {
         }
     }
 
-    /// Dispatch: the poller reported this source (`readable`, `writable`) at `tick`. Sets
-    /// the readiness and moves the wakers of the ready directions into `wake` (to be woken
-    /// once no lock is held).
+    /// Whether the poller reported the peer's hang-up (`READ_CLOSED`): from then on no edge
+    /// is coming for reads, so a short read must not clear the read readiness.
+    pub fn read_closed(&self) -> bool {
+        self.state.load(Ordering::Acquire) & READ_CLOSED != 0
+    }
+
+    /// Dispatch: the poller reported this source (`readable`, `writable`, `read_closed`) at
+    /// `tick`. Sets the readiness and moves the wakers of the ready directions into `wake`
+    /// (to be woken once no lock is held).
     pub fn set_readiness(
         &self,
         readable: bool,
         writable: bool,
+        read_closed: bool,
         tick: usize,
         wake: &mut Vec<Waker>,
     ) {
-        let bits = if readable { READABLE } else { 0 } | if writable { WRITABLE } else { 0 };
+        let bits = if readable { READABLE } else { 0 }
+            | if writable { WRITABLE } else { 0 }
+            | if read_closed { READ_CLOSED } else { 0 };
         self.set_bits(bits, tick);
         let mut waiters = self.waiters.lock();
         if readable {
@@ -251,12 +270,12 @@ mod tests {
         let (_, w) = waker();
         let mut cx = Context::from_waker(&w);
         let mut wake = Vec::new();
-        source.set_readiness(true, false, 1, &mut wake);
+        source.set_readiness(true, false, false, 1, &mut wake);
         let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx) else {
             panic!("readable after an event");
         };
         // Before the reader's read fails, a new event arrives (tick 2)...
-        source.set_readiness(true, false, 2, &mut wake);
+        source.set_readiness(true, false, false, 2, &mut wake);
         // ...so its clear, for tick 1, leaves the readiness in place.
         source.clear_readiness(seen);
         assert!(source.poll_ready(Direction::Read, &mut cx).is_ready());
@@ -268,7 +287,7 @@ mod tests {
         let (flag, w) = waker();
         let mut cx = Context::from_waker(&w);
         let mut wake = Vec::new();
-        source.set_readiness(true, true, 1, &mut wake);
+        source.set_readiness(true, true, false, 1, &mut wake);
         let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx) else {
             panic!("readable");
         };
@@ -276,7 +295,7 @@ mod tests {
         assert!(source.poll_ready(Direction::Read, &mut cx).is_pending());
         // Writable is still set from tick 1.
         assert!(source.poll_ready(Direction::Write, &mut cx).is_ready());
-        source.set_readiness(true, false, 2, &mut wake);
+        source.set_readiness(true, false, false, 2, &mut wake);
         assert_eq!(wake.len(), 1);
         wake.drain(..).for_each(Waker::wake);
         assert_eq!(flag.0.load(std::sync::atomic::Ordering::SeqCst), 1);

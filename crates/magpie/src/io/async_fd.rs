@@ -161,6 +161,32 @@ impl<T: AsFd> Async<T> {
         cx: &mut Context<'_>,
         op: &mut impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        self.poll_with_drain(direction, cx, op, |_| false)
+    }
+
+    /// A byte stream's read (`TcpStream`, `UnixStream`): [`poll_with`](Async::poll_with),
+    /// except that a read returning fewer bytes than `want` (but not 0) drained the receive
+    /// queue, so it clears the read readiness at once, unless the peer has shut its write
+    /// side down (see "Short read" in magpie-io's `source.rs`). The next read then waits for
+    /// the next edge instead of trying a read that would only say `WouldBlock`.
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        want: usize,
+        op: &mut impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_with_drain(Direction::Read, cx, op, |&n| n > 0 && n < want)
+    }
+
+    /// `poll_with`, where `drained(result)` says that a successful operation emptied the
+    /// kernel's queue (its readiness may be cleared as for `WouldBlock`).
+    fn poll_with_drain<R>(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        op: &mut impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
         let spent = ready!(coop::poll_proceed(cx));
         loop {
             let ready: ReadyEvent = match self.registration.poll_ready(direction, cx) {
@@ -178,6 +204,11 @@ impl<T: AsFd> Async<T> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 result => {
+                    if matches!(&result, Ok(done) if drained(done))
+                        && !self.registration.read_closed()
+                    {
+                        self.registration.clear_readiness(ready);
+                    }
                     spent.made_progress();
                     return Poll::Ready(result);
                 }

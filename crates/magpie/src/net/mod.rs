@@ -118,7 +118,8 @@ fn shutdown_write(result: io::Result<()>) -> io::Result<()> {
 }
 
 /// futures-io's `AsyncRead`/`AsyncWrite` for a stream type `$ty` holding
-/// `inner: Arc<Async<_>>`, both owned and by reference (the owned impls delegate).
+/// `inner: Arc<Async<_>>`, both owned and by reference (the owned impls delegate). Reads go
+/// through `Async::poll_read_stream`: a short read of a byte stream clears the readiness.
 macro_rules! stream_io_traits {
     ($ty:ty) => {
         impl futures_io::AsyncRead for &$ty {
@@ -127,7 +128,10 @@ macro_rules! stream_io_traits {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                std::pin::Pin::new(&mut &*self.inner).poll_read(cx, buf)
+                use std::io::Read;
+                let want = buf.len();
+                self.inner
+                    .poll_read_stream(cx, want, &mut |mut io| io.read(buf))
             }
 
             fn poll_read_vectored(
@@ -135,7 +139,10 @@ macro_rules! stream_io_traits {
                 cx: &mut std::task::Context<'_>,
                 bufs: &mut [std::io::IoSliceMut<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                std::pin::Pin::new(&mut &*self.inner).poll_read_vectored(cx, bufs)
+                use std::io::Read;
+                let want = bufs.iter().map(|buf| buf.len()).sum();
+                self.inner
+                    .poll_read_stream(cx, want, &mut |mut io| io.read_vectored(bufs))
             }
         }
 
