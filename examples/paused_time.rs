@@ -1,4 +1,4 @@
-//! Section 17 of the asyncio tour, on its own: paused time: a fake clock for tests.
+//! Section 18 of the asyncio tour, on its own: paused time: a fake clock for tests.
 //!
 //! `cargo run --release --example paused_time`; the code is in `examples/asyncio/paused_time.rs`.
 

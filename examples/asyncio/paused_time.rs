@@ -1,4 +1,4 @@
-//! Section 17, paused time: a fake clock for tests (no asyncio counterpart).
+//! Section 18, paused time: a fake clock for tests (no asyncio counterpart).
 //!
 //! A runtime built with `Builder::start_paused(true)` (or a
 //! `#[magpie::test(start_paused = true)]` test) has its clock paused: when it has nothing
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// The section. A plain `fn`: it starts its own (paused) runtime.
 pub fn main() {
-    header("17. Paused time: a fake clock for tests");
+    header("18. Paused time: a fake clock for tests");
     let runtime = magpie::Runtime::builder()
         .start_paused(true)
         .build()
