@@ -67,7 +67,10 @@ impl Builder {
         self
     }
 
-    /// The name of the threads the runtime starts (default `magpie-worker`).
+    /// The name of the threads the runtime starts (default `magpie-worker`): its workers and
+    /// blocking threads. A runtime with more than one worker also starts a monitor thread,
+    /// named after them with `-monitor` appended, which runs no user code (it notices a
+    /// worker stuck in one poll; see `docs/architecture.md`).
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
         self.config.thread_name = name.into();
         self

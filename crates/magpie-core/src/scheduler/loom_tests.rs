@@ -148,3 +148,28 @@ fn two_parking_workers_and_a_producer_never_lose_the_task() {
         },
     );
 }
+
+/// The monitor goes to sleep with no timeout (every worker looked parked) while a worker
+/// leaves the driver to run a task: the monitor must not stay asleep (loom reports a
+/// deadlock if it does).
+#[test]
+fn monitor_deep_sleep_races_a_worker_leaving_the_driver() {
+    use super::monitor::{Monitor, QUIET};
+    crate::sync::loom_model(
+        "monitor_deep_sleep_races_a_worker_leaving_the_driver",
+        || {
+            let monitor = Arc::new(Monitor::new());
+            let unparked = Arc::new(AtomicUsize::new(0));
+            let worker = {
+                let (monitor, unparked) = (monitor.clone(), unparked.clone());
+                loom::thread::spawn(move || {
+                    // Idle::unpark_self, then the worker's call after it.
+                    unparked.fetch_add(1, Ordering::SeqCst);
+                    monitor.driver_left();
+                })
+            };
+            assert!(monitor.sleep(QUIET, || unparked.load(Ordering::SeqCst) == 0));
+            worker.join().unwrap();
+        },
+    );
+}

@@ -6,6 +6,8 @@
 //! - `idle.rs`: searching and sleeping workers, and why no wake-up is lost.
 //! - `park.rs`: how one worker sleeps (on the driver, or on its condvar).
 //! - `lifo.rs`: the stealable LIFO slot.
+//! - `monitor.rs`: the thread that sends a sleeping worker to the driver or to queued work
+//!   when a worker stays stuck in one poll.
 //! - `shutdown.rs`: the shutdown sequence, step by step.
 //!
 //! Where a task goes when it becomes runnable:
@@ -17,6 +19,7 @@
 mod config;
 mod idle;
 mod lifo;
+mod monitor;
 mod park;
 mod shutdown;
 mod worker;
@@ -36,6 +39,7 @@ use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, DynArc, Mutex, Ordering
 use crate::task::{self, JoinHandle, Notified, Registry, Schedule, TaskRef};
 use idle::Idle;
 use lifo::LifoSlot;
+use monitor::Monitor;
 use park::{DriverSlot, Parker};
 use std::fmt;
 use std::future::Future;
@@ -45,8 +49,9 @@ struct Remote {
     stealer: Stealer<Notified>,
     lifo: LifoSlot,
     parker: Parker,
-    /// Polls this worker has started; only the worker writes it. A searcher that sees the
-    /// same value across two of its passes knows the worker is stuck in one poll.
+    /// Twice the polls this worker has run, plus one while a poll runs (odd: inside a poll);
+    /// only the worker writes it. A searcher or the monitor that sees the same odd value
+    /// twice, some time apart, knows the worker is stuck in one poll.
     polls: AtomicUsize,
 }
 
@@ -71,6 +76,7 @@ pub(crate) struct Shared {
     /// `block_on.rs` for the accounting.
     block_on_runnable: Arc<AtomicUsize>,
     workers_exited: Condvar,
+    monitor: Monitor,
 }
 
 /// A cheap, cloneable reference to a scheduler: spawn onto it from any thread.
@@ -253,6 +259,34 @@ impl Shared {
                 .any(|r| !r.stealer.is_empty() || r.lifo.is_occupied())
     }
 
+    /// One look of the monitor (monitor.rs): if a worker has been in one poll since the
+    /// previous look while nobody waits on the driver or work is queued, wake a sleeper.
+    fn monitor_look(&self, seen: &mut [usize]) {
+        let polls = self.remotes.iter().map(|r| r.polls.load(Ordering::Relaxed));
+        if monitor::someone_stuck(polls, seen)
+            && (!self.remotes.iter().any(|r| r.parker.is_on_driver()) || self.has_work())
+        {
+            self.notify_parked();
+        }
+    }
+
+    /// The monitor thread's body (monitor.rs).
+    fn run_monitor(&self) {
+        let mut seen = vec![usize::MAX; self.remotes.len()];
+        let mut quiet_ticks = 0;
+        while self.monitor.sleep(quiet_ticks, || self.idle.all_parked()) {
+            if self.closed.load(Ordering::Acquire) {
+                return;
+            }
+            if self.idle.all_parked() {
+                quiet_ticks = quiet_ticks.saturating_add(1);
+            } else {
+                quiet_ticks = 0;
+                self.monitor_look(&mut seen);
+            }
+        }
+    }
+
     fn drain_injector(&self) {
         loop {
             match self.injector.steal() {
@@ -268,6 +302,8 @@ impl Shared {
 pub struct Scheduler {
     handle: Handle,
     threads: Vec<std::thread::JoinHandle<()>>,
+    /// The monitor thread (none with a single worker).
+    monitor: Option<std::thread::JoinHandle<()>>,
     shut_down: bool,
 }
 
@@ -313,12 +349,14 @@ impl Scheduler {
             running_workers: Mutex::new(n),
             block_on_runnable: Arc::new(AtomicUsize::new(0)),
             workers_exited: Condvar::new(),
+            monitor: Monitor::new(),
             config,
         });
         let handle = Handle { shared };
         let mut scheduler = Scheduler {
             handle: handle.clone(),
             threads: Vec::with_capacity(n),
+            monitor: None,
             shut_down: false,
         };
         for (index, deque) in deques.into_iter().enumerate() {
@@ -335,6 +373,17 @@ impl Scheduler {
                     *scheduler.handle.shared.running_workers.lock() -= missing;
                     return Err(e);
                 }
+            }
+        }
+        if n > 1 {
+            let shared = handle.shared.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("{}-monitor", handle.config().thread_name))
+                .spawn(move || shared.run_monitor());
+            match spawned {
+                Ok(t) => scheduler.monitor = Some(t),
+                // Dropping the scheduler shuts the started workers down.
+                Err(e) => return Err(e),
             }
         }
         Ok(scheduler)

@@ -7,7 +7,8 @@
 //!    (the registry still owns the future).
 //! 2. **Wake every worker.** Each unparks, sees `closed`, drops the queue entries in its LIFO
 //!    slot and deque (not the futures: their tasks are still in the registry), runs its
-//!    `on_thread_stop` hook and exits.
+//!    `on_thread_stop` hook and exits. Stop the monitor and join it: it runs no user code
+//!    and only ever waits on its own condvar, so it exits at once.
 //! 3. **Wait for the workers** (until the deadline, if one was given) and join those that
 //!    exited. A worker stuck in a poll that never returns is left behind, detached; the
 //!    task it polls is skipped in step 5 and cancelled by that worker when its poll ends.
@@ -51,6 +52,10 @@ impl Scheduler {
             remote.parker.unpark(&shared.driver);
         }
         shared.driver.driver.unpark();
+        shared.monitor.stop();
+        if let Some(monitor) = self.monitor.take() {
+            let _ = monitor.join();
+        }
 
         // 3. Wait for the workers, then join the ones that exited.
         let on_own_worker = context::with_worker(|w| w.is_some_and(|w| w.belongs_to(&self.handle)));

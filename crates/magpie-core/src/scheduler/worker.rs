@@ -18,16 +18,20 @@
 //!
 //! # The LIFO slot is never stranded, and rarely stolen
 //!
-//! Whenever a task is queued on this worker (LIFO slot or deque), or a poll starts with work
-//! still queued, and some worker sleeps while none searches, one sleeper is woken (a cheap
-//! check, and a futex wake only when a worker really sleeps). Should the poll block this
-//! thread, that searcher is there to take the queued work.
+//! Whenever a poll queues a task on this worker (LIFO slot or deque), or a poll starts with
+//! work still queued, and some worker sleeps while none searches, one sleeper is woken (a
+//! cheap check, and a futex wake only when a worker really sleeps). Should the poll block
+//! this thread, that searcher is there to take the queued work. Tasks the driver queues here
+//! while it dispatches events (no poll runs then) wake nobody at once: the check before the
+//! next poll wakes a helper if more than the one task this worker takes is left (tokio's
+//! rule). The worker then runs that one task with nobody on the driver; should it block, the
+//! monitor (monitor.rs) sends a sleeper to the driver within a tick.
 //!
 //! Taking a victim's LIFO task while the victim is healthy would move message-passing chains
 //! between cores on every hop (tokio measured this as a regression, and Go takes `runnext`
 //! only on its last stealing pass). So a searcher takes a LIFO task only when the victim's
 //! poll counter has not moved across two search passes separated by a short spin: the
-//! victim is stuck in one poll. While some victim holds a LIFO task, the searcher makes up
+//! victim is stuck in one poll (the counter is odd while a poll runs). While some victim holds a LIFO task, the searcher makes up
 //! to [`LIFO_PASSES`] passes before it gives up.
 
 use super::{Handle, Shared};
@@ -56,6 +60,8 @@ pub(crate) struct WorkerLocal {
     tick: Cell<u32>,
     lifo_streak: Cell<u32>,
     searching: Cell<bool>,
+    /// Set while this worker dispatches driver events (a turn, or a park on the driver).
+    in_driver: Cell<bool>,
     rng: Cell<u64>,
     /// Each victim's poll counter as this worker last saw it (LIFO stealing).
     lifo_seen: Box<[Cell<usize>]>,
@@ -75,6 +81,7 @@ pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
             tick: Cell::new(0),
             lifo_streak: Cell::new(0),
             searching: Cell::new(false),
+            in_driver: Cell::new(false),
             rng: Cell::new(
                 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
             ),
@@ -116,8 +123,12 @@ impl WorkerLocal {
             self.deque.push(prev);
         }
         // Also for a task that went only to the LIFO slot: should the running poll block this
-        // thread, an awake worker takes it from the (stealable) slot.
-        self.wake_helper_if_idle();
+        // thread, an awake worker takes it from the (stealable) slot. Not while the driver
+        // dispatches events here: no poll runs, and the check before this worker's next poll
+        // (`run_task`) wakes a helper if more than the one task it takes is queued.
+        if !self.in_driver.get() {
+            self.wake_helper_if_idle();
+        }
     }
 
     /// There is stealable work here: if workers sleep and none searches, wake one. This only
@@ -155,7 +166,10 @@ impl WorkerLocal {
     fn driver_turn(&self) {
         let slot = &self.shared().driver;
         if let Some(_holding) = slot.lock.try_lock() {
-            if crate::unwind::contain(|| slot.driver.turn()) {
+            self.in_driver.set(true);
+            let panicked = crate::unwind::contain(|| slot.driver.turn());
+            self.in_driver.set(false);
+            if panicked {
                 eprintln!("magpie: a panic while the driver dispatched events was contained");
             }
         }
@@ -208,7 +222,7 @@ impl WorkerLocal {
                 }
                 if remote.lifo.is_occupied() {
                     let polls = remote.polls.load(Ordering::Relaxed);
-                    if pass > 0 && polls == self.lifo_seen[victim].get() {
+                    if pass > 0 && polls % 2 == 1 && polls == self.lifo_seen[victim].get() {
                         // Stuck in one poll with a task waiting behind it: take the task.
                         if let Some(task) = remote.lifo.take() {
                             return Some(task);
@@ -238,14 +252,14 @@ impl WorkerLocal {
             shared.notify_parked();
         }
         let remote = &shared.remotes[self.index];
-        remote.polls.store(
-            remote.polls.load(Ordering::Relaxed).wrapping_add(1),
-            Ordering::Relaxed,
-        );
         if remote.lifo.is_occupied() || !self.deque.is_empty() {
             self.wake_helper_if_idle();
         }
+        // Odd while the poll runs (see `Remote::polls`).
+        let polls = remote.polls.load(Ordering::Relaxed);
+        remote.polls.store(polls.wrapping_add(1), Ordering::Relaxed);
         task.run();
+        remote.polls.store(polls.wrapping_add(2), Ordering::Relaxed);
     }
 
     fn park(&self) {
@@ -258,7 +272,9 @@ impl WorkerLocal {
         let is_idle = || shared.is_runtime_idle();
         let cx = ParkContext::new(&is_idle);
         loop {
+            self.in_driver.set(true);
             let on_driver = shared.remotes[self.index].parker.park(&shared.driver, &cx);
+            self.in_driver.set(false);
             if !shared.idle.is_sleeping(self.index) {
                 // A producer took us off the sleeper list and counted us as searching.
                 self.searching.set(true);
@@ -271,9 +287,12 @@ impl WorkerLocal {
                     self.searching.set(true);
                 }
                 if has_local_work && on_driver {
-                    // The driver dispatched events that queued work here; let a sleeper take
-                    // the driver over while this worker runs them.
-                    self.wake_helper_if_idle();
+                    // The driver dispatched events that queued work here and nobody waits on
+                    // it now. Another worker is woken only if more than one task is queued
+                    // (`run_task`); should the one task this worker runs block it, the
+                    // monitor sends a sleeper to the driver (monitor.rs), so make sure it
+                    // is watching.
+                    shared.monitor.driver_left();
                 }
                 return;
             }

@@ -1,0 +1,187 @@
+//! The monitor: a thread that notices a worker stuck in one poll while the driver waits for
+//! nobody or work waits for a worker.
+//!
+//! # Why it exists
+//!
+//! A worker parked on the driver that wakes with exactly one task runs that task itself and
+//! wakes nobody (tokio's rule too: another worker is woken only when more than one task is
+//! queued). Waking a helper every time, as magpie first did, cost a futex wake, a context
+//! switch and a fruitless search per event: 0.27 extra wake-ups per request and 21% more
+//! server CPU per request on `http_hello` (docs/benchmarks.md). But while that one task runs,
+//! nobody waits on the driver, and should its poll block the thread (tokio issue 4730), I/O
+//! and timers would stall for every other task while the other workers sleep.
+//!
+//! The monitor closes that hole without a cost per event, the way Go's `sysmon` retakes a
+//! processor stuck in a system call: every [`TICK`] it reads each worker's poll counter
+//! (odd while a poll runs, see `Remote::polls`). A worker whose counter is odd and unchanged
+//! since the previous tick has been in one poll for at least a tick; if at that moment no
+//! worker is parked on the driver, or some queue holds work, the monitor wakes a sleeping
+//! worker (idle.rs, step 1). That worker takes queued work or, finding none, parks on the
+//! free driver. So a blocked poll stalls everybody else's I/O and timers for about one tick
+//! at most, instead of for as long as it blocks.
+//!
+//! # Sleeping when the runtime is idle
+//!
+//! An idle runtime must use no CPU, so the monitor does not tick for ever. After [`QUIET`]
+//! consecutive ticks at which every worker was parked it sleeps *deeply* (no timeout) until
+//! a worker leaves the driver to run work while the others sleep ([`Monitor::driver_left`]).
+//!
+//! The protocol of the deep sleep, which must not leave the monitor asleep while a worker
+//! runs unwatched:
+//!
+//! - The monitor sets `deep`, then (SeqCst) re-reads the idle counts; if a worker is unparked
+//!   it clears `deep` and keeps ticking. Otherwise it waits on the condvar, under the mutex,
+//!   while `deep` is set.
+//! - A worker leaving the driver first counts itself unparked (a SeqCst read-modify-write of
+//!   the idle counts, in `Idle::unpark_self`), then reads `deep` (SeqCst); if set, it clears
+//!   it under the mutex and notifies the condvar.
+//!
+//! Each side writes, then reads what the other writes, with a SeqCst fence between: at least
+//! one sees the other (fences, not just SeqCst accesses, as in idle.rs: loom models only
+//! fences for this, and without them its model finds the lost wake-up). Either the monitor sees the unparked worker and does not sleep, or the
+//! worker sees `deep` and wakes it; taking the mutex before the notification means it cannot
+//! fall between the monitor's check of `deep` and its wait. loom checks this in
+//! `scheduler/loom_tests.rs`.
+//!
+//! A runtime with one worker has nobody to wake and starts no monitor.
+
+use crate::sync::{fence, AtomicBool, Condvar, Mutex, Ordering};
+use std::time::Duration;
+
+/// How often the monitor looks while the runtime is busy: the longest a blocked poll can
+/// keep the driver unattended before another worker is sent to it.
+pub(crate) const TICK: Duration = Duration::from_millis(10);
+
+/// Consecutive ticks with every worker parked before the monitor sleeps deeply.
+pub(crate) const QUIET: u32 = 10;
+
+pub(crate) struct Monitor {
+    /// Set while the monitor sleeps (or is about to sleep) with no timeout.
+    deep: AtomicBool,
+    /// Set once, at shutdown.
+    stop: AtomicBool,
+    mutex: Mutex<()>,
+    condvar: Condvar,
+}
+
+impl Monitor {
+    pub(crate) fn new() -> Monitor {
+        Monitor {
+            deep: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+            mutex: Mutex::new(()),
+            condvar: Condvar::new(),
+        }
+    }
+
+    /// Sleeps one tick, or deeply (see the module documentation) when `quiet_ticks` reached
+    /// [`QUIET`] and `all_parked` still holds after `deep` is published. Returns `false` once
+    /// the monitor must stop.
+    pub(crate) fn sleep(&self, quiet_ticks: u32, all_parked: impl Fn() -> bool) -> bool {
+        let mut guard = self.mutex.lock();
+        if self.stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        if quiet_ticks >= QUIET {
+            self.deep.store(true, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            if all_parked() {
+                while self.deep.load(Ordering::SeqCst) && !self.stop.load(Ordering::SeqCst) {
+                    guard = self.condvar.wait(guard);
+                }
+            } else {
+                self.deep.store(false, Ordering::SeqCst);
+            }
+        } else {
+            guard = self.condvar.wait_timeout(guard, TICK).0;
+        }
+        drop(guard);
+        !self.stop.load(Ordering::SeqCst)
+    }
+
+    /// A worker left the driver to run work (after counting itself unparked): wakes the
+    /// monitor if it sleeps deeply. A fence and one atomic load when it does not.
+    pub(crate) fn driver_left(&self) {
+        fence(Ordering::SeqCst);
+        if self.deep.load(Ordering::SeqCst) {
+            let _guard = self.mutex.lock();
+            self.deep.store(false, Ordering::SeqCst);
+            self.condvar.notify_one();
+        }
+    }
+
+    /// Tells the monitor to stop; it returns from [`Monitor::sleep`] with `false`.
+    pub(crate) fn stop(&self) {
+        let _guard = self.mutex.lock();
+        self.stop.store(true, Ordering::SeqCst);
+        self.condvar.notify_one();
+    }
+
+    /// Whether the monitor sleeps deeply now (for tests).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn is_deep(&self) -> bool {
+        self.deep.load(Ordering::SeqCst)
+    }
+}
+
+/// What one look at the workers found: whether some worker has been in one poll since the
+/// previous look. `seen` holds each worker's poll counter as of that look.
+pub(crate) fn someone_stuck(polls: impl Iterator<Item = usize>, seen: &mut [usize]) -> bool {
+    let mut stuck = false;
+    for (count, last) in polls.zip(seen.iter_mut()) {
+        // Odd: inside a poll. Unchanged: the same poll as a tick ago.
+        if count % 2 == 1 && count == *last {
+            stuck = true;
+        }
+        *last = count;
+    }
+    stuck
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    #[test]
+    fn a_worker_is_stuck_when_its_odd_count_does_not_move() {
+        let mut seen = vec![usize::MAX; 3];
+        assert!(!someone_stuck([1, 2, 5].into_iter(), &mut seen));
+        // Worker 0 finished its poll and started another; worker 1 is between polls.
+        assert!(!someone_stuck([3, 2, 7].into_iter(), &mut seen));
+        // Worker 2 is still in the poll that began before the previous look.
+        assert!(someone_stuck([5, 2, 7].into_iter(), &mut seen));
+        assert_eq!(seen, [5, 2, 7]);
+    }
+
+    #[test]
+    fn a_busy_runtime_keeps_the_monitor_ticking() {
+        let monitor = Monitor::new();
+        let start = Instant::now();
+        assert!(monitor.sleep(QUIET, || false));
+        assert!(!monitor.is_deep(), "a worker is unparked: no deep sleep");
+        assert!(monitor.sleep(0, || true));
+        assert!(start.elapsed() >= TICK, "a tick is never short");
+    }
+
+    #[test]
+    fn driver_left_ends_a_deep_sleep_and_stop_ends_the_monitor() {
+        let monitor = Arc::new(Monitor::new());
+        let sleeper = {
+            let monitor = monitor.clone();
+            std::thread::spawn(move || monitor.sleep(QUIET, || true))
+        };
+        while !monitor.is_deep() {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!sleeper.is_finished(), "a deep sleep has no timeout");
+        monitor.driver_left();
+        assert!(sleeper.join().unwrap(), "woken, not stopped");
+
+        monitor.stop();
+        assert!(!monitor.sleep(0, || true));
+        assert!(!monitor.sleep(QUIET, || true));
+    }
+}
