@@ -31,8 +31,8 @@
 //! between cores on every hop (tokio measured this as a regression, and Go takes `runnext`
 //! only on its last stealing pass). So a searcher takes a LIFO task only when the victim's
 //! poll counter has not moved across two search passes separated by a short spin: the
-//! victim is stuck in one poll (the counter is odd while a poll runs). While some victim holds a LIFO task, the searcher makes up
-//! to [`LIFO_PASSES`] passes before it gives up.
+//! victim is stuck in one poll (the counter is odd while a poll runs). While some victim
+//! holds a LIFO task, the searcher makes up to [`LIFO_PASSES`] passes before it gives up.
 
 use super::{Handle, Shared};
 use crate::context;
