@@ -275,9 +275,6 @@ impl Shared {
         let mut seen = vec![usize::MAX; self.remotes.len()];
         let mut quiet_ticks = 0;
         while self.monitor.sleep(quiet_ticks, || self.idle.all_parked()) {
-            if self.closed.load(Ordering::Acquire) {
-                return;
-            }
             if self.idle.all_parked() {
                 quiet_ticks = quiet_ticks.saturating_add(1);
             } else {

@@ -6,8 +6,9 @@
 //! A worker parked on the driver that wakes with exactly one task runs that task itself and
 //! wakes nobody (tokio's rule too: another worker is woken only when more than one task is
 //! queued). Waking a helper every time, as magpie first did, cost a futex wake, a context
-//! switch and a fruitless search per event: 0.27 extra wake-ups per request and 21% more
-//! server CPU per request on `http_hello` (docs/benchmarks.md). But while that one task runs,
+//! switch and a fruitless search per event: on `http_hello` (benches/http_figures.rs),
+//! 0.27 wake-ups per request (temporary counters) and 15% more server CPU per request
+//! (21.0 against 18.3 µs, medians of 10 alternating rounds). But while that one task runs,
 //! nobody waits on the driver, and should its poll block the thread (tokio issue 4730), I/O
 //! and timers would stall for every other task while the other workers sleep.
 //!
@@ -29,23 +30,23 @@
 //! The protocol of the deep sleep, which must not leave the monitor asleep while a worker
 //! runs unwatched:
 //!
-//! - The monitor sets `deep`, then (SeqCst) re-reads the idle counts; if a worker is unparked
-//!   it clears `deep` and keeps ticking. Otherwise it waits on the condvar, under the mutex,
-//!   while `deep` is set.
-//! - A worker leaving the driver first counts itself unparked (a SeqCst read-modify-write of
-//!   the idle counts, in `Idle::unpark_self`), then reads `deep` (SeqCst); if set, it clears
-//!   it under the mutex and notifies the condvar.
+//! - The monitor sets `deep`, then re-reads the idle counts; if a worker is unparked it
+//!   clears `deep` and keeps ticking. Otherwise it blocks on its wake-up flag (a
+//!   [`CondvarDriver`]: sticky, so a wake-up that comes before the block is not lost).
+//! - A worker leaving the driver first counts itself unparked (a read-modify-write of the
+//!   idle counts, in `Idle::unpark_self`), then reads `deep`; if set, it sets the wake-up
+//!   flag.
 //!
 //! Each side writes, then reads what the other writes, with a SeqCst fence between: at least
 //! one sees the other (fences, not just SeqCst accesses, as in idle.rs: loom models only
-//! fences for this, and without them its model finds the lost wake-up). Either the monitor sees the unparked worker and does not sleep, or the
-//! worker sees `deep` and wakes it; taking the mutex before the notification means it cannot
-//! fall between the monitor's check of `deep` and its wait. loom checks this in
-//! `scheduler/loom_tests.rs`.
+//! fences for this, and without them its model finds the lost wake-up). Either the monitor
+//! sees the unparked worker and does not block, or the worker sees `deep` and wakes it.
+//! loom checks this in `scheduler/loom_tests.rs`.
 //!
 //! A runtime with one worker has nobody to wake and starts no monitor.
 
-use crate::sync::{fence, AtomicBool, Condvar, Mutex, Ordering};
+use crate::driver::{CondvarDriver, Driver, ParkContext};
+use crate::sync::{fence, AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How often the monitor looks while the runtime is busy: the longest a blocked poll can
@@ -60,8 +61,8 @@ pub(crate) struct Monitor {
     deep: AtomicBool,
     /// Set once, at shutdown.
     stop: AtomicBool,
-    mutex: Mutex<()>,
-    condvar: Condvar,
+    /// The monitor sleeps on it; `driver_left` and `stop` wake it (sticky).
+    wake: CondvarDriver,
 }
 
 impl Monitor {
@@ -69,33 +70,28 @@ impl Monitor {
         Monitor {
             deep: AtomicBool::new(false),
             stop: AtomicBool::new(false),
-            mutex: Mutex::new(()),
-            condvar: Condvar::new(),
+            wake: CondvarDriver::new(),
         }
     }
 
     /// Sleeps one tick, or deeply (see the module documentation) when `quiet_ticks` reached
-    /// [`QUIET`] and `all_parked` still holds after `deep` is published. Returns `false` once
-    /// the monitor must stop.
+    /// [`QUIET`] and `all_parked` still holds after `deep` is published. May return early.
+    /// Returns `false` once the monitor must stop.
     pub(crate) fn sleep(&self, quiet_ticks: u32, all_parked: impl Fn() -> bool) -> bool {
-        let mut guard = self.mutex.lock();
         if self.stop.load(Ordering::SeqCst) {
             return false;
         }
+        let cx = ParkContext::new(&|| false);
         if quiet_ticks >= QUIET {
             self.deep.store(true, Ordering::SeqCst);
             fence(Ordering::SeqCst);
             if all_parked() {
-                while self.deep.load(Ordering::SeqCst) && !self.stop.load(Ordering::SeqCst) {
-                    guard = self.condvar.wait(guard);
-                }
-            } else {
-                self.deep.store(false, Ordering::SeqCst);
+                self.wake.park(None, &cx);
             }
+            self.deep.store(false, Ordering::SeqCst);
         } else {
-            guard = self.condvar.wait_timeout(guard, TICK).0;
+            self.wake.park(Some(TICK), &cx);
         }
-        drop(guard);
         !self.stop.load(Ordering::SeqCst)
     }
 
@@ -104,17 +100,14 @@ impl Monitor {
     pub(crate) fn driver_left(&self) {
         fence(Ordering::SeqCst);
         if self.deep.load(Ordering::SeqCst) {
-            let _guard = self.mutex.lock();
-            self.deep.store(false, Ordering::SeqCst);
-            self.condvar.notify_one();
+            self.wake.unpark();
         }
     }
 
     /// Tells the monitor to stop; it returns from [`Monitor::sleep`] with `false`.
     pub(crate) fn stop(&self) {
-        let _guard = self.mutex.lock();
         self.stop.store(true, Ordering::SeqCst);
-        self.condvar.notify_one();
+        self.wake.unpark();
     }
 
     /// Whether the monitor sleeps deeply now (for tests).

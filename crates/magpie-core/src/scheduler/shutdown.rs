@@ -8,7 +8,7 @@
 //! 2. **Wake every worker.** Each unparks, sees `closed`, drops the queue entries in its LIFO
 //!    slot and deque (not the futures: their tasks are still in the registry), runs its
 //!    `on_thread_stop` hook and exits. Stop the monitor and join it: it runs no user code
-//!    and only ever waits on its own condvar, so it exits at once.
+//!    and only ever waits on its own wake-up flag, so it exits at once.
 //! 3. **Wait for the workers** (until the deadline, if one was given) and join those that
 //!    exited. A worker stuck in a poll that never returns is left behind, detached; the
 //!    task it polls is skipped in step 5 and cancelled by that worker when its poll ends.
