@@ -133,8 +133,13 @@ pub(crate) fn is_blocking_pool(pool: usize) -> bool {
 }
 
 /// Records the task being polled until the guard drops.
+///
+/// # Safety
+///
+/// `task` is a live task header until the returned guard drops (`with_task` dereferences
+/// it meanwhile).
 #[inline]
-pub(crate) fn enter_task(task: NonNull<Header>) -> TaskGuard {
+pub(crate) unsafe fn enter_task(task: NonNull<Header>) -> TaskGuard {
     let prev = CONTEXT
         .try_with(|c| c.task.replace(Some(task)))
         .ok()

@@ -4,7 +4,7 @@ use super::error::JoinError;
 use super::raw::Header;
 use super::state::Wake;
 use super::{Id, TaskRef};
-use crate::sync::coop;
+use magpie_shim::coop;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -50,7 +50,8 @@ impl<T> JoinHandle<T> {
     /// once if it is idle, after the current poll if it is running), and awaiting the handle
     /// yields a cancelled [`JoinError`]. A task that already finished keeps its output.
     pub fn abort(&self) {
-        abort(self.raw);
+        // SAFETY: this handle holds a reference to the task.
+        unsafe { abort(self.raw) };
     }
 
     /// Whether the task has finished: completed, panicked, or been cancelled.
@@ -115,7 +116,8 @@ pub struct AbortHandle {
 impl AbortHandle {
     /// Requests cancellation, as [`JoinHandle::abort`].
     pub fn abort(&self) {
-        abort(self.task.ptr());
+        // SAFETY: `self.task` is a counted reference to the task.
+        unsafe { abort(self.task.ptr()) };
     }
 
     /// Whether the task has finished.
@@ -137,8 +139,14 @@ impl fmt::Debug for AbortHandle {
     }
 }
 
-fn abort(raw: NonNull<Header>) {
-    // SAFETY: the caller's handle holds a reference.
+/// Marks the task cancelled and, if it was idle, queues it so its future is dropped.
+///
+/// # Safety
+///
+/// `raw` points to a live task for the whole call: the caller holds a counted reference to
+/// it (a `JoinHandle`'s or an `AbortHandle`'s).
+unsafe fn abort(raw: NonNull<Header>) {
+    // SAFETY: the caller holds a reference (this function's contract).
     let h = unsafe { raw.as_ref() };
     if h.state.transition_to_cancelled() == Wake::Schedule {
         // SAFETY: the transition took a reference for the queue entry.

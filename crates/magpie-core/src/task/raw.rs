@@ -19,8 +19,8 @@ use super::registry::Links;
 use super::state::{EndPoll, StartPoll, State};
 use super::{Id, Notified, Schedule, TaskRef};
 use crate::context;
-use crate::sync::{coop, UnsafeCell};
 use crate::unwind::{drop_contained, drop_payload};
+use magpie_shim::{coop, UnsafeCell};
 use std::any::Any;
 use std::future::Future;
 use std::mem;
@@ -179,9 +179,12 @@ impl<F: Future, S: Schedule> Cell<F, S> {
     ///
     /// The caller holds RUNNING and the stage is `Running`.
     unsafe fn poll_future(&self) -> Result<Poll<F::Output>, Box<dyn Any + Send>> {
-        let waker = super::waker::borrowed(NonNull::from(&self.header));
+        // SAFETY: the poller holds a reference to this task for the whole poll, which
+        // outlives both the borrowed waker and the guard (dropped at the end of this fn).
+        let waker = unsafe { super::waker::borrowed(NonNull::from(&self.header)) };
         let mut cx = Context::from_waker(&waker);
-        let _task = context::enter_task(NonNull::from(&self.header));
+        // SAFETY: as above: the task is live until `_task` drops, at the end of this fn.
+        let _task = unsafe { context::enter_task(NonNull::from(&self.header)) };
         panic::catch_unwind(AssertUnwindSafe(|| {
             self.stage.with_mut(|p| {
                 // SAFETY: the caller holds RUNNING, which gives it the stage.

@@ -16,8 +16,13 @@ use std::task::{RawWaker, RawWakerVTable, Waker};
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
 
-/// A waker for the task that does not own a reference: valid while the caller holds one.
-pub(crate) fn borrowed(header: NonNull<Header>) -> ManuallyDrop<Waker> {
+/// A waker for the task that does not own a reference.
+///
+/// # Safety
+///
+/// `header` is a live task, and the caller holds a reference to it for as long as the
+/// returned waker (not its clones, which take their own) is used.
+pub(crate) unsafe fn borrowed(header: NonNull<Header>) -> ManuallyDrop<Waker> {
     let raw = RawWaker::new(header.as_ptr() as *const (), &VTABLE);
     // SAFETY: the vtable's contract holds for a `Header` pointer; `ManuallyDrop` keeps this
     // waker from dropping a reference it never took (clones do take one).
