@@ -51,6 +51,7 @@ impl Handle {
     }
 
     /// Spawns a task onto this runtime. After shutdown the task is cancelled at once.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -60,6 +61,7 @@ impl Handle {
     }
 
     /// Runs `f` on this runtime's blocking pool.
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

@@ -94,6 +94,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// # Panics
 ///
 /// Outside a magpie runtime: "magpie::spawn must be called from inside a magpie runtime".
+#[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,

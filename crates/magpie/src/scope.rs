@@ -219,6 +219,7 @@ impl<E: Send + 'static> Group<E> {
     ///
     /// When the scope was started outside a magpie runtime and this thread is not in one
     /// either.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> Option<AbortHandle>
     where
         F: Future<Output = Result<(), E>> + Send + 'static,

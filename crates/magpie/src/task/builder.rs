@@ -40,6 +40,7 @@ impl<'a> Builder<'a> {
     ///
     /// Fails (with `ErrorKind::Other`) outside a runtime, instead of panicking like
     /// [`crate::spawn`].
+    #[track_caller]
     pub fn spawn<F>(self, future: F) -> io::Result<JoinHandle<F::Output>>
     where
         F: Future + Send + 'static,
@@ -50,6 +51,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Spawns on the runtime of `handle`.
+    #[track_caller]
     pub fn spawn_on<F>(self, future: F, handle: &Handle) -> io::Result<JoinHandle<F::Output>>
     where
         F: Future + Send + 'static,

@@ -72,6 +72,7 @@ impl<T: Send + 'static> JoinSet<T> {
     /// # Panics
     ///
     /// Outside a magpie runtime.
+    #[track_caller]
     pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
@@ -80,6 +81,7 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 
     /// Spawns a task on the runtime of `handle` into the set.
+    #[track_caller]
     pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
@@ -88,6 +90,7 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 
     /// Runs `f` on the blocking pool, into the set.
+    #[track_caller]
     pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
     where
         F: FnOnce() -> T + Send + 'static,

@@ -23,6 +23,7 @@ pub async fn yield_now() {
 /// # Panics
 ///
 /// Outside a magpie runtime.
+#[track_caller]
 pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,
