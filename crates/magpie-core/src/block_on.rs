@@ -1,5 +1,10 @@
 //! Running a future to completion on the calling thread.
 //!
+//! magpie-sync has a second, bare `block_on` (`magpie-sync/src/blocking.rs`) for its
+//! `blocking_*` methods: that crate must not depend on the runtime. This one is the runtime's:
+//! it enters the runtime's context, refuses to nest, counts the future for paused time and
+//! budgets each poll.
+//!
 //! # Runnable accounting
 //!
 //! A runtime whose clock is paused jumps to its next timer only when nothing else can make
@@ -23,7 +28,7 @@
 
 use crate::context;
 use crate::scheduler::Handle;
-use crate::sync::{coop, Arc, AtomicUsize, Condvar, DynArc, Mutex, Ordering};
+use magpie_shim::{coop, Arc, AtomicUsize, Condvar, DynArc, Mutex, Ordering};
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Wake, Waker};

@@ -1,6 +1,11 @@
 //! `block_on` for the `blocking_*` methods: polls a future on the current thread, parking the
 //! thread between polls.
 //!
+//! It is not magpie-core's `block_on`, on purpose: magpie-sync works on any executor and
+//! must not depend on the runtime, and a `blocking_*` call needs none of what the runtime's
+//! `block_on` adds (entering the runtime's context, the nesting check, the runnable
+//! accounting of paused time, the cooperative budget). This one is only a poll-park loop.
+//!
 //! The waker unparks the blocked thread. It holds a flag so that a wake that comes between a
 //! poll returning `Pending` and the thread parking is not lost (`park` may also return
 //! spuriously; the flag tells the two apart). The flag is a `std` atomic, not the loom shim's:
