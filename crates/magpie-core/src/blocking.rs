@@ -14,8 +14,8 @@
 
 use crate::context;
 use crate::scheduler::{Config, Handle};
-use crate::sync::{coop, Arc, Condvar, Mutex};
 use crate::task::{self, JoinHandle, Notified, Schedule, TaskRef};
+use magpie_shim::{coop, Arc, Condvar, Mutex};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -108,6 +108,7 @@ impl BlockingPool {
     }
 
     /// Queues `f`; with `cancel` (the runtime is shutting down) it is cancelled unrun.
+    #[track_caller]
     pub(crate) fn spawn<F, R>(&self, f: F, handle: &Handle, cancel: bool) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -202,7 +203,9 @@ impl Inner {
                 state.num_threads -= 1;
                 state.num_alive -= 1;
                 if state.num_threads == 0 {
-                    eprintln!("magpie: failed to start a blocking thread: {e}");
+                    magpie_shim::diagnostics::report(format_args!(
+                        "failed to start a blocking thread: {e}"
+                    ));
                     return Err(state.queue.pop_back().expect("pushed above"));
                 }
             }

@@ -1,8 +1,10 @@
 //! magpie-core: tasks and the work-stealing scheduler.
 //!
-//! This crate knows nothing of timers or sockets: idle workers park through the [`Driver`]
-//! trait, which the facade crate `magpie` implements. Users reach everything here through
-//! `magpie`; this crate's API is for the crates that compose the runtime.
+//! The scheduler owns the runtime's [`Driver`]: the timers (crate magpie-timer) and the I/O
+//! reactor (crate magpie-io) that the idle worker holding it waits on. The facade crate
+//! `magpie` builds the public time, net and signal APIs on the driver's parts, reached through
+//! [`Handle::driver`]. Users reach everything here through `magpie`; this crate's API is for
+//! the crates that compose the runtime.
 //!
 //! - [`task`]: one allocation per task, the state word, wakers, `JoinHandle`, `JoinError`,
 //!   the owned-task registry.
@@ -10,22 +12,23 @@
 //!   idle/park protocol, shutdown.
 //! - `blocking`: the pool behind `spawn_blocking`.
 //! - `context`: the thread-local that says which runtime (and worker, and task) a thread is in.
-//! - `sync` (the `magpie-shim` crate): the one door to atomics and locks, swapped for loom's
-//!   under `--cfg loom`.
+//! - `driver`: timers and I/O, what the one idle worker holding the driver waits on.
+//!
+//! Atomics, locks and the cooperative budget come from crate `magpie-shim` (loom's models
+//! under `--cfg loom`).
 
 mod block_on;
 mod blocking;
 mod context;
-mod driver;
+pub mod driver;
 pub mod scheduler;
-use magpie_shim as sync;
 pub mod task;
 mod unwind;
 mod yield_now;
 
 pub use block_on::block_on;
 pub use context::{current_task_id, current_task_name};
-pub use driver::{CondvarDriver, Driver, ParkContext};
+pub use driver::Driver;
 pub use scheduler::{Config, Handle, Hook, Scheduler};
 pub use task::{AbortHandle, Id, JoinError, JoinHandle};
 pub use yield_now::yield_now;

@@ -41,7 +41,9 @@ pub(crate) struct AbortOnUnwind;
 impl Drop for AbortOnUnwind {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            eprintln!("magpie: a panic inside the scheduler's own bookkeeping; aborting");
+            magpie_shim::diagnostics::report(format_args!(
+                "a panic inside the scheduler's own bookkeeping; aborting"
+            ));
             std::process::abort();
         }
     }

@@ -242,7 +242,7 @@ fn wake_all(wake: &mut Vec<Waker>) {
     for waker in wake.drain(..) {
         let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
         if woke.is_err() {
-            eprintln!("magpie: a panic in an I/O waker was contained");
+            magpie_shim::diagnostics::report(format_args!("a panic in an I/O waker was contained"));
         }
     }
 }

@@ -1,4 +1,13 @@
-//! magpie-shim: the one door to concurrency primitives for every magpie crate.
+//! magpie-shim: what every magpie crate shares below the runtime.
+//!
+//! - The one door to concurrency primitives (this file): atomics, locks, condition
+//!   variables, cells and deques, swapped for loom's models under `--cfg loom`.
+//! - [`coop`]: the cooperative budget, a thread-local that the scheduler refills before each
+//!   poll and every leaf future (timers, sockets, magpie-sync's waits) spends. It lives here
+//!   because magpie-sync, which must not depend on the runtime, spends it too.
+//! - [`diagnostics`]: the one door for the runtime's own messages to a person.
+//!
+//! # The door to concurrency primitives
 //!
 //! Every atomic, lock, condition variable, cell and deque that magpie-core, magpie-timer and
 //! the facade use comes from here. In a
@@ -253,6 +262,7 @@ mod imp {
 pub use imp::*;
 
 pub mod coop;
+pub mod diagnostics;
 
 /// Atomics that loom does not model: process-wide counters (task ids) that order nothing.
 pub mod unmodelled {

@@ -306,7 +306,9 @@ fn wake_all(batch: &mut Vec<Waker>) {
     for waker in batch.drain(..) {
         let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
         if woke.is_err() {
-            eprintln!("magpie: a panic in a timer's waker was contained");
+            magpie_shim::diagnostics::report(format_args!(
+                "a panic in a timer's waker was contained"
+            ));
         }
     }
 }

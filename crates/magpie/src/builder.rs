@@ -1,8 +1,7 @@
 //! `Builder`: every setting of a runtime, checked where it is given.
 
-use crate::driver::RuntimeDriver;
 use crate::runtime::Runtime;
-use magpie_core::{Config, Scheduler};
+use magpie_core::{Config, Driver, Scheduler};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -178,7 +177,7 @@ impl Builder {
     /// poller (epoll) cannot be created.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let shards = self.timer_shards.unwrap_or(self.config.worker_threads);
-        let driver = Arc::new(RuntimeDriver::new(shards, self.start_paused)?);
+        let driver = Driver::new(shards, self.start_paused)?;
         let scheduler = Scheduler::start(self.config.clone(), driver)?;
         Ok(Runtime::from_scheduler(scheduler))
     }

@@ -1,6 +1,6 @@
 //! The scheduler's settings, validated by the facade's `Builder`.
 
-use crate::sync::DynArc;
+use magpie_shim::DynArc;
 use std::fmt;
 use std::time::Duration;
 
@@ -86,6 +86,8 @@ impl Config {
 /// or the stop hook of a started thread would never run).
 fn run_hook(hook: &Hook, which: &str) {
     if crate::unwind::contain(|| hook()) {
-        eprintln!("magpie: the {which} hook panicked; the panic was contained");
+        magpie_shim::diagnostics::report(format_args!(
+            "the {which} hook panicked; the panic was contained"
+        ));
     }
 }

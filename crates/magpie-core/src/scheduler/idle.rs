@@ -4,8 +4,8 @@
 //!
 //! One atomic word counts the workers that are *unparked* (awake) and, among them, those
 //! that are *searching* (out of local work, stealing). The list of sleeping workers lives
-//! behind a mutex; a worker's move into or out of that list and the matching change of the
-//! counts happen together under that mutex.
+//! behind a mutex (`Synced::sleepers`, passed in by the scheduler); a worker's move into or
+//! out of that list and the matching change of the counts happen together under that mutex.
 //!
 //! 1. **Producers** (a spawn or wake that queued work a sleeping worker could take) call
 //!    [`Idle::worker_to_notify`] after queuing. If some worker is searching, that searcher
@@ -36,7 +36,7 @@
 //!
 //! loom checks this in `scheduler/loom_tests.rs`.
 
-use crate::sync::{fence, AtomicUsize, Mutex, Ordering};
+use magpie_shim::{fence, AtomicUsize, Mutex, Ordering};
 
 const SEARCHING_BITS: usize = 16;
 const SEARCHING_MASK: usize = (1 << SEARCHING_BITS) - 1;
@@ -49,9 +49,11 @@ fn unparked(word: usize) -> usize {
     word >> SEARCHING_BITS
 }
 
+/// The sleeping workers, most recent last: `Synced::sleepers`.
+pub(crate) type Sleepers = Mutex<Vec<usize>>;
+
 pub(crate) struct Idle {
     counts: AtomicUsize,
-    sleepers: Mutex<Vec<usize>>,
     num_workers: usize,
 }
 
@@ -60,7 +62,6 @@ impl Idle {
         assert!(num_workers < SEARCHING_MASK, "too many worker threads");
         Idle {
             counts: AtomicUsize::new(num_workers * UNPARKED_ONE),
-            sleepers: Mutex::new(Vec::with_capacity(num_workers)),
             num_workers,
         }
     }
@@ -68,20 +69,24 @@ impl Idle {
     /// Step 1: the worker a producer must unpark, if any. The returned worker is already
     /// counted as unparked and searching.
     #[cfg(any(test, loom))]
-    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
-        self.worker_to_notify_avoiding(|_| false)
+    pub(crate) fn worker_to_notify(&self, sleepers: &Sleepers) -> Option<usize> {
+        self.worker_to_notify_avoiding(sleepers, |_| false)
     }
 
     /// Step 1, preferring the most recent sleeper for which `avoid` is false. The scheduler
-    /// avoids the worker parked on the driver: woken for a task, it would leave the driver
+    /// avoids the worker parked in the driver: woken for a task, it would leave the driver
     /// (and the timers it waits for) with nobody while the other sleepers stay on their
     /// condition variables.
-    pub(crate) fn worker_to_notify_avoiding(&self, avoid: impl Fn(usize) -> bool) -> Option<usize> {
+    pub(crate) fn worker_to_notify_avoiding(
+        &self,
+        sleepers: &Sleepers,
+        avoid: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
         fence(Ordering::SeqCst);
         if !self.needs_notify() {
             return None;
         }
-        let mut sleepers = self.sleepers.lock();
+        let mut sleepers = sleepers.lock();
         if !self.needs_notify() {
             return None;
         }
@@ -126,8 +131,13 @@ impl Idle {
 
     /// Step 4: lists `worker` as a sleeper. `true` when it was the last searcher: the caller
     /// must then check every queue before it blocks.
-    pub(crate) fn transition_to_parked(&self, worker: usize, is_searching: bool) -> bool {
-        let mut sleepers = self.sleepers.lock();
+    pub(crate) fn transition_to_parked(
+        &self,
+        sleepers: &Sleepers,
+        worker: usize,
+        is_searching: bool,
+    ) -> bool {
+        let mut sleepers = sleepers.lock();
         let dec = UNPARKED_ONE + usize::from(is_searching);
         let prev = self.counts.fetch_sub(dec, Ordering::SeqCst);
         sleepers.push(worker);
@@ -140,8 +150,8 @@ impl Idle {
     /// work locally, or shutdown) and leaves the sleeper list without being notified.
     /// `false` when a producer already took it off the list (it is then counted as
     /// searching).
-    pub(crate) fn unpark_self(&self, worker: usize) -> bool {
-        let mut sleepers = self.sleepers.lock();
+    pub(crate) fn unpark_self(&self, sleepers: &Sleepers, worker: usize) -> bool {
+        let mut sleepers = sleepers.lock();
         match sleepers.iter().position(|&w| w == worker) {
             Some(i) => {
                 sleepers.swap_remove(i);
@@ -153,14 +163,14 @@ impl Idle {
     }
 
     /// Whether every worker has parked (and none was notified since): one input of the
-    /// driver's idleness check (`ParkContext::is_runtime_idle`).
+    /// runtime's idleness check (`Shared::is_runtime_idle`).
     pub(crate) fn all_parked(&self) -> bool {
         unparked(self.counts.load(Ordering::SeqCst)) == 0
     }
 
     /// Whether `worker` is on the sleeper list (not yet notified).
-    pub(crate) fn is_sleeping(&self, worker: usize) -> bool {
-        self.sleepers.lock().contains(&worker)
+    pub(crate) fn is_sleeping(sleepers: &Sleepers, worker: usize) -> bool {
+        sleepers.lock().contains(&worker)
     }
 
     #[cfg(all(test, not(loom)))]
@@ -173,6 +183,10 @@ impl Idle {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    fn sleepers() -> Sleepers {
+        Mutex::new(Vec::new())
+    }
 
     #[test]
     fn at_most_half_the_workers_search() {
@@ -193,46 +207,50 @@ mod tests {
     #[test]
     fn nobody_is_woken_while_someone_searches() {
         let idle = Idle::new(2);
-        assert!(!idle.transition_to_parked(0, false));
+        let s = sleepers();
+        assert!(!idle.transition_to_parked(&s, 0, false));
         assert!(idle.try_start_searching());
-        assert_eq!(idle.worker_to_notify(), None);
+        assert_eq!(idle.worker_to_notify(&s), None);
         assert!(idle.stop_searching());
-        assert_eq!(idle.worker_to_notify(), Some(0));
+        assert_eq!(idle.worker_to_notify(&s), Some(0));
         assert_eq!(idle.counts(), (2, 1));
     }
 
     #[test]
     fn the_last_searcher_to_park_is_told_to_check_the_queues() {
         let idle = Idle::new(2);
+        let s = sleepers();
         assert!(idle.try_start_searching());
-        assert!(idle.transition_to_parked(1, true));
-        assert!(!idle.transition_to_parked(0, false));
+        assert!(idle.transition_to_parked(&s, 1, true));
+        assert!(!idle.transition_to_parked(&s, 0, false));
         assert_eq!(idle.counts(), (0, 0));
     }
 
     #[test]
     fn the_driver_holder_is_woken_last() {
         let idle = Idle::new(3);
-        idle.transition_to_parked(0, false);
-        idle.transition_to_parked(1, false);
-        idle.transition_to_parked(2, false);
+        let s = sleepers();
+        idle.transition_to_parked(&s, 0, false);
+        idle.transition_to_parked(&s, 1, false);
+        idle.transition_to_parked(&s, 2, false);
         let on_driver = |w| w == 2;
-        assert_eq!(idle.worker_to_notify_avoiding(on_driver), Some(1));
+        assert_eq!(idle.worker_to_notify_avoiding(&s, on_driver), Some(1));
         assert!(idle.stop_searching());
-        assert_eq!(idle.worker_to_notify_avoiding(on_driver), Some(0));
+        assert_eq!(idle.worker_to_notify_avoiding(&s, on_driver), Some(0));
         assert!(idle.stop_searching());
-        assert_eq!(idle.worker_to_notify_avoiding(on_driver), Some(2));
+        assert_eq!(idle.worker_to_notify_avoiding(&s, on_driver), Some(2));
     }
 
     #[test]
     fn unpark_self_fails_once_notified() {
         let idle = Idle::new(2);
-        idle.transition_to_parked(0, false);
-        assert_eq!(idle.worker_to_notify(), Some(0));
-        assert!(!idle.unpark_self(0));
-        idle.transition_to_parked(1, false);
-        assert!(idle.is_sleeping(1));
-        assert!(idle.unpark_self(1));
-        assert!(!idle.is_sleeping(1));
+        let s = sleepers();
+        idle.transition_to_parked(&s, 0, false);
+        assert_eq!(idle.worker_to_notify(&s), Some(0));
+        assert!(!idle.unpark_self(&s, 0));
+        idle.transition_to_parked(&s, 1, false);
+        assert!(Idle::is_sleeping(&s, 1));
+        assert!(idle.unpark_self(&s, 1));
+        assert!(!Idle::is_sleeping(&s, 1));
     }
 }

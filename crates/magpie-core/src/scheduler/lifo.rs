@@ -8,8 +8,8 @@
 //! in the slot must not be stranded when its worker blocks in a long poll or parks. Stealers
 //! empty it with the same `swap` the owner uses, so a task is taken exactly once.
 
-use crate::sync::{AtomicPtr, Ordering};
 use crate::task::Notified;
+use magpie_shim::{AtomicPtr, Ordering};
 use std::ptr::{self, NonNull};
 
 pub(crate) struct LifoSlot(AtomicPtr<()>);

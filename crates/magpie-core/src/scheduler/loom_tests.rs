@@ -1,41 +1,49 @@
 //! loom models of parking: a sleeping worker is never left asleep with work queued.
 
-use super::idle::Idle;
-use super::park::{DriverSlot, Parker};
-use crate::driver::{CondvarDriver, ParkContext};
-use crate::sync::{Arc, AtomicUsize, DynArc, Mutex, Ordering};
+use super::idle::{Idle, Sleepers};
+use super::park::Parker;
+use super::sticky_event::StickyEvent;
+use magpie_shim::{Arc, AtomicUsize, Mutex, Ordering};
 
-fn slot() -> DriverSlot {
-    DriverSlot {
-        driver: DynArc::new(CondvarDriver::new()),
+/// The driver lock, a sticky event in the driver's place, and the sleeper list.
+struct Slot {
+    lock: Mutex<()>,
+    driver: StickyEvent,
+    sleepers: Sleepers,
+}
+
+fn slot() -> Slot {
+    Slot {
         lock: Mutex::new(()),
+        driver: StickyEvent::new(),
+        sleepers: Mutex::new(Vec::new()),
     }
 }
 
 #[test]
 fn unpark_before_or_during_park_is_not_lost() {
-    crate::sync::loom_model("unpark_before_or_during_park_is_not_lost", || {
+    magpie_shim::loom_model("unpark_before_or_during_park_is_not_lost", || {
         let parker = Arc::new(Parker::new());
         let slot = Arc::new(slot());
         let (p, s) = (parker.clone(), slot.clone());
-        let unparker = loom::thread::spawn(move || p.unpark(&s));
-        parker.park(&slot, &ParkContext::new(&|| false));
+        let unparker = loom::thread::spawn(move || p.unpark(&s.driver));
+        parker.park(&slot.lock, &slot.driver, &|| false);
         unparker.join().unwrap();
     });
 }
 
 #[test]
 fn condvar_parker_is_woken_while_another_holds_the_driver() {
-    crate::sync::loom_model(
+    magpie_shim::loom_model(
         "condvar_parker_is_woken_while_another_holds_the_driver",
         || {
             let slot = Arc::new(slot());
             let parker = Arc::new(Parker::new());
             let holding = slot.lock.lock();
             let (p, s) = (parker.clone(), slot.clone());
-            let unparker = loom::thread::spawn(move || p.unpark(&s));
+            let unparker = loom::thread::spawn(move || p.unpark(&s.driver));
             assert!(
-                !parker.park(&slot, &ParkContext::new(&|| false)),
+                !parker.park(&slot.lock, &slot.driver, &|| false),
                 "the driver is taken: parks on its condvar"
             );
             unparker.join().unwrap();
@@ -48,7 +56,7 @@ fn condvar_parker_is_woken_while_another_holds_the_driver() {
 /// Whatever the interleaving the worker ends up running the task, never asleep beside it.
 #[test]
 fn producer_and_parking_worker_never_lose_the_task() {
-    crate::sync::loom_model("producer_and_parking_worker_never_lose_the_task", || {
+    magpie_shim::loom_model("producer_and_parking_worker_never_lose_the_task", || {
         let idle = Arc::new(Idle::new(1));
         let queue = Arc::new(AtomicUsize::new(0));
         let parker = Arc::new(Parker::new());
@@ -59,9 +67,9 @@ fn producer_and_parking_worker_never_lose_the_task() {
                 (idle.clone(), queue.clone(), parker.clone(), slot.clone());
             loom::thread::spawn(move || {
                 queue.store(1, Ordering::SeqCst);
-                if let Some(worker) = idle.worker_to_notify() {
+                if let Some(worker) = idle.worker_to_notify(&slot.sleepers) {
                     assert_eq!(worker, 0);
-                    parker.unpark(&slot);
+                    parker.unpark(&slot.driver);
                 }
             })
         };
@@ -69,18 +77,18 @@ fn producer_and_parking_worker_never_lose_the_task() {
         // The worker: searching, finds nothing, parks as the last searcher.
         assert!(idle.try_start_searching());
         if queue.load(Ordering::SeqCst) == 0 {
-            let last = idle.transition_to_parked(0, true);
+            let last = idle.transition_to_parked(&slot.sleepers, 0, true);
             assert!(last);
             if queue.load(Ordering::SeqCst) == 1 {
                 // Final check found work (step 4): notify, possibly ourselves.
-                if let Some(w) = idle.worker_to_notify() {
+                if let Some(w) = idle.worker_to_notify(&slot.sleepers) {
                     assert_eq!(w, 0);
-                    parker.unpark(&slot);
+                    parker.unpark(&slot.driver);
                 }
             }
             loop {
-                parker.park(&slot, &ParkContext::new(&|| false));
-                if !idle.is_sleeping(0) {
+                parker.park(&slot.lock, &slot.driver, &|| false);
+                if !Idle::is_sleeping(&slot.sleepers, 0) {
                     break; // notified
                 }
             }
@@ -94,7 +102,7 @@ fn producer_and_parking_worker_never_lose_the_task() {
 /// interleaving, some worker ends up awake with the task.
 #[test]
 fn two_parking_workers_and_a_producer_never_lose_the_task() {
-    crate::sync::loom_model(
+    magpie_shim::loom_model(
         "two_parking_workers_and_a_producer_never_lose_the_task",
         || {
             let idle = Arc::new(Idle::new(2));
@@ -107,41 +115,43 @@ fn two_parking_workers_and_a_producer_never_lose_the_task() {
                     (idle.clone(), queue.clone(), parkers.clone(), slot.clone());
                 loom::thread::spawn(move || {
                     queue.store(1, Ordering::SeqCst);
-                    if let Some(w) = idle.worker_to_notify() {
-                        parkers[w].unpark(&slot);
+                    if let Some(w) = idle.worker_to_notify(&slot.sleepers) {
+                        parkers[w].unpark(&slot.driver);
                     }
                 })
             };
 
             // Worker 1 is not searching and parks straight away (not the last searcher).
-            assert!(!idle.transition_to_parked(1, false));
+            assert!(!idle.transition_to_parked(&slot.sleepers, 1, false));
 
             // Worker 0 searches, finds nothing, and parks as the last searcher.
             assert!(idle.try_start_searching());
             let mut woken = queue.load(Ordering::SeqCst) == 1;
             if !woken {
-                if idle.transition_to_parked(0, true) && queue.load(Ordering::SeqCst) == 1 {
-                    if let Some(w) = idle.worker_to_notify() {
-                        parkers[w].unpark(&slot);
+                if idle.transition_to_parked(&slot.sleepers, 0, true)
+                    && queue.load(Ordering::SeqCst) == 1
+                {
+                    if let Some(w) = idle.worker_to_notify(&slot.sleepers) {
+                        parkers[w].unpark(&slot.driver);
                     }
                 }
                 // Block until a producer (or the final check) takes worker 0 or 1 off the list;
                 // if it was worker 1, worker 1's parker holds the wake-up.
                 loop {
-                    if !idle.is_sleeping(0) {
+                    if !Idle::is_sleeping(&slot.sleepers, 0) {
                         woken = true;
                         break;
                     }
-                    if !idle.is_sleeping(1) {
-                        parkers[1].park(&slot, &ParkContext::new(&|| false));
+                    if !Idle::is_sleeping(&slot.sleepers, 1) {
+                        parkers[1].park(&slot.lock, &slot.driver, &|| false);
                         break;
                     }
-                    parkers[0].park(&slot, &ParkContext::new(&|| false));
+                    parkers[0].park(&slot.lock, &slot.driver, &|| false);
                 }
             }
             producer.join().unwrap();
             assert!(
-                woken || !idle.is_sleeping(1),
+                woken || !Idle::is_sleeping(&slot.sleepers, 1),
                 "a worker was woken for the task"
             );
             assert_eq!(queue.load(Ordering::SeqCst), 1);
@@ -154,8 +164,8 @@ fn two_parking_workers_and_a_producer_never_lose_the_task() {
 /// deadlock if it does).
 #[test]
 fn monitor_deep_sleep_races_a_worker_leaving_the_driver() {
-    use super::monitor::{Monitor, QUIET};
-    crate::sync::loom_model(
+    use super::monitor::{Monitor, QUIET_PERIODS};
+    magpie_shim::loom_model(
         "monitor_deep_sleep_races_a_worker_leaving_the_driver",
         || {
             let monitor = Arc::new(Monitor::new());
@@ -168,7 +178,7 @@ fn monitor_deep_sleep_races_a_worker_leaving_the_driver() {
                     monitor.driver_left();
                 })
             };
-            assert!(monitor.sleep(QUIET, || unparked.load(Ordering::SeqCst) == 0));
+            assert!(monitor.sleep(QUIET_PERIODS, || unparked.load(Ordering::SeqCst) == 0));
             worker.join().unwrap();
         },
     );

@@ -4,11 +4,16 @@
 //! - `worker.rs`: a worker thread's loop: which queue it takes work from, when it steals,
 //!   when it parks.
 //! - `idle.rs`: searching and sleeping workers, and why no wake-up is lost.
-//! - `park.rs`: how one worker sleeps (on the driver, or on its condvar).
+//! - `park.rs`: how one worker sleeps (in the driver, or on its condvar).
+//! - `synced.rs`: every lock of the scheduler and what it guards.
 //! - `lifo.rs`: the stealable LIFO slot.
 //! - `monitor.rs`: the thread that sends a sleeping worker to the driver or to queued work
-//!   when a worker stays stuck in one poll.
+//!   when a worker stays stuck in one poll; `sticky_event.rs`, what it sleeps on.
 //! - `shutdown.rs`: the shutdown sequence, step by step.
+//!
+//! The scheduler holds the runtime's [`Driver`] (timers and I/O) by its concrete type; only
+//! the parker is generic over what it parks in, so that the loom models can put a
+//! [`StickyEvent`](sticky_event::StickyEvent) in the driver's place.
 //!
 //! Where a task goes when it becomes runnable:
 //! - spawned or woken **on a worker of this runtime**: that worker's LIFO slot (the slot's
@@ -22,6 +27,8 @@ mod lifo;
 mod monitor;
 mod park;
 mod shutdown;
+mod sticky_event;
+mod synced;
 mod worker;
 
 #[cfg(all(test, loom))]
@@ -33,16 +40,17 @@ pub(crate) use worker::WorkerLocal;
 use crate::blocking::BlockingPool;
 use crate::context;
 use crate::driver::Driver;
-use crate::sync::deque::{Injector, Steal, Stealer, Worker};
-use crate::sync::CachePadded;
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, DynArc, Mutex, Ordering};
 use crate::task::{self, JoinHandle, Notified, Registry, Schedule, TaskRef};
 use idle::Idle;
 use lifo::LifoSlot;
+use magpie_shim::deque::{Injector, Steal, Stealer, Worker};
+use magpie_shim::CachePadded;
+use magpie_shim::{Arc, AtomicBool, AtomicUsize, Ordering};
 use monitor::Monitor;
-use park::{DriverSlot, Parker};
+use park::Parker;
 use std::fmt;
 use std::future::Future;
+use synced::Synced;
 
 /// What other threads can reach of one worker.
 struct Remote {
@@ -62,20 +70,18 @@ pub(crate) struct Shared {
     remotes: Box<[CachePadded<Remote>]>,
     idle: Idle,
     registry: Registry,
-    driver: DriverSlot,
+    driver: Arc<Driver>,
     /// Set once, at shutdown: queues stop accepting work and workers exit. Read by every
     /// worker on every tick, so it gets a cache line of its own (no false sharing with the
-    /// idle counts or the driver lock, which are written often).
+    /// idle counts or the locks, which are written often).
     closed: CachePadded<AtomicBool>,
+    synced: Synced,
     blocking: BlockingPool,
     config: Config,
-    /// Worker threads still running, for `shutdown_timeout`.
-    running_workers: Mutex<usize>,
     /// `block_on` futures being polled, or woken and not yet polled again: the runtime is
     /// not idle while one is, since it may be about to register a timer or spawn. See
     /// `block_on.rs` for the accounting.
     block_on_runnable: Arc<AtomicUsize>,
-    workers_exited: Condvar,
     monitor: Monitor,
 }
 
@@ -99,6 +105,7 @@ impl Handle {
     /// From a worker of this runtime it goes to that worker's LIFO slot, from anywhere else
     /// to the injector. After shutdown the task is cancelled at once: its future is dropped
     /// and awaiting the handle yields a cancelled `JoinError`.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -108,6 +115,7 @@ impl Handle {
     }
 
     /// [`Handle::spawn`] with a task name, shown by `JoinError` and `task::name()`.
+    #[track_caller]
     pub fn spawn_named<F>(&self, future: F, name: Option<&str>) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -127,6 +135,7 @@ impl Handle {
 
     /// Runs `f` on the blocking pool. Once shutdown has begun, the closure is not run and the
     /// handle yields a cancelled error.
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -136,9 +145,9 @@ impl Handle {
         self.shared.blocking.spawn(f, self, closed)
     }
 
-    /// The driver idle workers park on.
-    pub fn driver(&self) -> &DynArc<dyn Driver> {
-        &self.shared.driver.driver
+    /// The runtime's driver: its timers, clock and I/O reactor.
+    pub fn driver(&self) -> &Arc<Driver> {
+        &self.shared.driver
     }
 
     /// Whether both handles refer to the same runtime.
@@ -155,7 +164,7 @@ impl Handle {
     /// One `block_on` future fewer is runnable; at zero the runtime may be idle.
     pub(crate) fn block_on_runnable_sub(&self) {
         if self.shared.block_on_runnable.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.shared.driver.driver.maybe_idle();
+            self.shared.driver.maybe_idle();
         }
     }
 
@@ -236,13 +245,19 @@ impl Shared {
 
     /// Wakes a sleeping worker if no worker is searching (idle.rs, step 1).
     fn notify_parked(&self) {
-        let on_driver = |w: usize| self.remotes[w].parker.is_on_driver();
-        if let Some(worker) = self.idle.worker_to_notify_avoiding(on_driver) {
-            self.remotes[worker].parker.unpark(&self.driver);
+        let in_driver = |w: usize| self.remotes[w].parker.is_in_driver();
+        if let Some(worker) = self
+            .idle
+            .worker_to_notify_avoiding(&self.synced.sleepers, in_driver)
+        {
+            self.remotes[worker].parker.unpark(&*self.driver);
         }
     }
 
-    /// See `ParkContext::is_runtime_idle`.
+    /// Whether nothing in the runtime can make progress without an event: every worker is
+    /// parked, no task is queued, no blocking closure is queued or running, and no
+    /// `block_on` future is being polled or has been woken. Racy by nature (work may arrive
+    /// right after), and costs a lock: for paused time (driver.rs), not for hot paths.
     pub(crate) fn is_runtime_idle(&self) -> bool {
         self.idle.all_parked()
             && self.block_on_runnable.load(Ordering::SeqCst) == 0
@@ -259,38 +274,22 @@ impl Shared {
                 .any(|r| !r.stealer.is_empty() || r.lifo.is_occupied())
     }
 
-    /// One look of the monitor (monitor.rs): if a worker has been in one poll since the
-    /// previous look while nobody waits on the driver or work is queued, wake a sleeper.
-    fn monitor_look(&self, seen: &mut [usize]) {
-        let polls = self.remotes.iter().map(|r| r.polls.load(Ordering::Relaxed));
-        if monitor::someone_stuck(polls, seen)
-            && (!self.remotes.iter().any(|r| r.parker.is_on_driver()) || self.has_work())
-        {
-            self.notify_parked();
-        }
-    }
-
-    /// The monitor thread's body (monitor.rs).
-    fn run_monitor(&self) {
-        let mut seen = vec![usize::MAX; self.remotes.len()];
-        let mut quiet_ticks = 0;
-        while self.monitor.sleep(quiet_ticks, || self.idle.all_parked()) {
-            if self.idle.all_parked() {
-                quiet_ticks = quiet_ticks.saturating_add(1);
-            } else {
-                quiet_ticks = 0;
-                self.monitor_look(&mut seen);
-            }
-        }
-    }
-
+    /// Drops every entry of the injector (shutdown).
     fn drain_injector(&self) {
-        loop {
-            match self.injector.steal() {
-                Steal::Success(task) => drop(task),
-                Steal::Empty => break,
-                Steal::Retry => continue,
-            }
+        while let Some(task) = steal_retrying(|| self.injector.steal()) {
+            drop(task);
+        }
+    }
+}
+
+/// Retries a steal until it is decided: the task, or `None` when the queue was empty.
+#[inline]
+pub(crate) fn steal_retrying(mut steal: impl FnMut() -> Steal<Notified>) -> Option<Notified> {
+    loop {
+        match steal() {
+            Steal::Success(task) => return Some(task),
+            Steal::Empty => return None,
+            Steal::Retry => continue,
         }
     }
 }
@@ -313,8 +312,8 @@ impl fmt::Debug for Scheduler {
 }
 
 impl Scheduler {
-    /// Starts `config.worker_threads` workers that park on `driver` when idle.
-    pub fn start(config: Config, driver: DynArc<dyn Driver>) -> std::io::Result<Scheduler> {
+    /// Starts `config.worker_threads` workers that park in `driver` when idle.
+    pub fn start(config: Config, driver: Driver) -> std::io::Result<Scheduler> {
         assert!(
             config.worker_threads > 0,
             "worker_threads must be at least 1"
@@ -337,15 +336,11 @@ impl Scheduler {
             remotes,
             idle: Idle::new(n),
             registry: Registry::new(4 * n),
-            driver: DriverSlot {
-                driver,
-                lock: Mutex::new(()),
-            },
+            driver: Arc::new(driver),
             closed: CachePadded::new(AtomicBool::new(false)),
+            synced: Synced::new(n),
             blocking: BlockingPool::new(&config),
-            running_workers: Mutex::new(n),
             block_on_runnable: Arc::new(AtomicUsize::new(0)),
-            workers_exited: Condvar::new(),
             monitor: Monitor::new(),
             config,
         });
@@ -367,7 +362,7 @@ impl Scheduler {
                 Err(e) => {
                     // The threads that did start must not wait for the missing ones.
                     let missing = n - index;
-                    *scheduler.handle.shared.running_workers.lock() -= missing;
+                    *scheduler.handle.shared.synced.running_workers.lock() -= missing;
                     return Err(e);
                 }
             }
@@ -376,7 +371,7 @@ impl Scheduler {
             let shared = handle.shared.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("{}-monitor", handle.config().thread_name))
-                .spawn(move || shared.run_monitor());
+                .spawn(move || monitor::run(&shared));
             match spawned {
                 Ok(t) => scheduler.monitor = Some(t),
                 // Dropping the scheduler shuts the started workers down.

@@ -1,68 +1,100 @@
 //! The monitor: a thread that notices a worker stuck in one poll while the driver waits for
-//! nobody or work waits for a worker.
+//! nobody or work waits for a worker, and sends a sleeping worker to it.
 //!
 //! # Why it exists
 //!
-//! A worker parked on the driver that wakes with exactly one task runs that task itself and
+//! A worker parked in the driver that wakes with exactly one task runs that task itself and
 //! wakes nobody (tokio's rule too: another worker is woken only when more than one task is
-//! queued). Waking a helper every time, as magpie first did, cost a futex wake, a context
-//! switch and a fruitless search per event: on `http_hello` (benches/http_figures.rs),
-//! 0.27 wake-ups per request (temporary counters) and 15% more server CPU per request
-//! (21.0 against 18.3 µs, medians of 10 alternating rounds). But while that one task runs,
-//! nobody waits on the driver, and should its poll block the thread (tokio issue 4730), I/O
+//! queued), because a helper woken for every driver event costs a futex wake, a context
+//! switch and a fruitless search per event (measured on `http_hello`: see the commit that
+//! introduced the monitor, f274e60, and `docs/benchmarks.md`). But while that one task runs,
+//! nobody waits in the driver, and should its poll block the thread (tokio issue 4730), I/O
 //! and timers would stall for every other task while the other workers sleep.
 //!
 //! The monitor closes that hole without a cost per event, the way Go's `sysmon` retakes a
-//! processor stuck in a system call: every [`TICK`] it reads each worker's poll counter
+//! processor stuck in a system call: once every [`PERIOD`] it reads each worker's poll counter
 //! (odd while a poll runs, see `Remote::polls`). A worker whose counter is odd and unchanged
-//! since the previous tick has been in one poll for at least a tick; if at that moment no
-//! worker is parked on the driver, or some queue holds work, the monitor wakes a sleeping
-//! worker (idle.rs, step 1). That worker takes queued work or, finding none, parks on the
-//! free driver. So a blocked poll stalls everybody else's I/O and timers for about one tick
+//! since the previous look has been in one poll for at least a period; if at that moment no
+//! worker is parked in the driver, or some queue holds work, the monitor wakes a sleeping
+//! worker (idle.rs, step 1). That worker takes queued work or, finding none, parks in the
+//! free driver. So a blocked poll stalls everybody else's I/O and timers for about one period
 //! at most, instead of for as long as it blocks.
 //!
 //! # Sleeping when the runtime is idle
 //!
-//! An idle runtime must use no CPU, so the monitor does not tick for ever. After [`QUIET`]
-//! consecutive ticks at which every worker was parked it sleeps *deeply* (no timeout) until
-//! a worker leaves the driver to run work while the others sleep ([`Monitor::driver_left`]).
+//! An idle runtime must use no CPU, so the monitor does not look for ever. After
+//! [`QUIET_PERIODS`] consecutive looks at which every worker was parked it sleeps *deeply*
+//! (no timeout) until a worker leaves the driver to run work while the others sleep
+//! ([`Monitor::driver_left`]).
 //!
 //! The protocol of the deep sleep, which must not leave the monitor asleep while a worker
 //! runs unwatched:
 //!
 //! - The monitor sets `deep`, then re-reads the idle counts; if a worker is unparked it
-//!   clears `deep` and keeps ticking. Otherwise it blocks on its wake-up flag (a
-//!   [`CondvarDriver`]: sticky, so a wake-up that comes before the block is not lost).
+//!   clears `deep` and keeps looking. Otherwise it waits on its wake-up event (a
+//!   [`StickyEvent`]: a wake-up that comes before the wait is not lost).
 //! - A worker leaving the driver first counts itself unparked (a read-modify-write of the
-//!   idle counts, in `Idle::unpark_self`), then reads `deep`; if set, it sets the wake-up
-//!   flag.
+//!   idle counts, in `Idle::unpark_self`), then reads `deep`; if set, it sets the event.
 //!
 //! Each side writes, then reads what the other writes, with a SeqCst fence between: at least
 //! one sees the other (fences, not just SeqCst accesses, as in idle.rs: loom models only
 //! fences for this, and without them its model finds the lost wake-up). Either the monitor
-//! sees the unparked worker and does not block, or the worker sees `deep` and wakes it.
+//! sees the unparked worker and does not wait, or the worker sees `deep` and wakes it.
 //! loom checks this in `scheduler/loom_tests.rs`.
 //!
 //! A runtime with one worker has nobody to wake and starts no monitor.
 
-use crate::driver::{CondvarDriver, Driver, ParkContext};
-use crate::sync::{fence, AtomicBool, Ordering};
+use super::sticky_event::StickyEvent;
+use super::Shared;
+use magpie_shim::{fence, AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How often the monitor looks while the runtime is busy: the longest a blocked poll can
 /// keep the driver unattended before another worker is sent to it.
-pub(crate) const TICK: Duration = Duration::from_millis(10);
+pub(crate) const PERIOD: Duration = Duration::from_millis(10);
 
-/// Consecutive ticks with every worker parked before the monitor sleeps deeply.
-pub(crate) const QUIET: u32 = 10;
+/// Consecutive looks with every worker parked before the monitor sleeps deeply.
+pub(crate) const QUIET_PERIODS: u32 = 10;
 
 pub(crate) struct Monitor {
     /// Set while the monitor sleeps (or is about to sleep) with no timeout.
     deep: AtomicBool,
     /// Set once, at shutdown.
     stop: AtomicBool,
-    /// The monitor sleeps on it; `driver_left` and `stop` wake it (sticky).
-    wake: CondvarDriver,
+    /// The monitor sleeps on it; `driver_left` and `stop` set it.
+    wake: StickyEvent,
+}
+
+/// The monitor thread's body: look once a period while a worker is awake, sleep deeply once
+/// the runtime has been quiet for [`QUIET_PERIODS`], until shutdown.
+pub(super) fn run(shared: &Shared) {
+    let mut seen = vec![usize::MAX; shared.remotes.len()];
+    let mut quiet_periods = 0;
+    while shared
+        .monitor
+        .sleep(quiet_periods, || shared.idle.all_parked())
+    {
+        if shared.idle.all_parked() {
+            quiet_periods = quiet_periods.saturating_add(1);
+        } else {
+            quiet_periods = 0;
+            look(shared, &mut seen);
+        }
+    }
+}
+
+/// One look: if a worker has been in one poll since the previous look while nobody waits in
+/// the driver or work is queued, wake a sleeper.
+fn look(shared: &Shared, seen: &mut [usize]) {
+    let polls = shared
+        .remotes
+        .iter()
+        .map(|r| r.polls.load(Ordering::Relaxed));
+    if someone_stuck(polls, seen)
+        && (!shared.remotes.iter().any(|r| r.parker.is_in_driver()) || shared.has_work())
+    {
+        shared.notify_parked();
+    }
 }
 
 impl Monitor {
@@ -70,27 +102,26 @@ impl Monitor {
         Monitor {
             deep: AtomicBool::new(false),
             stop: AtomicBool::new(false),
-            wake: CondvarDriver::new(),
+            wake: StickyEvent::new(),
         }
     }
 
-    /// Sleeps one tick, or deeply (see the module documentation) when `quiet_ticks` reached
-    /// [`QUIET`] and `all_parked` still holds after `deep` is published. May return early.
-    /// Returns `false` once the monitor must stop.
-    pub(crate) fn sleep(&self, quiet_ticks: u32, all_parked: impl Fn() -> bool) -> bool {
+    /// Sleeps one period, or deeply (see the module documentation) when `quiet_periods`
+    /// reached [`QUIET_PERIODS`] and `all_parked` still holds after `deep` is published. May
+    /// return early. Returns `false` once the monitor must stop.
+    pub(crate) fn sleep(&self, quiet_periods: u32, all_parked: impl Fn() -> bool) -> bool {
         if self.stop.load(Ordering::SeqCst) {
             return false;
         }
-        let cx = ParkContext::new(&|| false);
-        if quiet_ticks >= QUIET {
+        if quiet_periods >= QUIET_PERIODS {
             self.deep.store(true, Ordering::SeqCst);
             fence(Ordering::SeqCst);
             if all_parked() {
-                self.wake.park(None, &cx);
+                self.wake.wait(None);
             }
             self.deep.store(false, Ordering::SeqCst);
         } else {
-            self.wake.park(Some(TICK), &cx);
+            self.wake.wait(Some(PERIOD));
         }
         !self.stop.load(Ordering::SeqCst)
     }
@@ -100,14 +131,14 @@ impl Monitor {
     pub(crate) fn driver_left(&self) {
         fence(Ordering::SeqCst);
         if self.deep.load(Ordering::SeqCst) {
-            self.wake.unpark();
+            self.wake.set();
         }
     }
 
     /// Tells the monitor to stop; it returns from [`Monitor::sleep`] with `false`.
     pub(crate) fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
-        self.wake.unpark();
+        self.wake.set();
     }
 
     /// Whether the monitor sleeps deeply now (for tests).
@@ -122,7 +153,7 @@ impl Monitor {
 pub(crate) fn someone_stuck(polls: impl Iterator<Item = usize>, seen: &mut [usize]) -> bool {
     let mut stuck = false;
     for (count, last) in polls.zip(seen.iter_mut()) {
-        // Odd: inside a poll. Unchanged: the same poll as a tick ago.
+        // Odd: inside a poll. Unchanged: the same poll as a period ago.
         if count % 2 == 1 && count == *last {
             stuck = true;
         }
@@ -149,13 +180,13 @@ mod tests {
     }
 
     #[test]
-    fn a_busy_runtime_keeps_the_monitor_ticking() {
+    fn a_busy_runtime_keeps_the_monitor_looking() {
         let monitor = Monitor::new();
         let start = Instant::now();
-        assert!(monitor.sleep(QUIET, || false));
+        assert!(monitor.sleep(QUIET_PERIODS, || false));
         assert!(!monitor.is_deep(), "a worker is unparked: no deep sleep");
         assert!(monitor.sleep(0, || true));
-        assert!(start.elapsed() >= TICK, "a tick is never short");
+        assert!(start.elapsed() >= PERIOD, "a period is never short");
     }
 
     #[test]
@@ -163,7 +194,7 @@ mod tests {
         let monitor = Arc::new(Monitor::new());
         let sleeper = {
             let monitor = monitor.clone();
-            std::thread::spawn(move || monitor.sleep(QUIET, || true))
+            std::thread::spawn(move || monitor.sleep(QUIET_PERIODS, || true))
         };
         while !monitor.is_deep() {
             std::thread::yield_now();
@@ -175,6 +206,6 @@ mod tests {
 
         monitor.stop();
         assert!(!monitor.sleep(0, || true));
-        assert!(!monitor.sleep(QUIET, || true));
+        assert!(!monitor.sleep(QUIET_PERIODS, || true));
     }
 }

@@ -1,4 +1,4 @@
-//! A worker's parker: sleep on the driver if it is free, else on a private condvar.
+//! A worker's parker: sleep in the driver if it is free, else on a private condvar.
 //!
 //! # Protocol
 //!
@@ -6,17 +6,18 @@
 //!
 //! - `unpark` swaps in NOTIFIED and, depending on what it replaced, notifies the condvar
 //!   (taking the mutex first, so the notification cannot fall between the parker's state
-//!   change and its wait) or calls `Driver::unpark` (which is sticky by contract).
-//! - `park` first consumes a pending NOTIFIED. Otherwise it tries to take the driver: the
-//!   driver lock is held only for the duration of one `Driver::park`, so at most one worker
+//!   change and its wait) or unparks the driver (which is sticky by contract, driver.rs).
+//! - `park` first consumes a pending NOTIFIED. Otherwise it tries to take the driver lock
+//!   (`Synced::driver`), held only for the duration of one driver park, so at most one worker
 //!   waits for timers and I/O while the others sleep on their condvars. It publishes
 //!   PARKED_DRIVER / PARKED_CONDVAR with a compare-exchange from EMPTY; if an unpark won the
 //!   race (NOTIFIED), it returns at once.
 //! - Returns may be spurious: the worker loop re-checks the idle state after every return.
 
-use crate::driver::{Driver, ParkContext};
-use crate::sync::DynArc;
-use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
+use super::sticky_event::StickyEvent;
+use crate::driver::Driver;
+use magpie_shim::diagnostics;
+use magpie_shim::{AtomicUsize, Condvar, Mutex, Ordering};
 
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
@@ -29,11 +30,31 @@ pub(crate) struct Parker {
     condvar: Condvar,
 }
 
-/// The driver, shared by every worker of a runtime, and the lock that lets one of them park
-/// on it at a time.
-pub(crate) struct DriverSlot {
-    pub(crate) driver: DynArc<dyn Driver>,
-    pub(crate) lock: Mutex<()>,
+/// The two calls a parker makes on the driver: the runtime's [`Driver`], and in the loom
+/// models a [`StickyEvent`] (loom cannot see inside the reactor's wait).
+pub(crate) trait ParkInDriver {
+    /// Blocks until unparked or an event was dispatched (see driver.rs).
+    fn park(&self, runtime_is_idle: &dyn Fn() -> bool);
+    /// Sticky: makes the current or next `park` return.
+    fn unpark(&self);
+}
+
+impl ParkInDriver for Driver {
+    fn park(&self, runtime_is_idle: &dyn Fn() -> bool) {
+        Driver::park(self, None, runtime_is_idle);
+    }
+    fn unpark(&self) {
+        Driver::unpark(self);
+    }
+}
+
+impl ParkInDriver for StickyEvent {
+    fn park(&self, _runtime_is_idle: &dyn Fn() -> bool) {
+        self.wait(None);
+    }
+    fn unpark(&self) {
+        self.set();
+    }
 }
 
 impl Parker {
@@ -46,8 +67,13 @@ impl Parker {
     }
 
     /// Blocks until unparked (or a driver event / spurious wake-up). Returns `true` when this
-    /// worker parked on the driver.
-    pub(crate) fn park(&self, slot: &DriverSlot, cx: &ParkContext<'_>) -> bool {
+    /// worker parked in the driver (it took `driver_lock`).
+    pub(crate) fn park<D: ParkInDriver>(
+        &self,
+        driver_lock: &Mutex<()>,
+        driver: &D,
+        runtime_is_idle: &dyn Fn() -> bool,
+    ) -> bool {
         if self
             .state
             .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)
@@ -55,8 +81,8 @@ impl Parker {
         {
             return false;
         }
-        if let Some(_driver) = slot.lock.try_lock() {
-            self.park_on_driver(&*slot.driver, cx);
+        if let Some(_holding) = driver_lock.try_lock() {
+            self.park_in_driver(driver, runtime_is_idle);
             true
         } else {
             self.park_on_condvar();
@@ -64,7 +90,7 @@ impl Parker {
         }
     }
 
-    fn park_on_driver(&self, driver: &dyn Driver, cx: &ParkContext<'_>) {
+    fn park_in_driver<D: ParkInDriver>(&self, driver: &D, runtime_is_idle: &dyn Fn() -> bool) {
         match self
             .state
             .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
@@ -78,8 +104,10 @@ impl Parker {
         }
         // The driver dispatches events by waking wakers, which may be foreign code: a panic
         // there is reported and must not take the worker down.
-        if crate::unwind::contain(|| driver.park(None, cx)) {
-            eprintln!("magpie: a panic while the driver dispatched events was contained");
+        if crate::unwind::contain(|| driver.park(runtime_is_idle)) {
+            diagnostics::report(format_args!(
+                "a panic while the driver dispatched events was contained"
+            ));
         }
         // NOTIFIED (an unpark arrived) or PARKED_DRIVER (the driver returned for an event):
         // either way the worker goes back to look for work.
@@ -112,12 +140,12 @@ impl Parker {
         }
     }
 
-    /// Whether the worker is parked on the driver right now (a hint: it may change at once).
-    pub(crate) fn is_on_driver(&self) -> bool {
+    /// Whether the worker is parked in the driver right now (a hint: it may change at once).
+    pub(crate) fn is_in_driver(&self) -> bool {
         self.state.load(Ordering::Relaxed) == PARKED_DRIVER
     }
 
-    pub(crate) fn unpark(&self, slot: &DriverSlot) {
+    pub(crate) fn unpark<D: ParkInDriver>(&self, driver: &D) {
         match self.state.swap(NOTIFIED, Ordering::SeqCst) {
             EMPTY | NOTIFIED => {}
             PARKED_CONDVAR => {
@@ -125,7 +153,7 @@ impl Parker {
                 drop(self.mutex.lock());
                 self.condvar.notify_one();
             }
-            PARKED_DRIVER => slot.driver.unpark(),
+            PARKED_DRIVER => driver.unpark(),
             other => unreachable!("parker in state {other}"),
         }
     }

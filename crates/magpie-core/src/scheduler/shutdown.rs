@@ -30,7 +30,7 @@
 
 use super::{Handle, Scheduler};
 use crate::context;
-use crate::sync::Ordering;
+use magpie_shim::Ordering;
 use std::time::Instant;
 
 impl Scheduler {
@@ -49,9 +49,9 @@ impl Scheduler {
 
         // 2. Wake every worker (the sticky unpark also covers one about to park).
         for remote in shared.remotes.iter() {
-            remote.parker.unpark(&shared.driver);
+            remote.parker.unpark(&*shared.driver);
         }
-        shared.driver.driver.unpark();
+        shared.driver.unpark();
         shared.monitor.stop();
         if let Some(monitor) = self.monitor.take() {
             let _ = monitor.join();
@@ -61,16 +61,20 @@ impl Scheduler {
         let on_own_worker = context::with_worker(|w| w.is_some_and(|w| w.belongs_to(&self.handle)));
         let must_wait = if on_own_worker { 1 } else { 0 };
         let all_exited = {
-            let mut running = shared.running_workers.lock();
+            let mut running = shared.synced.running_workers.lock();
             while *running > must_wait {
                 match deadline {
-                    None => running = shared.workers_exited.wait(running),
+                    None => running = shared.synced.workers_exited.wait(running),
                     Some(d) => {
                         let now = Instant::now();
                         if now >= d {
                             break;
                         }
-                        running = shared.workers_exited.wait_timeout(running, d - now).0;
+                        running = shared
+                            .synced
+                            .workers_exited
+                            .wait_timeout(running, d - now)
+                            .0;
                     }
                 }
             }
@@ -102,7 +106,7 @@ impl Scheduler {
         shared.blocking.shutdown(blocking_deadline);
 
         // 7. Tell the driver: it fires its timers so that futures polled elsewhere notice.
-        shared.driver.driver.shutdown();
+        shared.driver.shutdown();
     }
 }
 

@@ -25,7 +25,7 @@
 //! while it dispatches events (no poll runs then) wake nobody at once: the check before the
 //! next poll wakes a helper if more than the one task this worker takes is left (tokio's
 //! rule). The worker then runs that one task with nobody on the driver; should it block, the
-//! monitor (monitor.rs) sends a sleeper to the driver within a tick.
+//! monitor (monitor.rs) sends a sleeper to the driver within one of its periods.
 //!
 //! Taking a victim's LIFO task while the victim is healthy would move message-passing chains
 //! between cores on every hop (tokio measured this as a regression, and Go takes `runnext`
@@ -34,12 +34,12 @@
 //! victim is stuck in one poll (the counter is odd while a poll runs). While some victim
 //! holds a LIFO task, the searcher makes up to [`LIFO_PASSES`] passes before it gives up.
 
-use super::{Handle, Shared};
+use super::idle::Idle;
+use super::{steal_retrying, Handle, Shared};
 use crate::context;
-use crate::driver::ParkContext;
-use crate::sync::deque::{Steal, Worker};
-use crate::sync::Ordering;
 use crate::task::Notified;
+use magpie_shim::deque::Worker;
+use magpie_shim::{diagnostics, Ordering};
 use std::cell::Cell;
 
 /// How many times in a row a worker may run the task in its LIFO slot.
@@ -95,9 +95,9 @@ pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
     }
     shared.config.run_stop_hook();
     // Counted out last, so that shutdown, once the count is zero, finds every hook run.
-    let mut running = shared.running_workers.lock();
+    let mut running = shared.synced.running_workers.lock();
     *running -= 1;
-    shared.workers_exited.notify_all();
+    shared.synced.workers_exited.notify_all();
 }
 
 impl WorkerLocal {
@@ -164,13 +164,15 @@ impl WorkerLocal {
     }
 
     fn driver_turn(&self) {
-        let slot = &self.shared().driver;
-        if let Some(_holding) = slot.lock.try_lock() {
+        let shared = self.shared();
+        if let Some(_holding) = shared.synced.driver.try_lock() {
             self.in_driver.set(true);
-            let panicked = crate::unwind::contain(|| slot.driver.turn());
+            let panicked = crate::unwind::contain(|| shared.driver.turn());
             self.in_driver.set(false);
             if panicked {
-                eprintln!("magpie: a panic while the driver dispatched events was contained");
+                diagnostics::report(format_args!(
+                    "a panic while the driver dispatched events was contained"
+                ));
             }
         }
     }
@@ -178,7 +180,7 @@ impl WorkerLocal {
     fn next_task(&self, injector_first: bool) -> Option<Notified> {
         let shared = self.shared();
         if injector_first {
-            if let Some(task) = steal_from(|| shared.injector.steal()) {
+            if let Some(task) = steal_retrying(|| shared.injector.steal()) {
                 return Some(task);
             }
         }
@@ -196,7 +198,7 @@ impl WorkerLocal {
         if let Some(task) = self.deque.pop() {
             return Some(task);
         }
-        steal_from(|| shared.injector.steal_batch_and_pop(&self.deque))
+        steal_retrying(|| shared.injector.steal_batch_and_pop(&self.deque))
     }
 
     fn search(&self) -> Option<Notified> {
@@ -217,7 +219,9 @@ impl WorkerLocal {
                     continue;
                 }
                 let remote = &shared.remotes[victim];
-                if let Some(task) = steal_from(|| remote.stealer.steal_batch_and_pop(&self.deque)) {
+                if let Some(task) =
+                    steal_retrying(|| remote.stealer.steal_batch_and_pop(&self.deque))
+                {
                     return Some(task);
                 }
                 if remote.lifo.is_occupied() {
@@ -232,7 +236,8 @@ impl WorkerLocal {
                     lifo_waiting = true;
                 }
             }
-            if let Some(task) = steal_from(|| shared.injector.steal_batch_and_pop(&self.deque)) {
+            if let Some(task) = steal_retrying(|| shared.injector.steal_batch_and_pop(&self.deque))
+            {
                 return Some(task);
             }
             if !lifo_waiting {
@@ -265,17 +270,25 @@ impl WorkerLocal {
     fn park(&self) {
         let shared = self.shared();
         let was_searching = self.searching.replace(false);
-        if shared.idle.transition_to_parked(self.index, was_searching) && shared.has_work() {
+        let sleepers = &shared.synced.sleepers;
+        if shared
+            .idle
+            .transition_to_parked(sleepers, self.index, was_searching)
+            && shared.has_work()
+        {
             shared.notify_parked();
         }
-        shared.driver.driver.maybe_idle();
-        let is_idle = || shared.is_runtime_idle();
-        let cx = ParkContext::new(&is_idle);
+        shared.driver.maybe_idle();
+        let runtime_is_idle = || shared.is_runtime_idle();
         loop {
             self.in_driver.set(true);
-            let on_driver = shared.remotes[self.index].parker.park(&shared.driver, &cx);
+            let parked_in_driver = shared.remotes[self.index].parker.park(
+                &shared.synced.driver,
+                &*shared.driver,
+                &runtime_is_idle,
+            );
             self.in_driver.set(false);
-            if !shared.idle.is_sleeping(self.index) {
+            if !Idle::is_sleeping(sleepers, self.index) {
                 // A producer took us off the sleeper list and counted us as searching.
                 self.searching.set(true);
                 return;
@@ -283,10 +296,10 @@ impl WorkerLocal {
             let has_local_work =
                 shared.remotes[self.index].lifo.is_occupied() || !self.deque.is_empty();
             if has_local_work || shared.closed.load(Ordering::Acquire) {
-                if !shared.idle.unpark_self(self.index) {
+                if !shared.idle.unpark_self(sleepers, self.index) {
                     self.searching.set(true);
                 }
-                if has_local_work && on_driver {
+                if has_local_work && parked_in_driver {
                     // The driver dispatched events that queued work here and nobody waits on
                     // it now. Another worker is woken only if more than one task is queued
                     // (`run_task`); should the one task this worker runs block it, the
@@ -319,17 +332,5 @@ impl WorkerLocal {
         x ^= x >> 27;
         self.rng.set(x);
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
-
-/// Retries a steal until it is decided.
-#[inline]
-fn steal_from(mut steal: impl FnMut() -> Steal<Notified>) -> Option<Notified> {
-    loop {
-        match steal() {
-            Steal::Success(task) => return Some(task),
-            Steal::Empty => return None,
-            Steal::Retry => continue,
-        }
     }
 }

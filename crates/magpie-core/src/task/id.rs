@@ -1,6 +1,6 @@
 //! Task identifiers.
 
-use crate::sync::unmodelled::{AtomicU64, Ordering};
+use magpie_shim::unmodelled::{AtomicU64, Ordering};
 use std::fmt;
 use std::num::NonZeroU64;
 

@@ -3,7 +3,7 @@
 //! exactly one each, whatever the interleaving.
 
 use super::{new_task, Id, Notified, Registry, Schedule, TaskRef};
-use crate::sync::{Arc, AtomicUsize, Mutex, Ordering};
+use magpie_shim::{Arc, AtomicUsize, Mutex, Ordering};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -125,7 +125,7 @@ fn block_on<F: Future>(f: F) -> F::Output {
 
 #[test]
 fn wake_while_running_is_not_lost() {
-    crate::sync::loom_model("wake_while_running_is_not_lost", || {
+    magpie_shim::loom_model("wake_while_running_is_not_lost", || {
         let sched = TestScheduler::new();
         let (join, slot, drops) = WakeMe::spawn(&sched);
         let waker_thread = {
@@ -160,7 +160,7 @@ fn wake_while_running_is_not_lost() {
 
 #[test]
 fn abort_racing_completion_drops_the_future_once() {
-    crate::sync::loom_model("abort_racing_completion_drops_the_future_once", || {
+    magpie_shim::loom_model("abort_racing_completion_drops_the_future_once", || {
         let sched = TestScheduler::new();
         let future_drops = Arc::new(AtomicUsize::new(0));
         let counter = DropCounter(future_drops.clone());
@@ -184,7 +184,7 @@ fn abort_racing_completion_drops_the_future_once() {
 
 #[test]
 fn join_handle_drop_racing_completion_drops_the_output_once() {
-    crate::sync::loom_model(
+    magpie_shim::loom_model(
         "join_handle_drop_racing_completion_drops_the_output_once",
         || {
             let sched = TestScheduler::new();
@@ -202,7 +202,7 @@ fn join_handle_drop_racing_completion_drops_the_output_once() {
 
 #[test]
 fn shutdown_racing_a_wake_drops_the_future_once() {
-    crate::sync::loom_model("shutdown_racing_a_wake_drops_the_future_once", || {
+    magpie_shim::loom_model("shutdown_racing_a_wake_drops_the_future_once", || {
         let sched = TestScheduler::new();
         let (join, slot, drops) = WakeMe::spawn(&sched);
         sched.run_queued();
@@ -218,7 +218,7 @@ fn shutdown_racing_a_wake_drops_the_future_once() {
 }
 
 /// A waker that records that it fired.
-struct Flag(crate::sync::AtomicBool);
+struct Flag(magpie_shim::AtomicBool);
 
 impl std::task::Wake for Flag {
     fn wake(self: std::sync::Arc<Self>) {
@@ -228,7 +228,7 @@ impl std::task::Wake for Flag {
 
 #[test]
 fn join_waker_registration_racing_completion_is_not_lost() {
-    crate::sync::loom_model(
+    magpie_shim::loom_model(
         "join_waker_registration_racing_completion_is_not_lost",
         || {
             let sched = TestScheduler::new();
@@ -239,7 +239,7 @@ fn join_waker_registration_racing_completion_is_not_lost() {
                     sched.run_queued();
                 })
             };
-            let flag = std::sync::Arc::new(Flag(crate::sync::AtomicBool::new(false)));
+            let flag = std::sync::Arc::new(Flag(magpie_shim::AtomicBool::new(false)));
             let waker = Waker::from(flag.clone());
             let first = Pin::new(&mut join).poll(&mut Context::from_waker(&waker));
             runner.join().unwrap();

@@ -13,8 +13,8 @@
 
 use super::raw::Header;
 use super::TaskRef;
-use crate::sync::CachePadded;
-use crate::sync::{Mutex, MutexGuard};
+use magpie_shim::CachePadded;
+use magpie_shim::{Mutex, MutexGuard};
 use std::ptr::NonNull;
 
 /// Intrusive list links in the task header.

@@ -36,7 +36,7 @@
 //! on the task's own worker: its runner's reference becomes the entry, and the hand-off
 //! (`Schedule::yield_local`) reads nothing of the task once it is queued.
 
-use crate::sync::{AtomicUsize, Ordering};
+use magpie_shim::{AtomicUsize, Ordering};
 use std::fmt;
 
 pub(crate) const SCHEDULED: usize = 1 << 0;

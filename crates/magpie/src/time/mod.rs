@@ -94,7 +94,7 @@ pub async fn advance(by: Duration) {
     crate::task::yield_now().await;
 }
 
-fn current_for(what: &str) -> (magpie_shim::Arc<driver::DriverShared>, usize) {
+fn current_for(what: &str) -> (magpie_shim::Arc<magpie_core::Driver>, usize) {
     driver::current().unwrap_or_else(|| {
         panic!("magpie::time::{what} must be called from inside a magpie runtime")
     })

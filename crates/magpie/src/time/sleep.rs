@@ -1,7 +1,8 @@
 //! `Sleep`: a future that completes at a deadline.
 
 use super::deadline_after;
-use crate::driver::{self, DriverShared};
+use crate::driver;
+use magpie_core::Driver;
 use magpie_shim::{coop, Arc};
 use magpie_timer::Registration;
 use std::fmt;
@@ -47,7 +48,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     deadline: Instant,
     /// The runtime this sleep is bound to, from its first poll on.
-    driver: Option<Arc<DriverShared>>,
+    driver: Option<Arc<Driver>>,
     /// The registered timer, while one is.
     registration: Option<Registration>,
     /// Completed (and not reset since).
