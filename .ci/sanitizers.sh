@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # AddressSanitizer + LeakSanitizer over magpie's tests, on the nightly toolchain.
 #
-#   ci/sanitizers.sh            # ASan (LeakSanitizer is part of it on Linux x86_64)
+#   .ci/sanitizers.sh            # ASan (LeakSanitizer is part of it on Linux x86_64)
 #
 # Flags:
 #   -Zsanitizer=address        instrument our code and the std used by it for ASan/LSan
@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! cargo +nightly --version >/dev/null 2>&1; then
-    echo "ci/sanitizers.sh: no nightly toolchain installed; skipping (rustup toolchain install nightly)"
+    echo ".ci/sanitizers.sh: no nightly toolchain installed; skipping (rustup toolchain install nightly)"
     exit 0
 fi
 export RUSTFLAGS="-Zsanitizer=address"
