@@ -24,7 +24,7 @@ mod wheel;
 mod loom_tests;
 
 pub use clock::{Clock, ClockError};
-pub use timers::{Registration, Timers};
+pub use timers::{TimerKey, Timers};
 pub use wheel::{Key, Wheel, LEVELS, MAX_SPAN_MS, SLOTS};
 
 /// Nanoseconds in one level-0 slot (1 ms), the wheel's unit of time.
