@@ -2,7 +2,7 @@
 
 use super::error::JoinError;
 use super::raw::Header;
-use super::state::Wake;
+use super::state::WakeAction;
 use super::{Id, TaskRef};
 use crate::sync::coop;
 use std::fmt;
@@ -140,7 +140,7 @@ impl fmt::Debug for AbortHandle {
 fn abort(raw: NonNull<Header>) {
     // SAFETY: the caller's handle holds a reference.
     let h = unsafe { raw.as_ref() };
-    if h.state.transition_to_cancelled() == Wake::Schedule {
+    if h.state.transition_to_cancelled() == WakeAction::Schedule {
         // SAFETY: the transition took a reference for the queue entry.
         unsafe { (h.vtable.schedule)(raw) };
     }
