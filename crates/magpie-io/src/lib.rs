@@ -5,10 +5,10 @@
 //!   sources (a slab of keys), and `wait`, which blocks in the poller (with the timeout the
 //!   runtime's driver gives it: the next timer deadline) and dispatches readiness.
 //! - [`Source`] (`source.rs`): one registered file descriptor: its readiness word (readiness
-//!   bits plus the reactor tick of the event that set them, so that an event racing with a
-//!   `WouldBlock` is never lost), its waiting reader and writer; registered edge-triggered
-//!   for both directions once, never re-armed. The protocol is written at the top of `source.rs` and
-//!   checked by the loom model in `loom_tests.rs`.
+//!   bits plus the reactor *turn*, one per wait, of the event that set them, so that an
+//!   event racing with a `WouldBlock` is never lost), its waiting reader and writer;
+//!   registered edge-triggered for both directions once, never re-armed. The protocol is
+//!   written at the top of `source.rs` and checked by the loom model in `loom_tests.rs`.
 //! - [`Registration`]: a source's owner. Dropping it deletes the fd from the poller (before
 //!   the owner closes the fd, as the poller requires); the key is reused only after the reactor
 //!   has finished a whole wait begun after the deletion, so no event still in flight for the

@@ -52,8 +52,9 @@ pub struct Reactor {
     poller: Poller,
     table: Mutex<Table>,
     dispatch: Mutex<Dispatch>,
-    tick: AtomicUsize,
-    /// Registered sources (a lock-free count for the busy workers' turn).
+    /// Turns so far: one per wait (see `source.rs`).
+    turn: AtomicUsize,
+    /// Registered sources (a lock-free count for the busy workers' driver turns).
     live: AtomicUsize,
     shutdown: AtomicBool,
     /// A thread is in (or entering) the poller's wait: notifications must reach it.
@@ -96,7 +97,7 @@ impl Reactor {
                 events: PollEvents::new(),
                 wake: Vec::new(),
             }),
-            tick: AtomicUsize::new(0),
+            turn: AtomicUsize::new(0),
             live: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
             sleeping: AtomicBool::new(false),
@@ -180,7 +181,7 @@ impl Reactor {
         };
         let waited = self.poller.wait(&mut dispatch.events, timeout);
         self.sleeping.store(false, Ordering::SeqCst);
-        let tick = self.tick.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let mut wake = std::mem::take(&mut dispatch.wake);
         let mut count = 0;
         {
@@ -196,7 +197,7 @@ impl Reactor {
                     event.readable,
                     event.writable,
                     event.read_closed,
-                    tick,
+                    turn,
                     &mut wake,
                 );
             }

@@ -3,7 +3,8 @@
 //! # The readiness protocol
 //!
 //! `state` holds readiness bits (READABLE, WRITABLE, SHUTDOWN) and, above them, the reactor
-//! *tick* of the last event that set any bit. The reactor increments its tick once per wait.
+//! *turn* of the last event that set any bit. One reactor wait and its dispatch is a turn; the
+//! reactor counts its turns, one more per wait.
 //!
 //! The poller watches every source for both directions from registration to deletion,
 //! *edge-triggered*: it reports each new arrival of readiness (data came, buffer space freed,
@@ -11,26 +12,26 @@
 //! reported edge until an operation proves it consumed.
 //!
 //! - **Dispatch** (the reactor, for an event of this source): OR the event's bits into
-//!   `state` and store the current tick, in one compare-exchange loop; then, under the
+//!   `state` and store the current turn, in one compare-exchange loop; then, under the
 //!   waiters lock, take the wakers of the directions that became ready; wake them after the
 //!   lock is released.
 //! - **Poll** (a task that wants to read or write): if the direction's bit is set, it is
-//!   ready, and the caller gets a [`ReadyEvent`] carrying the tick it saw. Otherwise, under
+//!   ready, and the caller gets a [`ReadyEvent`] carrying the turn it saw. Otherwise, under
 //!   the waiters lock, store the waker and load `state` *again*: an event dispatched between
 //!   the first load and the lock is seen here, because dispatch sets the bits before it
 //!   takes the lock to look for wakers.
 //! - **WouldBlock** (the operation found nothing after all): the caller clears the
-//!   direction's bit with [`Source::clear_readiness`], *only if the tick is still the one it
-//!   saw*. If a newer event arrived in between (say data came after the read failed), the tick
+//!   direction's bit with [`Source::clear_readiness`], *only if the turn is still the one it
+//!   saw*. If a newer event arrived in between (say data came after the read failed), the turn
 //!   differs and the bit stays set, so that event is not lost: the next poll is ready at once
 //!   and the operation is retried. If the clear wins, the edge of any later arrival is
-//!   still ahead, in the poller: it sets the bit again with a newer tick.
+//!   still ahead, in the poller: it sets the bit again with a newer turn.
 //! - **Short read** (a stream read returned fewer bytes than asked): the socket's receive
 //!   queue was drained, so it may clear the read bit the same way, saving the read that
 //!   would only say `WouldBlock`, *unless `READ_CLOSED` is set*. The peer's end of stream
 //!   can arrive in the same edge as its last data; once it has, no later edge will come,
 //!   and the read that returns `Ok(0)` must find the bit still set. `READ_CLOSED` is set by
-//!   dispatch together with the readable bit of that edge (same tick), and never cleared.
+//!   dispatch together with the readable bit of that edge (same turn), and never cleared.
 //!   Only byte streams do this (not datagrams: a short datagram says nothing about the
 //!   queue), and only where the poller reports the hang-up (epoll's `EPOLLRDHUP`).
 //! - **Shutdown**: the reactor sets SHUTDOWN and wakes everyone; every later poll returns an
@@ -50,7 +51,7 @@ const SHUTDOWN: usize = 4;
 /// The peer shut its write side down: sticky, never cleared (see `read_closed`).
 const READ_CLOSED: usize = 8;
 const BITS: usize = READABLE | WRITABLE | SHUTDOWN | READ_CLOSED;
-const TICK_SHIFT: u32 = 8;
+const TURN_SHIFT: u32 = 8;
 
 /// Which way a task waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,12 +71,12 @@ impl Direction {
     }
 }
 
-/// Proof that a direction was ready at a given reactor tick; give it back to
+/// Proof that a direction was ready at a given reactor turn; give it back to
 /// [`Source::clear_readiness`] when the operation would block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadyEvent {
     direction: Direction,
-    pub(crate) tick: usize,
+    pub(crate) turn: usize,
 }
 
 #[derive(Default)]
@@ -168,16 +169,16 @@ impl Source {
         }
         (state & direction.bit() != 0).then_some(Ok(ReadyEvent {
             direction,
-            tick: state >> TICK_SHIFT,
+            turn: state >> TURN_SHIFT,
         }))
     }
 
     /// The operation for `event` would block: clear its direction's readiness, unless an
-    /// event arrived since (the tick moved on), which must not be lost.
+    /// event arrived since (the turn moved on), which must not be lost.
     pub fn clear_readiness(&self, event: ReadyEvent) {
         let mut state = self.state.load(Ordering::Acquire);
         loop {
-            if state >> TICK_SHIFT != event.tick || state & event.direction.bit() == 0 {
+            if state >> TURN_SHIFT != event.turn || state & event.direction.bit() == 0 {
                 return;
             }
             match self.state.compare_exchange_weak(
@@ -199,20 +200,20 @@ impl Source {
     }
 
     /// Dispatch: the poller reported this source (`readable`, `writable`, `read_closed`) at
-    /// `tick`. Sets the readiness and moves the wakers of the ready directions into `wake`
+    /// `turn`. Sets the readiness and moves the wakers of the ready directions into `wake`
     /// (to be woken once no lock is held).
     pub fn set_readiness(
         &self,
         readable: bool,
         writable: bool,
         read_closed: bool,
-        tick: usize,
+        turn: usize,
         wake: &mut Vec<Waker>,
     ) {
         let bits = if readable { READABLE } else { 0 }
             | if writable { WRITABLE } else { 0 }
             | if read_closed { READ_CLOSED } else { 0 };
-        self.set_bits(bits, tick);
+        self.set_bits(bits, turn);
         let mut waiters = self.waiters.lock();
         if readable {
             wake.extend(waiters.reader.take());
@@ -224,17 +225,17 @@ impl Source {
 
     /// The reactor shut down: every poll from now on fails; wake whoever waits.
     pub fn shutdown(&self, wake: &mut Vec<Waker>) {
-        self.set_bits(SHUTDOWN, self.state.load(Ordering::Acquire) >> TICK_SHIFT);
+        self.set_bits(SHUTDOWN, self.state.load(Ordering::Acquire) >> TURN_SHIFT);
         let mut waiters = self.waiters.lock();
         wake.extend(waiters.reader.take());
         wake.extend(waiters.writer.take());
     }
 
-    fn set_bits(&self, bits: usize, tick: usize) {
-        let tick_bits = tick.wrapping_shl(TICK_SHIFT);
+    fn set_bits(&self, bits: usize, turn: usize) {
+        let turn_bits = turn.wrapping_shl(TURN_SHIFT);
         let mut state = self.state.load(Ordering::Acquire);
         loop {
-            let next = (state & BITS) | bits | tick_bits;
+            let next = (state & BITS) | bits | turn_bits;
             match self
                 .state
                 .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
@@ -274,9 +275,9 @@ mod tests {
         let Poll::Ready(Ok(seen)) = source.poll_ready(Direction::Read, &mut cx) else {
             panic!("readable after an event");
         };
-        // Before the reader's read fails, a new event arrives (tick 2)...
+        // Before the reader's read fails, a new event arrives (turn 2)...
         source.set_readiness(true, false, false, 2, &mut wake);
-        // ...so its clear, for tick 1, leaves the readiness in place.
+        // ...so its clear, for turn 1, leaves the readiness in place.
         source.clear_readiness(seen);
         assert!(source.poll_ready(Direction::Read, &mut cx).is_ready());
     }
@@ -293,7 +294,7 @@ mod tests {
         };
         source.clear_readiness(seen);
         assert!(source.poll_ready(Direction::Read, &mut cx).is_pending());
-        // Writable is still set from tick 1.
+        // Writable is still set from turn 1.
         assert!(source.poll_ready(Direction::Write, &mut cx).is_ready());
         source.set_readiness(true, false, false, 2, &mut wake);
         assert_eq!(wake.len(), 1);

@@ -264,16 +264,16 @@ pub fn try_join(input: TokenStream) -> TokenStream {
 /// # magpie::run(async {
 /// use std::time::Duration;
 ///
-/// let mut ticks = 0;
+/// let mut short_sleeps = 0;
 /// let deadline = magpie::time::sleep(Duration::from_millis(50));
 /// let mut deadline = std::pin::pin!(deadline);
 /// loop {
 ///     magpie::select! {
 ///         _ = &mut deadline => break,
-///         _ = magpie::time::sleep(Duration::from_millis(1)) => ticks += 1,
+///         _ = magpie::time::sleep(Duration::from_millis(1)) => short_sleeps += 1,
 ///     }
 /// }
-/// assert!(ticks > 0);
+/// assert!(short_sleeps > 0);
 ///
 /// // A branch whose output does not match its pattern is disabled.
 /// let value = magpie::select! {

@@ -24,8 +24,8 @@ mod wheel;
 mod loom_tests;
 
 pub use clock::{Clock, ClockError};
-pub use timers::{Registration, Timers};
+pub use timers::{TimerKey, Timers};
 pub use wheel::{Key, Wheel, LEVELS, MAX_SPAN_MS, SLOTS};
 
-/// Nanoseconds in one level-0 slot (one tick).
-pub const NANOS_PER_TICK: u64 = 1_000_000;
+/// Nanoseconds in one level-0 slot (1 ms), the wheel's unit of time.
+pub const NANOS_PER_SLOT: u64 = 1_000_000;

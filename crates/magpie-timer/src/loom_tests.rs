@@ -24,12 +24,12 @@ fn cancel_racing_fire() {
     loom_model("timer: cancel racing fire", || {
         let timers = Arc::new(Timers::new(1));
         let (count, waker) = counter();
-        let (reg, _) = timers.register(0, 5, 0, &waker);
+        let (key, _) = timers.register(0, 5, 0, &waker);
         let driver = {
             let timers = timers.clone();
             loom::thread::spawn(move || timers.process(10))
         };
-        let had_fired = timers.cancel(reg);
+        let had_fired = timers.cancel(key);
         let fired = driver.join().unwrap();
         let wakes = count.0.load(Ordering::SeqCst);
         // Fired at most once; a cancel that came first means it never fired.
@@ -48,20 +48,20 @@ fn reset_racing_fire() {
     loom_model("timer: reset racing fire", || {
         let timers = Arc::new(Timers::new(1));
         let (count, waker) = counter();
-        let (reg, _) = timers.register(0, 5, 0, &waker);
+        let (key, _) = timers.register(0, 5, 0, &waker);
         let driver = {
             let timers = timers.clone();
             loom::thread::spawn(move || timers.process(10))
         };
-        timers.reset(&reg, 20);
+        timers.reset(&key, 20);
         driver.join().unwrap();
         // Whatever the order, the reset timer is pending at 20 and fires exactly then.
-        assert!(timers.poll_fired(&reg, &waker).is_pending());
+        assert!(timers.poll_fired(&key, &waker).is_pending());
         let before = count.0.load(Ordering::SeqCst);
         assert_eq!(timers.process(19), 0);
         assert_eq!(timers.process(20), 1);
         assert_eq!(count.0.load(Ordering::SeqCst), before + 1);
-        assert!(timers.cancel(reg));
+        assert!(timers.cancel(key));
     });
 }
 
@@ -77,11 +77,11 @@ fn earlier_timer_wakes_a_parking_driver() {
             let unparked = unparked.clone();
             let waker = waker.clone();
             loom::thread::spawn(move || {
-                let (reg, unpark) = timers.register(0, 5, 0, &waker);
+                let (key, unpark) = timers.register(0, 5, 0, &waker);
                 if unpark {
                     unparked.store(true, Ordering::SeqCst);
                 }
-                reg
+                key
             })
         };
         // The driver decides how long to sleep; it would sleep until `until` unless unparked.
@@ -111,16 +111,16 @@ fn two_registrations_racing_a_parking_driver() {
                 let unparks = unparks.clone();
                 let waker = waker.clone();
                 loom::thread::spawn(move || {
-                    let (reg, unpark) = timers.register(shard, deadline, 0, &waker);
+                    let (key, unpark) = timers.register(shard, deadline, 0, &waker);
                     if unpark {
                         unparks.fetch_add(1, Ordering::SeqCst);
                     }
-                    reg
+                    key
                 })
             })
             .collect();
         let until = timers.begin_park();
-        let regs: Vec<_> = registrars.into_iter().map(|r| r.join().unwrap()).collect();
+        let keys: Vec<_> = registrars.into_iter().map(|r| r.join().unwrap()).collect();
         // Either the driver saw the earliest (5) or it was unparked; and never more than
         // one unpark per registration.
         let woken = unparks.load(Ordering::SeqCst);
@@ -130,9 +130,9 @@ fn two_registrations_racing_a_parking_driver() {
         );
         assert!(woken <= 2);
         timers.end_park();
-        for reg in regs {
+        for key in keys {
             assert!(
-                !timers.cancel(reg),
+                !timers.cancel(key),
                 "nothing was processed, so nothing fired"
             );
         }

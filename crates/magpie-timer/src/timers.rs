@@ -89,10 +89,11 @@ pub struct Timers {
     shutdown: AtomicBool,
 }
 
-/// A registered timer, owned by the future that registered it. Give it back with
+/// The key of a registered timer in [`Timers`]: its shard and its [`Key`] in that shard's
+/// wheel. Owned by the future that registered the timer; give it back with
 /// [`Timers::cancel`].
 #[derive(Debug)]
-pub struct Registration {
+pub struct TimerKey {
     shard: u32,
     key: Key,
 }
@@ -131,7 +132,7 @@ impl Timers {
     }
 
     /// Registers a timer due at `deadline` (ns) in shard `shard_hint % shards`. Returns the
-    /// registration and whether the caller must unpark the driver (the timer is earlier
+    /// timer's key and whether the caller must unpark the driver (the timer is earlier
     /// than the time the driver sleeps until).
     pub fn register(
         &self,
@@ -139,7 +140,7 @@ impl Timers {
         deadline: u64,
         now: u64,
         waker: &Waker,
-    ) -> (Registration, bool) {
+    ) -> (TimerKey, bool) {
         let shard_index = shard_hint % self.shards.len();
         let shard = &self.shards[shard_index];
         let key = {
@@ -148,44 +149,44 @@ impl Timers {
             shard.next_wake.fetch_min(deadline, Ordering::SeqCst);
             key
         };
-        let registration = Registration {
+        let timer = TimerKey {
             shard: shard_index as u32,
             key,
         };
-        (registration, self.claim_wake_up(deadline))
+        (timer, self.claim_wake_up(deadline))
     }
 
     /// Moves a registered timer (pending or fired) to `deadline`; it is pending afterwards,
     /// with the waker it had (none if it fired: the owner's next poll stores one). Returns
     /// whether the caller must unpark the driver.
-    pub fn reset(&self, registration: &Registration, deadline: u64) -> bool {
-        let shard = &self.shards[registration.shard as usize];
+    pub fn reset(&self, timer: &TimerKey, deadline: u64) -> bool {
+        let shard = &self.shards[timer.shard as usize];
         {
             let mut wheel = shard.wheel.lock();
-            wheel.reset(registration.key, deadline);
+            wheel.reset(timer.key, deadline);
             shard.next_wake.fetch_min(deadline, Ordering::SeqCst);
         }
         self.claim_wake_up(deadline)
     }
 
     /// `Ready` once the timer has fired; otherwise stores `waker` to be woken when it does.
-    pub fn poll_fired(&self, registration: &Registration, waker: &Waker) -> Poll<()> {
-        let mut wheel = self.shards[registration.shard as usize].wheel.lock();
-        if wheel.is_fired(registration.key) {
+    pub fn poll_fired(&self, timer: &TimerKey, waker: &Waker) -> Poll<()> {
+        let mut wheel = self.shards[timer.shard as usize].wheel.lock();
+        if wheel.is_fired(timer.key) {
             Poll::Ready(())
         } else {
-            wheel.set_waker(registration.key, waker);
+            wheel.set_waker(timer.key, waker);
             Poll::Pending
         }
     }
 
     /// Cancels the timer (if still pending) and frees its entry. Returns whether it had
     /// fired.
-    pub fn cancel(&self, registration: Registration) -> bool {
-        self.shards[registration.shard as usize]
+    pub fn cancel(&self, timer: TimerKey) -> bool {
+        self.shards[timer.shard as usize]
             .wheel
             .lock()
-            .remove(registration.key)
+            .remove(timer.key)
     }
 
     /// A lower bound (ns) on every pending deadline, or `None` when no timer is pending.
@@ -336,15 +337,15 @@ mod tests {
     fn fire_wakes_once_and_cancel_after_fire_reports_it() {
         let timers = Timers::new(2);
         let (count, waker) = counter();
-        let (reg, unpark) = timers.register(1, 5_000, 0, &waker);
+        let (key, unpark) = timers.register(1, 5_000, 0, &waker);
         assert!(!unpark, "no driver is parked");
         assert_eq!(timers.next_wake(), Some(5_000));
         assert_eq!(timers.process(4_999), 0);
-        assert!(timers.poll_fired(&reg, &waker).is_pending());
+        assert!(timers.poll_fired(&key, &waker).is_pending());
         assert_eq!(timers.process(5_000), 1);
         assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 1);
-        assert!(timers.poll_fired(&reg, &waker).is_ready());
-        assert!(timers.cancel(reg));
+        assert!(timers.poll_fired(&key, &waker).is_ready());
+        assert!(timers.cancel(key));
         assert_eq!(timers.next_wake(), None);
     }
 
@@ -372,14 +373,14 @@ mod tests {
     fn shutdown_fires_everything() {
         let timers = Timers::new(3);
         let (count, waker) = counter();
-        let regs: Vec<_> = (0..10)
+        let keys: Vec<_> = (0..10)
             .map(|i| timers.register(i, u64::MAX / 2 + i as u64, 0, &waker).0)
             .collect();
         timers.shutdown();
         assert!(timers.is_shutdown());
         assert_eq!(count.0.load(std::sync::atomic::Ordering::SeqCst), 10);
-        for reg in regs {
-            assert!(timers.cancel(reg));
+        for key in keys {
+            assert!(timers.cancel(key));
         }
     }
 }

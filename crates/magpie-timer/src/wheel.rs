@@ -2,27 +2,27 @@
 //!
 //! # Layout
 //!
-//! Time is counted in *ticks* of 1 ms since the clock's origin. Level `L` has 64 slots of
-//! `64^L` ticks each, so level 0 spans 64 ms, level 1 about 4 s, level 2 about 4.4 min,
-//! level 3 about 4.7 h, level 4 about 12.4 days and level 5 about 2.2 years
-//! ([`MAX_SPAN_MS`] = 2^36 ms). Each level keeps a 64-bit occupancy bitmap (bit `s` set
-//! when slot `s` holds an entry), so the next slot to look at is one rotate and one
-//! trailing-zero count per level.
+//! Time is counted in milliseconds since the clock's origin: a level-0 *slot* is 1 ms, the
+//! wheel's unit. Level `L` has 64 slots of `64^L` ms each, so level 0 spans 64 ms, level 1
+//! about 4 s, level 2 about 4.4 min, level 3 about 4.7 h, level 4 about 12.4 days and level
+//! 5 about 2.2 years ([`MAX_SPAN_MS`] = 2^36 ms). Each level keeps a 64-bit occupancy bitmap
+//! (bit `s` set when slot `s` holds an entry), so the next slot to look at is one rotate and
+//! one trailing-zero count per level.
 //!
-//! An entry with deadline tick `t` is placed, relative to `elapsed` (the tick up to which
-//! the wheel has been processed), at the level of the highest 6-bit group in which `t` and
-//! `elapsed` differ, in slot `(t >> 6L) & 63`. So level 0 holds the entries due within the
-//! current 64-tick block, level 1 those in the current 4096-tick block, and so on; an entry
+//! An entry due in millisecond `t` is placed, relative to `elapsed` (the millisecond up to
+//! which the wheel has been processed), at the level of the highest 6-bit group in which `t`
+//! and `elapsed` differ, in slot `(t >> 6L) & 63`. So level 0 holds the entries due within
+//! the current 64 ms block, level 1 those in the current 4096 ms block, and so on; an entry
 //! at a lower level is always due before any entry at a higher one.
 //!
 //! # Exact deadlines
 //!
 //! The wheel decides when to *look* at an entry; the entry's exact deadline (nanoseconds)
 //! decides whether it *fires*. [`Wheel::poll`] at time `now` visits every slot whose start
-//! tick is at or before `now`'s tick. In a higher-level slot it fires what is due and
-//! re-places the rest one or more levels lower (a *cascade*); in the level-0 slot of the
-//! current tick it fires the entries whose deadline is `<= now` and moves the others (due
-//! later in this same millisecond) to the *current run*: a vector sorted by deadline, from
+//! (in ms) is at or before `now`'s millisecond. In a higher-level slot it fires what is due
+//! and re-places the rest one or more levels lower (a *cascade*); in the level-0 slot of the
+//! current millisecond it fires the entries whose deadline is `<= now` and moves the others
+//! (due later in this same millisecond) to the *current run*: a vector sorted by deadline, from
 //! which later polls in the same millisecond pop exactly the entries that came due, without
 //! walking the rest again (10,000 timers due in one millisecond, polled every few
 //! microseconds by busy workers, would otherwise cost a walk of the whole slot per poll).
@@ -41,13 +41,13 @@
 //!   owner to remove it) or free. Cancelling a current entry only changes its `loc`: its
 //!   element in the run goes stale and is skipped when popped (an element is live only if
 //!   its entry is still current with the same deadline), so cancel stays O(1).
-//! - Every live element of the current run is due before the next tick; the run is empty
-//!   of live elements once `now` passes the tick it was built in.
+//! - Every live element of the current run is due before the next level-0 slot; the run is
+//!   empty of live elements once `now` passes the slot it was built in.
 //! - `level0_min[s]` is at most the deadline of every entry in level-0 slot `s` (it may be
 //!   lower after a cancel: that costs one early look, never an early fire).
 
 use crate::entries::{Entries, LOC_CURRENT, LOC_FIRED, LOC_FREE, NIL};
-use crate::NANOS_PER_TICK;
+use crate::NANOS_PER_SLOT;
 use std::fmt;
 use std::task::Waker;
 
@@ -56,8 +56,8 @@ pub const LEVELS: usize = 6;
 /// Slots per level.
 pub const SLOTS: usize = 64;
 const SLOT_BITS: u32 = 6;
-/// The wheel's range, in ticks (ms): deadlines further away are placed at the far end of the
-/// top level and re-placed when it comes around.
+/// The wheel's range, in ms (level-0 slots): deadlines further away are placed at the far
+/// end of the top level and re-placed when it comes around.
 pub const MAX_SPAN_MS: u64 = 1 << (SLOT_BITS as usize * LEVELS);
 
 /// Identifies a timer in a [`Wheel`] from [`Wheel::insert`] until [`Wheel::remove`].
@@ -92,7 +92,7 @@ struct Level {
 /// assert!(wheel.remove(a)); // it had fired
 /// ```
 pub struct Wheel {
-    /// The tick up to which the wheel has been processed.
+    /// The millisecond (level-0 slot) up to which the wheel has been processed.
     elapsed: u64,
     levels: [Level; LEVELS],
     level0_min: [u64; SLOTS],
@@ -157,7 +157,7 @@ impl Wheel {
     pub fn insert(&mut self, deadline: u64, now: u64, waker: Option<Waker>) -> Key {
         if self.pending == 0 {
             // Nothing is linked, so no slot can be skipped over.
-            self.elapsed = self.elapsed.max(now / NANOS_PER_TICK);
+            self.elapsed = self.elapsed.max(now / NANOS_PER_SLOT);
         }
         let index = self.entries.alloc(deadline, waker);
         self.link(index);
@@ -210,7 +210,7 @@ impl Wheel {
             if level == 0 {
                 self.level0_min[slot]
             } else {
-                start.saturating_mul(NANOS_PER_TICK)
+                start.saturating_mul(NANOS_PER_SLOT)
             }
         });
         // The run's last element is its earliest (possibly stale: still a lower bound).
@@ -274,19 +274,19 @@ impl Wheel {
     /// Fires every timer whose deadline is `<= now` (ns): each is unlinked, marked fired,
     /// and handed to `fire` with its waker taken out. Timers not yet due stay pending.
     pub fn poll(&mut self, now: u64, mut fire: impl FnMut(Key, Option<Waker>)) {
-        let now_tick = now / NANOS_PER_TICK;
+        let now_ms = now / NANOS_PER_SLOT;
         if self.pending == 0 {
             self.current.clear();
         }
         self.fire_current(now, &mut fire);
         while let Some((level, slot, start)) = self.next_expiration() {
-            if start > now_tick {
+            if start > now_ms {
                 break;
             }
             // No occupied slot starts before `start`, so the wheel may stand there.
             self.elapsed = self.elapsed.max(start);
             let mut index = self.take_slot(level, slot);
-            let is_current_tick = level == 0 && start == now_tick;
+            let is_current_slot = level == 0 && start == now_ms;
             let run_len = self.current.len();
             while index != NIL {
                 let entry = self.entries.get_mut(index);
@@ -298,7 +298,7 @@ impl Wheel {
                     let waker = entry.waker.take();
                     self.pending -= 1;
                     fire(Key(index), waker);
-                } else if is_current_tick {
+                } else if is_current_slot {
                     // Due later in this millisecond: into the current run.
                     entry.loc = LOC_CURRENT;
                     entry.prev = NIL;
@@ -310,7 +310,7 @@ impl Wheel {
                 }
                 index = next;
             }
-            if is_current_tick {
+            if is_current_slot {
                 if self.current.len() > run_len {
                     self.current.sort_unstable_by(|a, b| b.cmp(a));
                 }
@@ -318,7 +318,7 @@ impl Wheel {
                 break;
             }
         }
-        self.elapsed = self.elapsed.max(now_tick);
+        self.elapsed = self.elapsed.max(now_ms);
     }
 
     /// Fires the current run's entries that are due by `now`, dropping stale elements.
@@ -339,7 +339,7 @@ impl Wheel {
         }
     }
 
-    /// The earliest occupied slot over all levels: `(level, slot, start tick)`.
+    /// The earliest occupied slot over all levels: `(level, slot, start in ms)`.
     fn next_expiration(&self) -> Option<(usize, usize, u64)> {
         let mut best: Option<(usize, usize, u64)> = None;
         for (level, l) in self.levels.iter().enumerate() {
@@ -365,11 +365,11 @@ impl Wheel {
     /// Links an unlinked entry into the slot its deadline belongs to, relative to `elapsed`.
     fn link(&mut self, index: u32) {
         let deadline = self.entries.get(index).deadline;
-        let tick = (deadline / NANOS_PER_TICK)
+        let deadline_ms = (deadline / NANOS_PER_SLOT)
             .max(self.elapsed)
-            .min(max_tick(self.elapsed));
-        let level = level_for(self.elapsed, tick);
-        let slot = ((tick >> (SLOT_BITS * level as u32)) & (SLOTS as u64 - 1)) as usize;
+            .min(max_deadline_ms(self.elapsed));
+        let level = level_for(self.elapsed, deadline_ms);
+        let slot = ((deadline_ms >> (SLOT_BITS * level as u32)) & (SLOTS as u64 - 1)) as usize;
         let head = self.levels[level].heads[slot];
         if head != NIL {
             self.entries.get_mut(head).prev = index;
@@ -433,18 +433,18 @@ impl Wheel {
     }
 }
 
-/// The level of a deadline tick `tick >= elapsed`: the highest 6-bit group in which the two
-/// differ (the top level for anything beyond it).
-fn level_for(elapsed: u64, tick: u64) -> usize {
-    let masked = ((elapsed ^ tick) | (SLOTS as u64 - 1)).min(MAX_SPAN_MS - 1);
+/// The level of a deadline `deadline_ms >= elapsed` (in ms): the highest 6-bit group in which
+/// the two differ (the top level for anything beyond it).
+fn level_for(elapsed: u64, deadline_ms: u64) -> usize {
+    let masked = ((elapsed ^ deadline_ms) | (SLOTS as u64 - 1)).min(MAX_SPAN_MS - 1);
     let significant = 63 - masked.leading_zeros();
     (significant / SLOT_BITS) as usize
 }
 
-/// The furthest tick that can be placed relative to `elapsed`: the end of the top-level slot
-/// just before `elapsed`'s own, one full turn ahead. Further deadlines are placed there and
-/// re-placed (exactly) when that slot's cascade comes.
-fn max_tick(elapsed: u64) -> u64 {
+/// The furthest deadline (in ms) that can be placed relative to `elapsed`: the end of the
+/// top-level slot just before `elapsed`'s own, one full revolution ahead. Further deadlines
+/// are placed there and re-placed (exactly) when that slot's cascade comes.
+fn max_deadline_ms(elapsed: u64) -> u64 {
     let top_slot = 1u64 << (SLOT_BITS as usize * (LEVELS - 1));
     (elapsed & !(top_slot - 1)) + MAX_SPAN_MS - 1
 }
@@ -453,7 +453,7 @@ fn max_tick(elapsed: u64) -> u64 {
 mod tests {
     use super::*;
 
-    const MS: u64 = NANOS_PER_TICK;
+    const MS: u64 = NANOS_PER_SLOT;
 
     fn fire_all(wheel: &mut Wheel, now: u64) -> Vec<Key> {
         let mut fired = Vec::new();

@@ -5,7 +5,7 @@
 //! After every poll the fired set must be exactly the model's entries with deadline <= now,
 //! and `next_deadline` must never be later than the model's earliest deadline.
 
-use magpie_timer::{Key, Wheel, MAX_SPAN_MS, NANOS_PER_TICK};
+use magpie_timer::{Key, Wheel, MAX_SPAN_MS, NANOS_PER_SLOT};
 use std::collections::{BTreeSet, HashMap};
 
 /// xorshift64*, seeded: the same sequence on every run.
@@ -50,13 +50,13 @@ impl Model {
         let now = self.now;
         match rng.below(10) {
             // Within the current millisecond or the next few: level 0, sub-ms precision.
-            0..=3 => now + rng.below(5 * NANOS_PER_TICK),
+            0..=3 => now + rng.below(5 * NANOS_PER_SLOT),
             // Seconds to hours away.
-            4..=6 => now + rng.below(3_600_000) * NANOS_PER_TICK + rng.below(NANOS_PER_TICK),
+            4..=6 => now + rng.below(3_600_000) * NANOS_PER_SLOT + rng.below(NANOS_PER_SLOT),
             // Already past.
-            7 => now.saturating_sub(rng.below(10 * NANOS_PER_TICK)),
+            7 => now.saturating_sub(rng.below(10 * NANOS_PER_SLOT)),
             // Beyond the wheel's range.
-            8 => now + (MAX_SPAN_MS + rng.below(MAX_SPAN_MS)) * NANOS_PER_TICK,
+            8 => now + (MAX_SPAN_MS + rng.below(MAX_SPAN_MS)) * NANOS_PER_SLOT,
             // Exactly now.
             _ => now,
         }
@@ -114,7 +114,7 @@ impl Model {
         self.total_fired += fired.len();
         self.total_cascaded_far += fired
             .iter()
-            .filter(|k| self.deadlines[k] > MAX_SPAN_MS * NANOS_PER_TICK)
+            .filter(|k| self.deadlines[k] > MAX_SPAN_MS * NANOS_PER_SLOT)
             .count();
         self.fired.extend(fired);
         self.check_next_deadline();
@@ -161,7 +161,7 @@ fn run(seed: u64, steps: usize) {
                 }
             }
             62..=79 => {
-                let step = rng.below(3 * NANOS_PER_TICK);
+                let step = rng.below(3 * NANOS_PER_SLOT);
                 model.advance_to(model.now + step);
             }
             80..=93 => {
@@ -171,7 +171,7 @@ fn run(seed: u64, steps: usize) {
                 }
             }
             _ => {
-                let leap = rng.below(10_000_000) * NANOS_PER_TICK;
+                let leap = rng.below(10_000_000) * NANOS_PER_SLOT;
                 model.advance_to(model.now + leap);
             }
         }

@@ -43,8 +43,8 @@ const fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
-/// Sleep lengths around the wheel's edges: sub-millisecond, the 1 ms tick, the end of level 0
-/// (64 ms), and level 1 (a cascade).
+/// Sleep lengths around the wheel's edges: sub-millisecond, the 1 ms level-0 slot, the end of
+/// level 0 (64 ms), and level 1 (a cascade).
 const SIZES: [Duration; 16] = [
     Duration::from_nanos(1),
     us(1),
@@ -86,7 +86,7 @@ fn median(mut values: Vec<Duration>) -> Duration {
 }
 
 /// Asserts that the paused clock reads `expected`: never earlier (strict), and not later
-/// than the 1 ms tick of the wheel (paused time jumps straight to the next timer).
+/// than the wheel's 1 ms level-0 slot (paused time jumps straight to the next timer).
 #[track_caller]
 fn assert_paused_at(expected: Instant, what: &str) {
     let now = time::now();

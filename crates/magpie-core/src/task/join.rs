@@ -2,7 +2,7 @@
 
 use super::error::JoinError;
 use super::raw::Header;
-use super::state::Wake;
+use super::state::WakeAction;
 use super::{Id, TaskRef};
 use magpie_shim::coop;
 use std::fmt;
@@ -148,7 +148,7 @@ impl fmt::Debug for AbortHandle {
 unsafe fn abort(raw: NonNull<Header>) {
     // SAFETY: the caller holds a reference (this function's contract).
     let h = unsafe { raw.as_ref() };
-    if h.state.transition_to_cancelled() == Wake::Schedule {
+    if h.state.transition_to_cancelled() == WakeAction::Schedule {
         // SAFETY: the transition took a reference for the queue entry.
         unsafe { (h.vtable.schedule)(raw) };
     }

@@ -120,9 +120,9 @@ pub(crate) enum EndPoll {
     Cancel,
 }
 
-/// What a wake must do.
+/// What the caller of a wake (or an abort) must do after its state transition.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Wake {
+pub(crate) enum WakeAction {
     /// Nothing to schedule.
     Nothing,
     /// Hand a new queue entry (holding a reference) to the scheduler.
@@ -212,30 +212,30 @@ impl State {
 
     /// A waker fires (by reference). Sets SCHEDULED; when the task was idle, also takes a new
     /// reference for the queue entry the caller must create.
-    pub(crate) fn transition_to_notified_by_ref(&self) -> Wake {
+    pub(crate) fn transition_to_notified_by_ref(&self) -> WakeAction {
         self.update(|s| {
             if s.is_complete() || s.is_scheduled() {
-                (None, Wake::Nothing)
+                (None, WakeAction::Nothing)
             } else if s.is_running() {
-                (Some(s.0 | SCHEDULED), Wake::Nothing)
+                (Some(s.0 | SCHEDULED), WakeAction::Nothing)
             } else {
-                (Some((s.0 | SCHEDULED) + REF_ONE), Wake::Schedule)
+                (Some((s.0 | SCHEDULED) + REF_ONE), WakeAction::Schedule)
             }
         })
     }
 
     /// `abort()`: sets CANCELLED. When the task is idle it is also scheduled (with a new
     /// reference) so that a worker drops the future at its next scheduling point.
-    pub(crate) fn transition_to_cancelled(&self) -> Wake {
+    pub(crate) fn transition_to_cancelled(&self) -> WakeAction {
         self.update(|s| {
             if s.is_complete() || s.is_cancelled() {
-                (None, Wake::Nothing)
+                (None, WakeAction::Nothing)
             } else if s.is_running() || s.is_scheduled() {
-                (Some(s.0 | CANCELLED), Wake::Nothing)
+                (Some(s.0 | CANCELLED), WakeAction::Nothing)
             } else {
                 (
                     Some((s.0 | CANCELLED | SCHEDULED) + REF_ONE),
-                    Wake::Schedule,
+                    WakeAction::Schedule,
                 )
             }
         })
@@ -346,7 +346,7 @@ mod tests {
     fn wake_while_running_reschedules_with_the_runners_reference() {
         let st = State::new();
         st.transition_to_running();
-        assert_eq!(st.transition_to_notified_by_ref(), Wake::Nothing);
+        assert_eq!(st.transition_to_notified_by_ref(), WakeAction::Nothing);
         assert_eq!(st.transition_to_idle(), EndPoll::Reschedule);
         let s = st.load();
         assert!(s.is_scheduled() && !s.is_running());
@@ -362,8 +362,8 @@ mod tests {
         let st = State::new();
         st.transition_to_running();
         st.transition_to_idle();
-        assert_eq!(st.transition_to_notified_by_ref(), Wake::Schedule);
-        assert_eq!(st.transition_to_notified_by_ref(), Wake::Nothing);
+        assert_eq!(st.transition_to_notified_by_ref(), WakeAction::Schedule);
+        assert_eq!(st.transition_to_notified_by_ref(), WakeAction::Nothing);
         assert_eq!(st.load().ref_count(), 3);
     }
 
@@ -372,8 +372,8 @@ mod tests {
         let st = State::new();
         st.transition_to_running();
         st.transition_to_idle();
-        assert_eq!(st.transition_to_cancelled(), Wake::Schedule);
-        assert_eq!(st.transition_to_cancelled(), Wake::Nothing);
+        assert_eq!(st.transition_to_cancelled(), WakeAction::Schedule);
+        assert_eq!(st.transition_to_cancelled(), WakeAction::Nothing);
         assert_eq!(st.transition_to_running(), StartPoll::Cancel);
     }
 
@@ -381,7 +381,7 @@ mod tests {
     fn abort_while_running_is_seen_at_end_of_poll() {
         let st = State::new();
         st.transition_to_running();
-        assert_eq!(st.transition_to_cancelled(), Wake::Nothing);
+        assert_eq!(st.transition_to_cancelled(), WakeAction::Nothing);
         assert_eq!(st.transition_to_idle(), EndPoll::Cancel);
         assert!(st.load().is_running());
     }
@@ -394,7 +394,7 @@ mod tests {
         let s = st.transition_to_complete();
         assert!(s.is_complete() && !s.is_scheduled() && !s.is_running());
         assert_eq!(st.load(), s);
-        assert_eq!(st.transition_to_notified_by_ref(), Wake::Nothing);
+        assert_eq!(st.transition_to_notified_by_ref(), WakeAction::Nothing);
     }
 
     #[test]

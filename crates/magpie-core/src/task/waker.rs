@@ -8,7 +8,7 @@
 //! fall away from a finished task.
 
 use super::raw::Header;
-use super::state::Wake;
+use super::state::WakeAction;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 
@@ -67,7 +67,7 @@ unsafe fn wake(ptr: *const ()) {
 unsafe fn wake_by_ref(ptr: *const ()) {
     // SAFETY: the waker's reference keeps the header alive.
     let h = unsafe { header(ptr) };
-    if h.state.transition_to_notified_by_ref() == Wake::Schedule {
+    if h.state.transition_to_notified_by_ref() == WakeAction::Schedule {
         // SAFETY: the transition took a new reference for the queue entry.
         unsafe { (h.vtable.schedule)(NonNull::from(h)) };
     }

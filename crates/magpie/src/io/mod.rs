@@ -4,8 +4,8 @@
 //! futures-lite's extension traits (`AsyncReadExt`, ...), so `read`, `write_all`,
 //! `read_to_end` and friends work on every magpie I/O type.
 
-mod async_fd;
+mod async_io;
 
-pub use async_fd::Async;
+pub use async_io::Async;
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};

@@ -4,7 +4,7 @@ use super::deadline_after;
 use crate::driver;
 use magpie_core::Driver;
 use magpie_shim::{coop, Arc};
-use magpie_timer::Registration;
+use magpie_timer::TimerKey;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -30,7 +30,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
         driver: None,
-        registration: None,
+        timer: None,
         elapsed: false,
     }
 }
@@ -50,7 +50,7 @@ pub struct Sleep {
     /// The runtime this sleep is bound to, from its first poll on.
     driver: Option<Arc<Driver>>,
     /// The registered timer, while one is.
-    registration: Option<Registration>,
+    timer: Option<TimerKey>,
     /// Completed (and not reset since).
     elapsed: bool,
 }
@@ -60,7 +60,7 @@ impl fmt::Debug for Sleep {
         f.debug_struct("Sleep")
             .field("deadline", &self.deadline)
             .field("bound", &self.driver.is_some())
-            .field("registered", &self.registration.is_some())
+            .field("registered", &self.timer.is_some())
             .field("elapsed", &self.elapsed)
             .finish()
     }
@@ -89,17 +89,14 @@ impl Sleep {
         let this = self.get_mut();
         this.deadline = deadline;
         this.elapsed = false;
-        let (Some(driver), Some(registration)) = (&this.driver, &this.registration) else {
+        let (Some(driver), Some(timer)) = (&this.driver, &this.timer) else {
             return; // Not registered: the next poll looks at the new deadline.
         };
         if deadline <= driver.clock.now() {
             // Already due: drop the timer, so the next poll completes at once.
-            let registration = this.registration.take().expect("matched above");
-            driver.timers.cancel(registration);
-        } else if driver
-            .timers
-            .reset(registration, driver.clock.nanos_at(deadline))
-        {
+            let timer = this.timer.take().expect("matched above");
+            driver.timers.cancel(timer);
+        } else if driver.timers.reset(timer, driver.clock.nanos_at(deadline)) {
             driver.unpark();
         }
     }
@@ -157,14 +154,14 @@ impl Sleep {
         if driver.timers.is_shutdown() {
             shut_down_panic();
         }
-        if let Some(registration) = &self.registration {
+        if let Some(timer) = &self.timer {
             // Registered: the driver fires it at the deadline. Not reading the clock here
             // saves a clock read per wake-up (a good part of a timer's cost).
-            return match driver.timers.poll_fired(registration, cx.waker()) {
+            return match driver.timers.poll_fired(timer, cx.waker()) {
                 Poll::Ready(()) if driver.timers.is_shutdown() => shut_down_panic(),
                 Poll::Ready(()) => {
-                    let registration = self.registration.take().expect("matched above");
-                    driver.timers.cancel(registration);
+                    let timer = self.timer.take().expect("matched above");
+                    driver.timers.cancel(timer);
                     self.elapsed = true;
                     Poll::Ready(())
                 }
@@ -178,13 +175,13 @@ impl Sleep {
             return Poll::Ready(());
         }
         let shard = shard.unwrap_or_else(driver::current_shard);
-        let (registration, unpark) = driver.timers.register(
+        let (timer, unpark) = driver.timers.register(
             shard,
             driver.clock.nanos_at(self.deadline),
             driver.clock.nanos_at(now),
             cx.waker(),
         );
-        self.registration = Some(registration);
+        self.timer = Some(timer);
         if unpark {
             driver.unpark();
         }
@@ -194,8 +191,8 @@ impl Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let (Some(driver), Some(registration)) = (&self.driver, self.registration.take()) {
-            driver.timers.cancel(registration);
+        if let (Some(driver), Some(timer)) = (&self.driver, self.timer.take()) {
+            driver.timers.cancel(timer);
         }
     }
 }
