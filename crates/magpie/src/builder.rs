@@ -124,7 +124,8 @@ impl Builder {
     }
 
     /// A worker takes a task from the shared injector before its own queue every `ticks`
-    /// polls (default 61), so tasks spawned from outside are not starved.
+    /// ticks (iterations of its loop, one task each; default 61), so tasks spawned from
+    /// outside are not starved.
     ///
     /// # Panics
     ///
@@ -138,7 +139,8 @@ impl Builder {
         self
     }
 
-    /// A busy worker takes a non-blocking timer/I/O turn every `ticks` polls (default 61).
+    /// A busy worker takes a non-blocking driver turn (due timers, ready sockets) every `ticks`
+    /// ticks (iterations of its loop, one task each; default 61).
     ///
     /// # Panics
     ///
