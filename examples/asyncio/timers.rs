@@ -3,12 +3,13 @@
 //!
 //! `asyncio.sleep` is [`magpie::time::sleep`] (sections 1 and 3); `asyncio.wait_for` is
 //! [`magpie::time::timeout`] (section 12). This section shows the rest of the clock.
-//! `loop.time()` is [`magpie::time::now`], the runtime's clock (it follows paused time).
+//! `loop.time()` is [`magpie::time::Instant::now`] (or [`magpie::time::now`]), the
+//! runtime's clock: it follows paused time, where `std::time::Instant::now()` does not.
 
 use crate::{header, say};
-use magpie::time::{self, MissedTickBehavior};
+use magpie::time::{self, Instant, MissedTickBehavior};
 use std::pin::Pin;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The time of day (UTC) as `HH:MM:SS.mmm`: the asyncio docs' `time.strftime('%X')`.
 fn clock_time() -> String {
@@ -26,9 +27,9 @@ fn clock_time() -> String {
     )
 }
 
-/// Milliseconds since `start` on the runtime's clock.
+/// Milliseconds since `start` on the runtime's clock (`elapsed` reads `Instant::now()`).
 fn ms_since(start: Instant) -> u128 {
-    time::now().saturating_duration_since(start).as_millis()
+    start.elapsed().as_millis()
 }
 
 /// The section.
@@ -42,7 +43,7 @@ pub async fn main() {
 /// `loop.call_later(delay, callback)` is a task that sleeps, then calls; its handle's
 /// `abort()` is `TimerHandle.cancel()`. `loop.call_at(when, cb)` uses `sleep_until`.
 async fn call_later() {
-    let start = time::now();
+    let start = Instant::now();
     say!(
         "at {} UTC: call_later(30 ms), call_at(now + 50 ms), and one to cancel",
         clock_time()
@@ -75,7 +76,7 @@ async fn call_later() {
 /// One deadline over several steps (`async with asyncio.timeout_at(when)`), and moving a
 /// deadline (`cm.reschedule(when)`).
 async fn deadlines() {
-    let start = time::now();
+    let start = Instant::now();
     let deadline = start + Duration::from_millis(120);
     let steps = time::timeout_at(deadline, async {
         for step in 1..=3 {
@@ -90,7 +91,7 @@ async fn deadlines() {
     );
 
     // asyncio's `cm.reschedule(when)` is `Sleep::reset`: the deadline moves, the timer too.
-    let start = time::now();
+    let start = Instant::now();
     let mut deadline = time::sleep(Duration::from_millis(30));
     Pin::new(&mut deadline).reset(start + Duration::from_millis(60));
     deadline.await;

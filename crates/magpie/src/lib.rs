@@ -1,7 +1,7 @@
 //! magpie: a multi-threaded, work-stealing async runtime.
 //!
 //! ```
-//! use std::time::Instant;
+//! use magpie::time::Instant;
 //!
 //! #[magpie::main(worker_threads = 2)]
 //! async fn main() {

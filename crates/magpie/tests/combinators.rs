@@ -384,7 +384,7 @@ fn select_in_a_loop_with_mut_futures_keeps_them_across_iterations() {
         // The body may use what a branch borrowed: the borrows end before the body runs.
         deadline
             .as_mut()
-            .reset(Instant::now() + Duration::from_millis(1));
+            .reset(magpie::time::Instant::now() + Duration::from_millis(1));
         deadline.await;
         producer.abort();
     });

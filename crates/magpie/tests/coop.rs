@@ -122,7 +122,7 @@ fn a_lagging_interval_does_not_starve_its_worker() {
     assert_does_not_starve_its_worker("lagging interval", |started| async move {
         // A tick every nanosecond since a second ago, bursting to catch up: a billion ticks
         // due at once, each a few times slower than a nanosecond to take.
-        let start = Instant::now()
+        let start = magpie::time::Instant::now()
             .checked_sub(Duration::from_secs(1))
             .expect("the monotonic clock is more than a second old");
         let mut every = interval_at(start, Duration::from_nanos(1));

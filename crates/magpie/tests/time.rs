@@ -6,7 +6,9 @@
 //! auto-advance); sleeps moved between tasks and threads.
 //!
 //! Real-time tests assert what is certain strictly (a sleep is never early, measured with
-//! `std::time::Instant`) and judge lateness only by medians or generous bounds: this runs
+//! `magpie::time::Instant`, which reads the system clock while the runtime's clock is not
+//! paused; `std::time::Instant` where a test means real time on purpose) and judge lateness
+//! only by medians or generous bounds: this runs
 //! on shared machines whose thread wake-ups are sometimes tens of milliseconds late. Long
 //! durations and exact schedules use paused time, which is deterministic.
 
@@ -20,7 +22,7 @@ use futures_lite::future::poll_once;
 use magpie::task;
 use magpie::time::{
     self, advance, interval, interval_at, pause, resume, sleep, sleep_until, timeout, timeout_at,
-    Elapsed, MissedTickBehavior, Sleep,
+    Elapsed, Instant, MissedTickBehavior, Sleep,
 };
 use magpie::Runtime;
 use std::future::{pending, poll_fn, ready, Future};
@@ -29,7 +31,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -170,6 +172,10 @@ fn zero_and_past_deadlines_complete_at_the_first_poll() {
                 ("sleep(ZERO)", sleep(Duration::ZERO)),
                 ("sleep_until(Instant::now())", sleep_until(Instant::now())),
                 ("sleep_until(time::now())", sleep_until(time::now())),
+                (
+                    "sleep_until(std::time::Instant::now())",
+                    sleep_until(std::time::Instant::now()),
+                ),
                 ("sleep_until(an instant taken before)", sleep_until(created)),
                 (
                     "sleep_until(one second ago)",
@@ -526,7 +532,7 @@ fn a_sleep_binds_to_the_runtime_that_first_polls_it() {
             .block_on(a.spawn(async { timeout(secs(3600), pending::<()>()) }))
             .unwrap();
         let deadline = s1.deadline();
-        let real = Instant::now();
+        let real = std::time::Instant::now();
         b.block_on(async {
             // First polled by B while A is alive...
             assert_eq!(poll_once(&mut s3).await, None);
@@ -595,9 +601,9 @@ fn polling_outside_any_runtime_panics_with_a_clear_message() {
         // A future that is ready at once never reaches its timer: fine anywhere.
         assert_eq!(block_on_plain(timeout(Duration::ZERO, ready(5))), Ok(5));
         // Outside a runtime, time::now() is the system clock.
-        let before = Instant::now();
-        let now = time::now();
-        assert!(now >= before && now <= Instant::now());
+        let before = std::time::Instant::now();
+        let now = time::now().into_std();
+        assert!(now >= before && now <= std::time::Instant::now());
     });
 }
 
@@ -1240,7 +1246,7 @@ fn a_task_blocking_its_worker_does_not_stall_timers_of_other_tasks() {
 
 /// 60 retries, 10 s apart: ten minutes of paused time.
 async fn ten_minute_retry_loop() {
-    let real = Instant::now();
+    let real = std::time::Instant::now();
     let t0 = time::now();
     for attempt in 0..60 {
         let before = time::now();
@@ -1304,7 +1310,7 @@ fn paused_sleeps_are_never_early_at_any_wheel_level() {
             secs(3 * 365 * 86_400),
         ];
         let rt = paused_runtime(2);
-        let real = Instant::now();
+        let real = std::time::Instant::now();
         rt.block_on(async {
             let handles: Vec<_> = sizes
                 .iter()
@@ -1346,7 +1352,7 @@ fn paused_sleeps_are_never_early_at_any_wheel_level() {
 /// Yields until `cond` holds; panics after `limit` of real time. A task that yields is never
 /// idle, so a paused clock stands still meanwhile.
 async fn yield_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
+    let start = std::time::Instant::now();
     while !cond() {
         assert!(
             start.elapsed() < limit,
@@ -1358,8 +1364,11 @@ async fn yield_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool
 
 /// Yields for `d` of real time.
 async fn yield_for(d: Duration) {
-    let until = Instant::now() + d;
-    yield_until("time passed", d + HANG, || Instant::now() >= until).await;
+    let until = std::time::Instant::now() + d;
+    yield_until("time passed", d + HANG, || {
+        std::time::Instant::now() >= until
+    })
+    .await;
 }
 
 #[test]
@@ -1453,11 +1462,11 @@ fn resume_lets_the_clock_run_again_from_its_paused_reading() {
             let resumed = time::now();
             assert!(resumed >= t0 + secs(10), "the clock went back on resume");
             assert!(
-                resumed > Instant::now() + secs(9),
+                resumed.into_std() > std::time::Instant::now() + secs(9),
                 "the resumed clock does not continue from its paused reading"
             );
             // Real time again: a 20 ms sleep takes 20 ms of both clocks.
-            let real = Instant::now();
+            let real = std::time::Instant::now();
             sleep(ms(20)).await;
             assert!(real.elapsed() >= ms(20), "a sleep after resume was early");
             assert!(time::now() - resumed >= ms(20));
@@ -1547,7 +1556,7 @@ fn paused_time_auto_advances_again_once_a_blocking_closure_finished() {
                         finished.store(true, SeqCst);
                     }
                 }));
-                let real = Instant::now();
+                let real = std::time::Instant::now();
                 sleep(secs(3600)).await;
                 assert!(
                     finished.load(SeqCst),
@@ -1584,7 +1593,7 @@ async fn paused_timeouts() {
 fn a_timeout_in_paused_time_elapses_at_once_in_real_time() {
     guard("paused timeout", || {
         let rt = paused_runtime(1);
-        let real = Instant::now();
+        let real = std::time::Instant::now();
         // In a task, not in block_on: see `a_woken_block_on_future_keeps_the_paused_clock_still`.
         for _ in 0..20 {
             rt.block_on(rt.spawn(paused_timeouts()))

@@ -34,6 +34,8 @@ impl Future for HyperSleep {
 
 impl hyper::rt::Sleep for HyperSleep {}
 
+/// hyper's `Timer` trait speaks `std::time::Instant`: `now` hands out the runtime's clock
+/// (`magpie::time::now().into_std()`), and deadlines come back as readings of that clock.
 impl hyper::rt::Timer for HyperTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(HyperSleep {
@@ -48,7 +50,7 @@ impl hyper::rt::Timer for HyperTimer {
     }
 
     fn now(&self) -> Instant {
-        time::now()
+        time::now().into_std()
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {

@@ -14,7 +14,7 @@
 //! several tasks accepting on one listener all resume.
 
 use crate::io::Async;
-use crate::time::{self, Sleep};
+use crate::time::{self, Instant, Sleep};
 use magpie_io::sys::socket::is_resource_exhaustion;
 use magpie_io::Direction;
 use magpie_shim::{AtomicBool, Mutex, Ordering};
@@ -23,7 +23,7 @@ use std::io;
 use std::os::fd::AsFd;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FIRST_PAUSE: Duration = Duration::from_millis(1);
 const LONGEST_PAUSE: Duration = Duration::from_millis(64);

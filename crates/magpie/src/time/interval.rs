@@ -1,10 +1,10 @@
 //! `Interval`: ticks at a fixed period.
 
-use super::{sleep_until, Sleep};
+use super::{sleep_until, Instant, Sleep};
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What an [`Interval`] does when ticks were missed (the task was busy, or the machine
 /// stalled, for longer than a period).
@@ -58,15 +58,28 @@ impl MissedTickBehavior {
 ///
 /// When `period` is zero.
 pub fn interval(period: Duration) -> Interval {
-    interval_at(super::now(), period)
+    interval_at(Instant::now(), period)
 }
 
 /// Ticks at `start`, then every `period`.
 ///
+/// `start` is a [`magpie::time::Instant`](Instant) or a `std::time::Instant`.
+///
+/// ```
+/// use magpie::time::{interval_at, Instant};
+/// use std::time::Duration;
+/// # magpie::Runtime::new().unwrap().block_on(async {
+/// let start = Instant::now() + Duration::from_millis(2);
+/// let mut every = interval_at(start, Duration::from_millis(3));
+/// assert_eq!(every.tick().await, start); // 2 ms from now
+/// assert_eq!(every.tick().await, start + Duration::from_millis(3));
+/// # });
+/// ```
+///
 /// # Panics
 ///
 /// When `period` is zero.
-pub fn interval_at(start: Instant, period: Duration) -> Interval {
+pub fn interval_at(start: impl Into<Instant>, period: Duration) -> Interval {
     assert!(
         !period.is_zero(),
         "magpie::time::interval: the period must be greater than zero"
@@ -87,7 +100,8 @@ pub struct Interval {
 }
 
 impl Interval {
-    /// Waits for the next tick and returns the instant it was scheduled for.
+    /// Waits for the next tick and returns the instant it was scheduled for (on the
+    /// runtime's clock: a [`magpie::time::Instant`](Instant)).
     pub async fn tick(&mut self) -> Instant {
         poll_fn(|cx| self.poll_tick(cx)).await
     }
@@ -101,7 +115,7 @@ impl Interval {
         match Pin::new(&mut self.sleep).poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(()) => {
-                let now = super::now().max(due);
+                let now = Instant::now().max(due);
                 let next = self.missed.next(due, now, self.period);
                 Pin::new(&mut self.sleep).reset(next);
                 Poll::Ready(due)
@@ -111,7 +125,7 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        let next = super::now() + self.period;
+        let next = Instant::now() + self.period;
         Pin::new(&mut self.sleep).reset(next);
     }
 
@@ -134,7 +148,8 @@ impl Interval {
 #[cfg(test)]
 mod tests {
     use super::MissedTickBehavior::{self, *};
-    use std::time::{Duration, Instant};
+    use crate::time::Instant;
+    use std::time::Duration;
 
     const P: Duration = Duration::from_millis(10);
 

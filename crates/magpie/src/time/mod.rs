@@ -28,30 +28,60 @@
 //! milliseconds; [`advance`] moves the clock by hand. "Nothing else to do" means every
 //! worker is parked, no task is queued, no `spawn_blocking` closure is queued or running,
 //! and no `block_on` future is being polled or has been woken. So between two `block_on`
-//! calls on a paused runtime with timers pending, the clock may jump to the next of them. Paused time is the runtime's clock,
-//! read with [`now`]: `std::time::Instant::now()` keeps reading the system clock.
+//! calls on a paused runtime with timers pending, the clock may jump to the next of them.
+//!
+//! Paused time is the runtime's clock, read with [`Instant::now`] (or [`now`]): measure
+//! with [`magpie::time::Instant`](Instant), not `std::time::Instant`, whose `now()` keeps
+//! reading the system clock and so misses paused time. The functions that take a deadline
+//! take `impl Into<Instant>`: a `std::time::Instant` is still accepted there.
+//!
+//! ```
+//! use magpie::time::{self, Instant};
+//! use std::time::Duration;
+//!
+//! #[magpie::main(start_paused = true)]
+//! async fn main() {
+//!     let start = Instant::now();
+//!     let real = std::time::Instant::now();
+//!     time::sleep(Duration::from_secs(600)).await; // ten minutes, in no real time
+//!     assert_eq!(start.elapsed(), Duration::from_secs(600));
+//!     assert!(real.elapsed() < Duration::from_secs(60));
+//! }
+//! ```
 
 mod error;
+mod instant;
 mod interval;
 mod sleep;
 mod timeout;
 
 pub use error::Elapsed;
+pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Timeout};
 
 use crate::driver;
 use std::cell::Cell;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// The current runtime's clock: `Instant::now()` unless the runtime's time is paused (then
-/// the paused reading). Outside a runtime, `Instant::now()`.
+/// The current runtime's clock, the same as [`Instant::now()`](Instant::now): the paused
+/// reading while the runtime's time is paused; the system clock otherwise, and outside a
+/// runtime.
+///
+/// ```
+/// use magpie::time::{self, Instant};
+/// use std::time::Duration;
+///
+/// #[magpie::main(start_paused = true)]
+/// async fn main() {
+///     let start: Instant = time::now();
+///     time::advance(Duration::from_millis(1500)).await;
+///     assert_eq!(time::now() - start, Duration::from_millis(1500));
+/// }
+/// ```
 pub fn now() -> Instant {
-    driver::with_current(|driver| match driver {
-        Some(driver) => driver.clock.now(),
-        None => Instant::now(),
-    })
+    Instant::now()
 }
 
 /// Pauses the current runtime's clock.

@@ -1,6 +1,6 @@
 //! `Sleep`: a future that completes at a deadline.
 
-use super::deadline_after;
+use super::{deadline_after, Instant};
 use crate::driver;
 use magpie_core::Driver;
 use magpie_shim::{coop, Arc};
@@ -9,26 +9,43 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Waits until `duration` has passed (on the current runtime's clock; see
 /// [`now`](super::now)). A zero duration completes at once.
 ///
 /// ```
+/// use magpie::time::Instant;
+/// use std::time::Duration;
 /// # magpie::Runtime::new().unwrap().block_on(async {
-/// let start = std::time::Instant::now();
-/// magpie::time::sleep(std::time::Duration::from_millis(2)).await;
-/// assert!(start.elapsed() >= std::time::Duration::from_millis(2));
+/// let start = Instant::now();
+/// magpie::time::sleep(Duration::from_millis(2)).await;
+/// assert!(start.elapsed() >= Duration::from_millis(2));
 /// # });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(deadline_after(super::now(), duration))
+    sleep_until(deadline_after(Instant::now(), duration))
 }
 
-/// Waits until `deadline`. A deadline already past completes at the first poll.
-pub fn sleep_until(deadline: Instant) -> Sleep {
+/// Waits until `deadline` (on the current runtime's clock; see [`Instant`]). A deadline
+/// already past completes at the first poll.
+///
+/// `deadline` is a [`magpie::time::Instant`](Instant) or a `std::time::Instant` (taken as a
+/// reading of the runtime's clock).
+///
+/// ```
+/// use magpie::time::{sleep_until, Instant};
+/// use std::time::Duration;
+/// # magpie::Runtime::new().unwrap().block_on(async {
+/// let start = Instant::now();
+/// sleep_until(start + Duration::from_millis(2)).await;
+/// assert!(start.elapsed() >= Duration::from_millis(2));
+/// sleep_until(std::time::Instant::now()).await; // a std Instant: already due
+/// # });
+/// ```
+pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
     Sleep {
-        deadline,
+        deadline: deadline.into(),
         driver: None,
         timer: None,
         elapsed: false,
@@ -68,6 +85,14 @@ impl fmt::Debug for Sleep {
 
 impl Sleep {
     /// The instant this sleep completes at.
+    ///
+    /// ```
+    /// use magpie::time::{sleep_until, Instant};
+    /// use std::time::Duration;
+    ///
+    /// let at = Instant::now() + Duration::from_secs(5);
+    /// assert_eq!(sleep_until(at).deadline(), at);
+    /// ```
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
@@ -77,26 +102,45 @@ impl Sleep {
     pub fn is_elapsed(&self) -> bool {
         self.elapsed
             || match &self.driver {
-                Some(driver) => driver.clock.now() >= self.deadline,
-                None => super::now() >= self.deadline,
+                Some(driver) => driver.clock.now() >= self.deadline.into_std(),
+                None => Instant::now() >= self.deadline,
             }
     }
 
     /// Moves the deadline; the sleep is pending again if the new deadline is in the future.
     /// The task is woken at the new deadline if the sleep is polled (it usually is: reset is
     /// called from the task that awaits it).
-    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+    ///
+    /// `deadline` is a [`magpie::time::Instant`](Instant) or a `std::time::Instant`.
+    ///
+    /// ```
+    /// use magpie::time::{sleep, Instant};
+    /// use std::pin::pin;
+    /// use std::time::Duration;
+    /// # magpie::Runtime::new().unwrap().block_on(async {
+    /// let mut nap = pin!(sleep(Duration::from_secs(3600)));
+    /// let sooner = Instant::now() + Duration::from_millis(2);
+    /// nap.as_mut().reset(sooner);
+    /// assert_eq!(nap.deadline(), sooner);
+    /// nap.await; // in 2 ms, not an hour
+    /// # });
+    /// ```
+    pub fn reset(self: Pin<&mut Self>, deadline: impl Into<Instant>) {
+        let deadline = deadline.into();
         let this = self.get_mut();
         this.deadline = deadline;
         this.elapsed = false;
         let (Some(driver), Some(timer)) = (&this.driver, &this.timer) else {
             return; // Not registered: the next poll looks at the new deadline.
         };
-        if deadline <= driver.clock.now() {
+        if deadline.into_std() <= driver.clock.now() {
             // Already due: drop the timer, so the next poll completes at once.
             let timer = this.timer.take().expect("matched above");
             driver.timers.cancel(timer);
-        } else if driver.timers.reset(timer, driver.clock.nanos_at(deadline)) {
+        } else if driver
+            .timers
+            .reset(timer, driver.clock.nanos_at(deadline.into_std()))
+        {
             driver.unpark();
         }
     }
@@ -169,7 +213,7 @@ impl Sleep {
             };
         }
         let now = driver.clock.now();
-        if self.deadline <= now {
+        if self.deadline.into_std() <= now {
             // Already due: complete now, with no timer and no wait for the driver.
             self.elapsed = true;
             return Poll::Ready(());
@@ -177,7 +221,7 @@ impl Sleep {
         let shard = shard.unwrap_or_else(driver::current_shard);
         let (timer, unpark) = driver.timers.register(
             shard,
-            driver.clock.nanos_at(self.deadline),
+            driver.clock.nanos_at(self.deadline.into_std()),
             driver.clock.nanos_at(now),
             cx.waker(),
         );

@@ -1,12 +1,12 @@
 //! `Timeout`: a future with a deadline.
 
-use super::{deadline_after, sleep_until, Elapsed, Sleep};
+use super::{deadline_after, sleep_until, Elapsed, Instant, Sleep};
 use magpie_shim::coop;
 use pin_project_lite::pin_project;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs `future` for at most `duration`: `Ok(output)` if it finishes first, `Err(Elapsed)`
 /// otherwise (the future is then dropped when the `Timeout` is).
@@ -24,11 +24,28 @@ use std::time::{Duration, Instant};
 /// # });
 /// ```
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
-    timeout_at(deadline_after(super::now(), duration), future)
+    timeout_at(deadline_after(Instant::now(), duration), future)
 }
 
 /// Runs `future` until `deadline` at most; see [`timeout`].
-pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
+///
+/// `deadline` is a [`magpie::time::Instant`](Instant) or a `std::time::Instant`.
+///
+/// ```
+/// use magpie::time::{timeout_at, Elapsed, Instant};
+/// use std::time::Duration;
+/// # magpie::Runtime::new().unwrap().block_on(async {
+/// let deadline = Instant::now() + Duration::from_millis(2);
+/// assert_eq!(timeout_at(deadline, async { 7 }).await, Ok(7));
+/// let never = std::future::pending::<()>();
+/// assert_eq!(timeout_at(deadline, never).await, Err(Elapsed));
+/// assert!(Instant::now() >= deadline);
+/// # });
+/// ```
+pub fn timeout_at<F: IntoFuture>(
+    deadline: impl Into<Instant>,
+    future: F,
+) -> Timeout<F::IntoFuture> {
     Timeout {
         future: future.into_future(),
         sleep: sleep_until(deadline),
@@ -62,7 +79,7 @@ impl<F> Timeout<F> {
         self.future
     }
 
-    /// The deadline.
+    /// The deadline, on the runtime's clock.
     pub fn deadline(&self) -> Instant {
         self.sleep.deadline()
     }
