@@ -12,7 +12,7 @@
 //! packages when absent, or reuses the cluster when it already runs). `scripts/postgres.sh
 //! stop` deletes the cluster.
 //!
-//! The seed notes end by pointing at "Asyncio and Databases"; in asyncio this is asyncpg's
+//! The asyncio notes the tour follows end by pointing at "Asyncio and Databases"; in asyncio this is asyncpg's
 //! pool and a `gather` of inserting coroutines:
 //!
 //! ```python

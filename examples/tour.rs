@@ -1,7 +1,7 @@
 //! A tour of magpie for asyncio users: `cargo run --release --example tour`.
 //!
-//! It runs every section of the seed notes in order (coroutines, the event loop, tasks,
-//! gather, exceptions, async context managers, futures, async generators, concurrency vs
+//! It runs every section of the asyncio notes it follows, in order (coroutines, the event
+//! loop, tasks, gather, exceptions, async context managers, futures, async generators, concurrency vs
 //! parallelism), then what an asyncio user reaches for next (cancellation, task groups,
 //! waiting, queues, locks and events, timers, streams, web servers, paused time). Each
 //! section is a module in `examples/asyncio/` and an example of its own
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 fn main() {
     let start = Instant::now();
     set_second(Duration::from_millis(100));
-    say!("magpie for asyncio users: the seed notes, section by section.");
+    say!("magpie for asyncio users: the asyncio notes, section by section.");
     say!("The notes' seconds run at 100 ms here (the standalone examples sleep real seconds).");
 
     // Each section is asyncio.run(main()) of its own: a runtime started, run, shut down.

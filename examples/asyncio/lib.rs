@@ -1,5 +1,5 @@
-//! The asyncio tour, one module per section of the seed notes (and of what an asyncio user
-//! reaches for next).
+//! The asyncio tour, one module per section of the asyncio notes it follows (and of what an
+//! asyncio user reaches for next).
 //!
 //! Every section is a module with an `async fn main()` (asyncio's `async def main()`), or a
 //! plain `fn main()` where the section is about starting runtimes itself. Each is a

@@ -1,4 +1,4 @@
-//! Runs every section of the tour and checks the lines it prints: the seed notes' output
+//! Runs every section of the tour and checks the lines it prints: the asyncio notes' output
 //! ("Hello" then "World", "Results: [1, 2]", "Entering the context" ...) and each section's
 //! key results.
 //!
