@@ -22,6 +22,24 @@ pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     Ok(())
 }
 
+/// Sets close-on-exec (`FD_CLOEXEC`) on `fd`: for the systems whose `socket`, `accept` and
+/// `pipe` cannot create a descriptor with it set (macOS and the other Apple systems).
+#[cfg_attr(not(target_vendor = "apple"), allow(dead_code))]
+pub(crate) fn set_cloexec(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: `fcntl(F_GETFD)` on a descriptor the caller borrows (so it is open) reads its
+    // descriptor flags and touches no memory of ours.
+    let flags = unsafe { libc::fcntl(raw, libc::F_GETFD) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above; `F_SETFD` only changes the descriptor flags.
+    if unsafe { libc::fcntl(raw, libc::F_SETFD, flags | libc::FD_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,5 +53,14 @@ mod tests {
         let mut buf = [0u8; 1];
         let err = std::io::Read::read(&mut &a, &mut buf).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    }
+
+    #[test]
+    fn cloexec_is_set() {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        set_cloexec(a.as_fd()).unwrap();
+        // SAFETY: `F_GETFD` on an open descriptor reads its flags.
+        let flags = unsafe { libc::fcntl(a.as_raw_fd(), libc::F_GETFD) };
+        assert_ne!(flags & libc::FD_CLOEXEC, 0);
     }
 }

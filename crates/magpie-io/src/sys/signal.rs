@@ -12,16 +12,28 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 pub const SIGINT: libc::c_int = libc::SIGINT;
 
 /// Creates a pipe, both ends non-blocking and close-on-exec: `(read end, write end)`.
+/// `pipe2` where the OS has it; `pipe` + `fcntl` on Apple systems.
 pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [-1 as libc::c_int; 2];
     // SAFETY: `fds` is a writable array of two `c_int`s, as `pipe2` requires; the flags are
     // valid `pipe2` flags.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } < 0 {
+    #[cfg(not(target_vendor = "apple"))]
+    let ret = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) };
+    // SAFETY: `fds` is a writable array of two `c_int`s, as `pipe` requires.
+    #[cfg(target_vendor = "apple")]
+    let ret = unsafe { libc::pipe(fds.as_mut_ptr()) };
+    if ret < 0 {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: `pipe2` succeeded, so both descriptors are open, and nothing else owns them:
+    // SAFETY: the call succeeded, so both descriptors are open, and nothing else owns them:
     // each is wrapped exactly once, and closed when its `OwnedFd` drops.
     let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    #[cfg(target_vendor = "apple")]
+    for end in [&read, &write] {
+        use std::os::fd::AsFd;
+        super::fd::set_cloexec(end.as_fd())?;
+        super::fd::set_nonblocking(end.as_fd())?;
+    }
     Ok((read, write))
 }
 
@@ -80,10 +92,9 @@ pub fn drain(fd: BorrowedFd<'_>) -> io::Result<usize> {
     }
 }
 
-/// The calling thread's `errno`.
+/// The calling thread's `errno` (async-signal-safe: std reads the same thread-local).
 fn errno() -> libc::c_int {
-    // SAFETY: `errno_location` returns a valid pointer to the calling thread's `errno`.
-    unsafe { *errno_location() }
+    io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
 /// Sets the calling thread's `errno`.
@@ -98,7 +109,7 @@ use libc::__errno_location as errno_location;
 #[cfg(any(target_os = "android", target_os = "netbsd", target_os = "openbsd"))]
 use libc::__errno as errno_location;
 
-#[cfg(target_os = "freebsd")]
+#[cfg(any(target_os = "freebsd", target_vendor = "apple"))]
 use libc::__error as errno_location;
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Sockets: created non-blocking and close-on-exec in one call, a non-blocking `connect`,
-//! `accept4`, and the conversions between Rust's socket addresses and C's.
+//! Sockets: created non-blocking and close-on-exec (in one call where the OS can), a
+//! non-blocking `connect`, `accept4` (or `accept` + `fcntl` on Apple systems), and the
+//! conversions between Rust's socket addresses and C's (with BSD's `sin_len`/`sin6_len`).
 //!
 //! Every function returns the OS's error as an `io::Error`, so its kind is the OS's
 //! (`AddrInUse`, `ConnectionRefused`, ...).
@@ -7,6 +8,8 @@
 use std::io;
 use std::mem::{self, MaybeUninit};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+#[cfg(target_vendor = "apple")]
+use std::os::fd::AsFd;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -33,28 +36,48 @@ impl RawAddr {
         let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
         let len = match addr {
             SocketAddr::V4(v4) => {
-                let sin = libc::sockaddr_in {
-                    sin_family: libc::AF_INET as libc::sa_family_t,
-                    sin_port: v4.port().to_be(),
-                    sin_addr: libc::in_addr {
-                        s_addr: u32::from_ne_bytes(v4.ip().octets()),
-                    },
-                    sin_zero: [0; 8],
+                // SAFETY: all-zero bytes are a valid `sockaddr_in` (plain integers); the
+                // fields this OS has beyond these (BSD's `sin_len`) are set below.
+                let mut sin: libc::sockaddr_in = unsafe { mem::zeroed() };
+                sin.sin_family = libc::AF_INET as libc::sa_family_t;
+                sin.sin_port = v4.port().to_be();
+                sin.sin_addr = libc::in_addr {
+                    s_addr: u32::from_ne_bytes(v4.ip().octets()),
                 };
+                #[cfg(any(
+                    target_vendor = "apple",
+                    target_os = "freebsd",
+                    target_os = "netbsd",
+                    target_os = "openbsd",
+                    target_os = "dragonfly"
+                ))]
+                {
+                    sin.sin_len = mem::size_of::<libc::sockaddr_in>() as u8;
+                }
                 // SAFETY: `sockaddr_storage` is larger than and as aligned as `sockaddr_in`.
                 unsafe { (&mut storage as *mut _ as *mut libc::sockaddr_in).write(sin) };
                 mem::size_of::<libc::sockaddr_in>()
             }
             SocketAddr::V6(v6) => {
-                let sin6 = libc::sockaddr_in6 {
-                    sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                    sin6_port: v6.port().to_be(),
-                    sin6_flowinfo: v6.flowinfo(),
-                    sin6_addr: libc::in6_addr {
-                        s6_addr: v6.ip().octets(),
-                    },
-                    sin6_scope_id: v6.scope_id(),
+                // SAFETY: all-zero bytes are a valid `sockaddr_in6`; as above.
+                let mut sin6: libc::sockaddr_in6 = unsafe { mem::zeroed() };
+                sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sin6.sin6_port = v6.port().to_be();
+                sin6.sin6_flowinfo = v6.flowinfo();
+                sin6.sin6_addr = libc::in6_addr {
+                    s6_addr: v6.ip().octets(),
                 };
+                sin6.sin6_scope_id = v6.scope_id();
+                #[cfg(any(
+                    target_vendor = "apple",
+                    target_os = "freebsd",
+                    target_os = "netbsd",
+                    target_os = "openbsd",
+                    target_os = "dragonfly"
+                ))]
+                {
+                    sin6.sin6_len = mem::size_of::<libc::sockaddr_in6>() as u8;
+                }
                 // SAFETY: `sockaddr_storage` is larger than and as aligned as `sockaddr_in6`.
                 unsafe { (&mut storage as *mut _ as *mut libc::sockaddr_in6).write(sin6) };
                 mem::size_of::<libc::sockaddr_in6>()
@@ -162,22 +185,46 @@ fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
-/// A new socket for `addr`'s family, non-blocking and close-on-exec from birth.
+/// A new socket for `addr`'s family, non-blocking and close-on-exec: from birth where the
+/// OS can (`SOCK_NONBLOCK | SOCK_CLOEXEC`), else set right after creation (Apple systems,
+/// where a `fork` + `exec` racing that window could inherit the descriptor, as with std's
+/// sockets there).
 pub fn socket(addr: &RawAddr, kind: Kind) -> io::Result<OwnedFd> {
     let ty = match kind {
         Kind::Stream => libc::SOCK_STREAM,
         Kind::Datagram => libc::SOCK_DGRAM,
     };
+    #[cfg(not(target_vendor = "apple"))]
+    let ty = ty | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
     // SAFETY: `socket` takes plain integers and returns a new descriptor or -1.
-    let fd = check(unsafe {
-        libc::socket(
-            addr.family(),
-            ty | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
+    let fd = check(unsafe { libc::socket(addr.family(), ty, 0) })?;
+    // SAFETY: `fd` was just returned by `socket`, so it is open and owned by nobody else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    #[cfg(target_vendor = "apple")]
+    {
+        super::fd::set_cloexec(fd.as_fd())?;
+        super::fd::set_nonblocking(fd.as_fd())?;
+        set_nosigpipe(fd.as_fd())?;
+    }
+    Ok(fd)
+}
+
+/// `SO_NOSIGPIPE`: a write to a socket whose peer has gone fails with `EPIPE` instead of
+/// raising `SIGPIPE` (Apple systems have no `MSG_NOSIGNAL`).
+#[cfg(target_vendor = "apple")]
+fn set_nosigpipe(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let one: libc::c_int = 1;
+    // SAFETY: `one` is a readable `c_int` and the length says so; `fd` is open (borrowed).
+    check(unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_NOSIGPIPE,
+            &one as *const _ as *const libc::c_void,
+            mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     })?;
-    // SAFETY: `fd` was just returned by `socket`, so it is open and owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    Ok(())
 }
 
 /// Starts connecting the non-blocking socket `fd` to `addr`.
@@ -243,6 +290,8 @@ pub fn accept(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     accept4(fd, std::ptr::null_mut(), std::ptr::null_mut())
 }
 
+/// `accept4(…, SOCK_NONBLOCK | SOCK_CLOEXEC)` where the OS has it; elsewhere (Apple systems)
+/// `accept`, then both flags set on the new descriptor.
 fn accept4(
     fd: BorrowedFd<'_>,
     addr: *mut libc::sockaddr,
@@ -251,6 +300,7 @@ fn accept4(
     loop {
         // SAFETY: `addr`/`len` are either both null or point to a writable address buffer
         // and its size (the callers above); `fd` is borrowed, hence open.
+        #[cfg(not(target_vendor = "apple"))]
         let ret = unsafe {
             libc::accept4(
                 fd.as_raw_fd(),
@@ -259,9 +309,21 @@ fn accept4(
                 libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
             )
         };
+        // SAFETY: as above.
+        #[cfg(target_vendor = "apple")]
+        let ret = unsafe { libc::accept(fd.as_raw_fd(), addr, len) };
         match check(ret) {
-            // SAFETY: `accept4` returned a new descriptor that nobody else owns.
-            Ok(conn) => return Ok(unsafe { OwnedFd::from_raw_fd(conn) }),
+            Ok(conn) => {
+                // SAFETY: `accept` returned a new descriptor that nobody else owns.
+                let conn = unsafe { OwnedFd::from_raw_fd(conn) };
+                #[cfg(target_vendor = "apple")]
+                {
+                    super::fd::set_cloexec(conn.as_fd())?;
+                    super::fd::set_nonblocking(conn.as_fd())?;
+                    set_nosigpipe(conn.as_fd())?;
+                }
+                return Ok(conn);
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
