@@ -5,6 +5,9 @@
 //! same process, so it runs in a child process: this test binary re-run with only the
 //! ignored `emfile_child` test, marked by an environment variable. The child prints one
 //! `EMFILE-FIGURES` line; the parent checks the exit status and the figures.
+//!
+//! Linux only: it reads `/proc/self/fd` to count the open descriptors.
+#![cfg(target_os = "linux")]
 
 mod common;
 
