@@ -131,9 +131,9 @@ tokio_io_traits!(UnixStream);
 
 #[cfg(test)]
 mod tests {
-    use crate::net::{TcpListener, TcpStream};
     #[cfg(unix)]
     use crate::net::UnixStream;
+    use crate::net::{TcpListener, TcpStream};
     use std::future::poll_fn;
     use std::pin::Pin;
     use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
