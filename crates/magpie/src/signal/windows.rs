@@ -6,12 +6,11 @@
 //! waker happen under the same lock as the handler's bump-and-wake, so a Ctrl-C is never
 //! lost between them.
 
-use magpie_shim::Mutex;
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 use windows_sys::core::BOOL;
 use windows_sys::Win32::System::Console::{SetConsoleCtrlHandler, CTRL_C_EVENT};
@@ -26,9 +25,14 @@ struct Waiters {
     wakers: HashMap<u64, Waker>,
 }
 
-fn waiters() -> &'static Mutex<Waiters> {
+/// The process's waiters, locked (std's mutex: usable from the OS's handler thread; a
+/// poisoned lock is taken over, as nothing here can leave it inconsistent).
+fn waiters() -> MutexGuard<'static, Waiters> {
     static WAITERS: OnceLock<Mutex<Waiters>> = OnceLock::new();
-    WAITERS.get_or_init(|| Mutex::new(Waiters::default()))
+    WAITERS
+        .get_or_init(|| Mutex::new(Waiters::default()))
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Installs the handler once for the process; the outcome of that one attempt is kept (a
@@ -57,7 +61,7 @@ unsafe extern "system" fn handler(ctrl_type: u32) -> BOOL {
         return 0;
     }
     let wakers: Vec<Waker> = {
-        let mut waiters = waiters().lock();
+        let mut waiters = waiters();
         waiters.generation = waiters.generation.wrapping_add(1);
         waiters.wakers.drain().map(|(_, waker)| waker).collect()
     };
@@ -80,7 +84,7 @@ impl Future for CtrlC {
         if self.seen.is_none() {
             install()?;
         }
-        let mut waiters = waiters().lock();
+        let mut waiters = waiters();
         let (id, start) = match self.seen {
             Some(seen) => seen,
             None => {
@@ -109,7 +113,7 @@ impl Future for CtrlC {
 impl Drop for CtrlC {
     fn drop(&mut self) {
         if let Some((id, _)) = self.seen {
-            waiters().lock().wakers.remove(&id);
+            waiters().wakers.remove(&id);
         }
     }
 }
