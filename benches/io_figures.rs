@@ -15,6 +15,8 @@
 //!   (voluntary + involuntary, all threads: about how often a thread woke;
 //!   the benchmark thread's own sleep is one switch, and its wake-up's CPU is
 //!   counted too). Expected: about zero for every runtime; there is no target.
+//!   On Windows the CPU time is `GetProcessTimes`' and the context switches
+//!   are not available (NaN).
 //!
 //! Each runtime runs in a child process of its own (this binary re-executed
 //! with its child flag; the harness is `benches/figures.rs`), so that no runtime
@@ -293,6 +295,44 @@ struct Usage {
 }
 
 impl Usage {
+    #[cfg(windows)]
+    fn now() -> Usage {
+        use windows_sys::Win32::Foundation::FILETIME;
+        use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessTimes};
+        let zero = || FILETIME {
+            dwLowDateTime: 0,
+            dwHighDateTime: 0,
+        };
+        let (mut created, mut exited, mut kernel, mut user) = (zero(), zero(), zero(), zero());
+        // SAFETY: the four `FILETIME`s are valid and writable for the duration of the call;
+        // `GetCurrentProcess` returns a pseudo-handle that is always valid.
+        let ok = unsafe {
+            GetProcessTimes(
+                GetCurrentProcess(),
+                &mut created,
+                &mut exited,
+                &mut kernel,
+                &mut user,
+            )
+        };
+        assert_ne!(
+            ok,
+            0,
+            "GetProcessTimes failed: {}",
+            std::io::Error::last_os_error()
+        );
+        // FILETIME counts 100 ns ticks.
+        let us = |t: FILETIME| {
+            ((u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime)) as f64 / 10.0
+        };
+        Usage {
+            user_us: us(user),
+            sys_us: us(kernel),
+            switches: f64::NAN,
+        }
+    }
+
+    #[cfg(unix)]
     fn now() -> Usage {
         // SAFETY: `rusage` is plain old data; all zeroes is a valid value.
         let mut ru: libc::rusage = unsafe { std::mem::zeroed() };

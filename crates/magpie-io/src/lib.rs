@@ -13,7 +13,11 @@
 //!   the owner closes the fd, as the poller requires); the key is reused only after the reactor
 //!   has finished a whole wait begun after the deletion, so no event still in flight for the
 //!   old source reaches a new one.
-//! - `sys` (`sys/`): every raw OS call (non-blocking mode, sockets, accept4, signal pipe).
+//! - `sys` (`sys/`): every raw OS call (non-blocking mode, sockets, accept4, signal pipe),
+//!   and the *source* vocabulary (`sys::RawSource`, `BorrowedSource`, `OwnedSource`,
+//!   `AsSource`): file descriptors on Unix, sockets on Windows (where `polling` watches
+//!   sockets only and has no edge mode: see `reactor.rs`, "Windows"). The signal pipe and
+//!   the descriptor flags are Unix only.
 //!
 //! No threads of its own: the runtime's driver calls [`Reactor::wait`].
 

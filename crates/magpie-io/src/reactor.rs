@@ -24,13 +24,27 @@
 //!
 //! Both pairs are `SeqCst`, so of a racing notify and wait at least one sees the other's
 //! store: either the notify writes, or the wait finds `notified` and does not block.
+//!
+//! # Windows: one-shot emulation of edges
+//!
+//! `polling` on Windows (IOCP/AFD) has no edge-triggered mode, only level and one-shot. A
+//! source is added there one-shot, and re-armed ([`Reactor::rearm`]) for the directions
+//! whose readiness bit is clear, each time that set can have grown: after the dispatch of
+//! each of its events (the event disarmed it) and after every `clear_readiness` (an
+//! operation hit `WouldBlock`). A direction whose bit is set needs no watching: the next
+//! operation either succeeds or clears the bit, which re-arms it. Re-arming is serialised
+//! per source (`Source::arm`) and reads the state under that lock, so the last re-arm
+//! always reflects the latest state; a re-arm that watches a direction that turned ready
+//! meanwhile only costs a spurious event. `Registration::drop` marks the source deleted
+//! under the same lock before deleting it from the poller, so no re-arm touches a socket
+//! after its owner may have closed it.
 
 use crate::source::{Direction, ReadyEvent, Source};
+use crate::sys::{BorrowedSource, RawSource};
 use crate::sys::{PollEvents, Poller};
 use magpie_shim::{AtomicBool, AtomicUsize, Mutex, Ordering};
 use std::fmt;
 use std::io;
-use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -127,8 +141,8 @@ impl Reactor {
     ///
     /// `fd` must stay open until the returned [`Registration`] is dropped (it is deleted
     /// from the poller then; the poller requires that before the fd is closed).
-    pub unsafe fn register(self: &Arc<Self>, fd: BorrowedFd<'_>) -> io::Result<Registration> {
-        use std::os::fd::AsRawFd;
+    pub unsafe fn register(self: &Arc<Self>, fd: BorrowedSource<'_>) -> io::Result<Registration> {
+        let raw = crate::sys::raw_source(fd);
         if self.shutdown.load(Ordering::Acquire) {
             return Err(io::Error::other(
                 "the magpie runtime has shut down: no new I/O can be registered",
@@ -137,7 +151,7 @@ impl Reactor {
         let key = {
             let mut table = self.table.lock();
             let key = table.free.pop().unwrap_or(table.sources.len());
-            let source = Arc::new(Source::new(key, fd.as_raw_fd()));
+            let source = Arc::new(Source::new(key, raw));
             if key == table.sources.len() {
                 table.sources.push(Some(source.clone()));
             } else {
@@ -148,7 +162,7 @@ impl Reactor {
         };
         // SAFETY: the caller keeps `fd` open until the registration drops, and the drop
         // deletes it from the poller first.
-        let added = unsafe { self.poller.add(fd.as_raw_fd(), key) };
+        let added = unsafe { self.poller.add(raw, key) };
         let source = {
             let mut table = self.table.lock();
             let source = table.sources[key].clone().expect("just inserted");
@@ -200,6 +214,9 @@ impl Reactor {
                     turn,
                     &mut wake,
                 );
+                // The one-shot event disarmed the source (see "Windows").
+                #[cfg(windows)]
+                self.rearm(source);
             }
             for key in retired {
                 table.sources[key] = None;
@@ -239,6 +256,31 @@ impl Reactor {
     }
 }
 
+#[cfg(windows)]
+impl Reactor {
+    /// Re-arms `source`'s one-shot registration for the directions with no readiness
+    /// recorded (see "Windows: one-shot emulation of edges"). Skipped once the source was
+    /// deleted. An error (the poller refusing) is reported, not returned: the waiters then
+    /// wait for the next re-arm.
+    fn rearm(&self, source: &Source) {
+        let deleted = source.arm.lock();
+        if *deleted {
+            return;
+        }
+        let (readable, writable) = source.unready();
+        // SAFETY: not deleted yet, and `Registration::drop` marks the source deleted (under
+        // this lock) before the poller forgets it and before the owner closes the socket; so
+        // the socket is open for this call.
+        let socket = unsafe { crate::sys::borrow_raw(source.fd()) };
+        if let Err(e) = self.poller.rearm(socket, source.key(), readable, writable) {
+            magpie_shim::diagnostics::report(format_args!(
+                "magpie-io: re-arming a socket in the poller failed: {e}"
+            ));
+        }
+        drop(deleted);
+    }
+}
+
 fn wake_all(wake: &mut Vec<Waker>) {
     for waker in wake.drain(..) {
         let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
@@ -262,6 +304,9 @@ impl Registration {
     /// The operation would block: forget the readiness seen in `event` (see `source.rs`).
     pub fn clear_readiness(&self, event: ReadyEvent) {
         self.source.clear_readiness(event);
+        // The cleared direction must be watched again (see "Windows").
+        #[cfg(windows)]
+        self.reactor.rearm(&self.source);
     }
 
     /// Whether the peer has shut its write side down (or the source hung up or failed), as
@@ -272,17 +317,26 @@ impl Registration {
         self.source.read_closed()
     }
 
-    /// The registered fd.
-    pub fn fd(&self) -> RawFd {
+    /// The registered fd (socket on Windows).
+    pub fn fd(&self) -> RawSource {
         self.source.fd()
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        // No re-arm from now on (see "Windows"); held until the poller forgot the socket.
+        #[cfg(windows)]
+        let mut deleted = self.source.arm.lock();
+        #[cfg(windows)]
+        {
+            *deleted = true;
+        }
         // SAFETY: the owner keeps the fd open until this drop returns (`register`'s contract).
-        let fd = unsafe { BorrowedFd::borrow_raw(self.source.fd()) };
+        let fd = unsafe { crate::sys::borrow_raw(self.source.fd()) };
         let _ = self.reactor.poller.delete(fd);
+        #[cfg(windows)]
+        drop(deleted);
         let mut table = self.reactor.table.lock();
         table.retired.push(self.source.key());
         self.reactor.live.fetch_sub(1, Ordering::Relaxed);

@@ -40,9 +40,9 @@
 //! The loom model in `loom_tests.rs` runs dispatch against a poll/clear cycle and checks that
 //! a reader is never left waiting with an undelivered event.
 
+use crate::sys::RawSource;
 use magpie_shim::{AtomicUsize, Mutex, Ordering};
 use std::io;
-use std::os::fd::RawFd;
 use std::task::{Context, Poll, Waker};
 
 const READABLE: usize = 1;
@@ -94,12 +94,17 @@ impl Waiters {
     }
 }
 
-/// One registered file descriptor. See the module documentation.
+/// One registered file descriptor (a socket on Windows). See the module documentation.
 pub struct Source {
     key: usize,
-    fd: RawFd,
+    fd: RawSource,
     state: AtomicUsize,
     waiters: Mutex<Waiters>,
+    /// Windows only (see `Reactor::rearm`): serialises the re-arming of this source's
+    /// one-shot registration; `true` once the source was deleted from the poller, after
+    /// which it must not be re-armed (its socket may be closed and its value reused).
+    #[cfg(windows)]
+    pub(crate) arm: Mutex<bool>,
 }
 
 impl std::fmt::Debug for Source {
@@ -117,12 +122,14 @@ fn shut_down_error() -> io::Error {
 }
 
 impl Source {
-    pub(crate) fn new(key: usize, fd: RawFd) -> Source {
+    pub(crate) fn new(key: usize, fd: RawSource) -> Source {
         Source {
             key,
             fd,
             state: AtomicUsize::new(0),
             waiters: Mutex::new(Waiters::default()),
+            #[cfg(windows)]
+            arm: Mutex::new(false),
         }
     }
 
@@ -131,8 +138,8 @@ impl Source {
         self.key
     }
 
-    /// The registered file descriptor.
-    pub fn fd(&self) -> RawFd {
+    /// The registered file descriptor (socket on Windows).
+    pub fn fd(&self) -> RawSource {
         self.fd
     }
 
@@ -191,6 +198,17 @@ impl Source {
                 Err(actual) => state = actual,
             }
         }
+    }
+
+    /// The directions with no readiness recorded: those a one-shot poller must watch for the
+    /// next event (`(readable, writable)`; Windows, see `Reactor::rearm`).
+    #[cfg(windows)]
+    pub(crate) fn unready(&self) -> (bool, bool) {
+        let state = self.state.load(Ordering::Acquire);
+        if state & SHUTDOWN != 0 {
+            return (false, false);
+        }
+        (state & READABLE == 0, state & WRITABLE == 0)
     }
 
     /// Whether the poller reported the peer's hang-up (`READ_CLOSED`): from then on no edge
@@ -260,6 +278,12 @@ mod tests {
         }
     }
 
+    /// A raw source value no test registers.
+    #[cfg(unix)]
+    const NONE: RawSource = -1;
+    #[cfg(windows)]
+    const NONE: RawSource = RawSource::MAX;
+
     fn waker() -> (Arc<Flag>, Waker) {
         let flag = Arc::new(Flag(std::sync::atomic::AtomicUsize::new(0)));
         (flag.clone(), Waker::from(flag))
@@ -267,7 +291,7 @@ mod tests {
 
     #[test]
     fn an_event_after_would_block_is_not_lost() {
-        let source = Source::new(0, -1);
+        let source = Source::new(0, NONE);
         let (_, w) = waker();
         let mut cx = Context::from_waker(&w);
         let mut wake = Vec::new();
@@ -284,7 +308,7 @@ mod tests {
 
     #[test]
     fn clear_then_wait_then_wake() {
-        let source = Source::new(0, -1);
+        let source = Source::new(0, NONE);
         let (flag, w) = waker();
         let mut cx = Context::from_waker(&w);
         let mut wake = Vec::new();
@@ -304,7 +328,7 @@ mod tests {
 
     #[test]
     fn shutdown_fails_every_poll() {
-        let source = Source::new(0, -1);
+        let source = Source::new(0, NONE);
         let (_, w) = waker();
         let mut cx = Context::from_waker(&w);
         assert!(source.poll_ready(Direction::Read, &mut cx).is_pending());

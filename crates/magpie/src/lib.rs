@@ -26,7 +26,7 @@
 //! - [`task`] has `yield_now`, `spawn_blocking`, `JoinSet`, named tasks and task ids.
 //! - [`time`] has `sleep`, `timeout` and `interval` (Python's `asyncio.sleep`,
 //!   `asyncio.wait_for` / `asyncio.timeout`), and a clock tests can pause.
-//! - [`net`] has TCP, UDP and Unix sockets (`asyncio.open_connection`,
+//! - [`net`] has TCP, UDP and (Unix only) Unix sockets (`asyncio.open_connection`,
 //!   `asyncio.start_server`, datagram endpoints); [`io`] has the futures-io traits, their
 //!   extension methods, and [`io::Async`] for any other file descriptor.
 //! - [`signal::ctrl_c`] waits for Ctrl-C (`loop.add_signal_handler(SIGINT, ...)`).
@@ -41,6 +41,12 @@
 //!   `hyper` ([`hyper`]: hyper 1.x servers and clients), `tokio-io` (tokio's
 //!   I/O traits on [`net`]'s streams, for tokio-postgres and friends) and `criterion`
 //!   (`b.to_async(&runtime)` in benchmarks).
+//!
+//! **Platforms.** Linux (epoll), macOS and the BSDs (`polling`: kqueue), and Windows
+//! (`polling`: IOCP/AFD): the scheduler, timers, [`sync`], TCP and UDP, [`signal::ctrl_c`]
+//! (the console control handler on Windows) and the blocking pool everywhere. Unix only:
+//! `net::UnixStream`/`net::UnixListener`, and [`io::Async`] over any `AsFd` (on Windows
+//! `Async<T>` takes `T: AsSocket`, sockets only).
 //!
 //! How it works is described in `docs/architecture.md`.
 

@@ -10,7 +10,11 @@ mod common;
 
 use common::{guard, poll_noop, runtime, wait_until};
 use magpie::io::AsyncWriteExt;
-use magpie::net::{UdpSocket, UnixStream};
+use magpie::net::UdpSocket;
+#[cfg(unix)]
+use magpie::net::UnixStream;
+#[cfg(not(unix))]
+use magpie::net::{TcpListener, TcpStream};
 use magpie::time::{interval_at, sleep, timeout, Elapsed};
 use magpie::Runtime;
 use std::future::{pending, poll_fn, Future};
@@ -25,6 +29,25 @@ const OPS: usize = 1000;
 /// Polls one budgeted poll needs for [`OPS`] ready operations is `ceil(1000 / 128) = 8`;
 /// the tests accept a generous range around it.
 const EXPECTED_POLLS: std::ops::RangeInclusive<usize> = 5..=20;
+
+/// A connected pair of streams: a Unix socket pair on Unix, a loopback TCP connection
+/// elsewhere (Windows has no `UnixStream`).
+#[cfg(unix)]
+async fn stream_pair() -> (UnixStream, UnixStream) {
+    UnixStream::pair().unwrap()
+}
+
+/// A connected pair of streams: a Unix socket pair on Unix, a loopback TCP connection
+/// elsewhere (Windows has no `UnixStream`).
+#[cfg(not(unix))]
+async fn stream_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
 
 /// Runs `future`, counting how many times it was polled.
 async fn count_polls<F: Future>(future: F) -> (F::Output, usize) {
@@ -136,7 +159,7 @@ fn a_lagging_interval_does_not_starve_its_worker() {
 #[test]
 fn a_loop_waiting_for_a_readable_socket_does_not_starve_its_worker() {
     assert_does_not_starve_its_worker("readable socket", |started| async move {
-        let (reader, writer) = UnixStream::pair().unwrap();
+        let (reader, writer) = stream_pair().await;
         (&writer).write_all(b"never consumed").await.unwrap();
         reader.readable().await.unwrap();
         started();
@@ -236,7 +259,7 @@ fn leaves_polled_on_a_plain_thread_never_yield_for_the_budget() {
         let handles = finished_tasks(&rt);
         // Sockets with data the reactor has already reported, so readiness is set.
         let (reader, _writer, receiver, _sender) = rt.block_on(async {
-            let (reader, writer) = UnixStream::pair().unwrap();
+            let (reader, writer) = stream_pair().await;
             (&writer).write_all(b"never consumed").await.unwrap();
             reader.readable().await.unwrap();
             let receiver = UdpSocket::bind("127.0.0.1:0").await.unwrap();

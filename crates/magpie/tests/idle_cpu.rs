@@ -4,6 +4,10 @@
 //!
 //! CPU time is the whole process's (`getrusage(RUSAGE_SELF)`), so each scenario runs alone
 //! in this test binary (one `#[test]`, scenarios in sequence).
+//!
+//! Unix only: it reads the CPU time with `getrusage` and waits on Unix socket pairs.
+
+#![cfg(unix)]
 
 mod common;
 

@@ -7,15 +7,33 @@ use common::{guard, runtime, HANG};
 use magpie::io::{Async, AsyncReadExt, AsyncWriteExt};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
+
+/// A connected pair of blocking std streams: a Unix socket pair on Unix, a loopback TCP
+/// connection elsewhere (Windows: `Async` takes sockets only, and there is no `UnixStream`).
+#[cfg(unix)]
+fn pair() -> (UnixStream, UnixStream) {
+    UnixStream::pair().unwrap()
+}
+
+/// A connected pair of blocking std streams: a Unix socket pair on Unix, a loopback TCP
+/// connection elsewhere (Windows: `Async` takes sockets only, and there is no `UnixStream`).
+#[cfg(not(unix))]
+fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    (client, server)
+}
 
 #[test]
 fn ping_pong_over_a_socket_pair_between_two_tasks() {
     guard("ping-pong", || {
         let rt = runtime(2);
         rt.block_on(async {
-            let (a, b) = UnixStream::pair().unwrap();
+            let (a, b) = pair();
             let (mut a, mut b) = (Async::new(a).unwrap(), Async::new(b).unwrap());
             let echo = magpie::spawn(async move {
                 let mut buf = [0u8; 8];
@@ -39,7 +57,7 @@ fn ping_pong_over_a_socket_pair_between_two_tasks() {
 fn eof_is_ok_zero_and_a_blocking_peer_thread_is_served() {
     guard("eof", || {
         let rt = runtime(1);
-        let (a, mut b) = UnixStream::pair().unwrap();
+        let (a, mut b) = pair();
         let writer = std::thread::spawn(move || {
             for chunk in 0..10u8 {
                 std::thread::sleep(Duration::from_millis(2));
@@ -109,7 +127,7 @@ fn tcp_accept_and_echo_through_async_std_types() {
 
 #[test]
 fn new_outside_a_runtime_is_a_clear_error() {
-    let (a, _b) = UnixStream::pair().unwrap();
+    let (a, _b) = pair();
     let err = Async::new(a).unwrap_err();
     assert!(
         err.to_string().contains("inside a magpie runtime"),
@@ -121,7 +139,7 @@ fn new_outside_a_runtime_is_a_clear_error() {
 fn a_pending_read_fails_when_its_runtime_shuts_down() {
     guard("read across shutdown", || {
         let rt = runtime(1);
-        let (a, _b) = UnixStream::pair().unwrap();
+        let (a, _b) = pair();
         let a = rt.block_on(async { Async::new(a).unwrap() });
         let (tx, rx) = std::sync::mpsc::channel();
         // A foreign executor awaits a read that no data will ever satisfy.
@@ -151,7 +169,7 @@ fn registration_churn_never_crosses_sources() {
                 .map(|t| {
                     magpie::spawn(async move {
                         for round in 0..500u32 {
-                            let (a, b) = UnixStream::pair().unwrap();
+                            let (a, b) = pair();
                             let (mut a, mut b) = (Async::new(a).unwrap(), Async::new(b).unwrap());
                             let msg = [t, (round % 251) as u8];
                             a.write_all(&msg).await.unwrap();
@@ -247,7 +265,7 @@ fn a_blocker_woken_alone_by_the_driver_does_not_freeze_io() {
         for by_timer in [true, false] {
             // Let both workers go idle: one parks on the driver, the other on its condvar.
             std::thread::sleep(Duration::from_millis(50));
-            let (ours, theirs) = UnixStream::pair().unwrap();
+            let (ours, theirs) = pair();
             rt.spawn(async move {
                 if by_timer {
                     magpie::time::sleep(Duration::from_millis(30)).await;

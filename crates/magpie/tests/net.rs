@@ -1,19 +1,75 @@
 //! `magpie::net`: TCP, UDP and Unix sockets — round trips, shared clones, half-close,
 //! vectored writes, the OS's error kinds, and what happens across a runtime's shutdown.
+//!
+//! The Unix-socket tests are Unix only (`UnixStream`/`UnixListener` do not exist on
+//! Windows); the TCP and UDP tests compile everywhere.
 
 mod common;
 
 use common::{guard, runtime, HANG};
 use futures_lite::StreamExt;
 use magpie::io::{AsyncReadExt, AsyncWriteExt};
-use magpie::net::{TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
+use magpie::net::{TcpListener, TcpStream, UdpSocket};
+#[cfg(unix)]
+use magpie::net::{UnixListener, UnixStream};
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
-use std::os::fd::AsRawFd;
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// `SO_LINGER` with a zero timeout: closing `socket` then sends an RST.
+#[cfg(unix)]
+fn set_linger_zero(socket: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid `linger` and its size, on an open socket.
+    let ret = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(ret, 0);
+}
+
+/// `SO_LINGER` with a zero timeout: closing `socket` then sends an RST.
+#[cfg(windows)]
+fn set_linger_zero(socket: &TcpStream) {
+    use std::os::windows::io::AsRawSocket;
+    use windows_sys::Win32::Networking::WinSock::{setsockopt, LINGER, SOL_SOCKET, SO_LINGER};
+    let linger = LINGER {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid `LINGER` and its size, on an open socket.
+    let ret = unsafe {
+        setsockopt(
+            socket.as_raw_socket() as usize,
+            SOL_SOCKET,
+            SO_LINGER,
+            &linger as *const LINGER as *const u8,
+            std::mem::size_of::<LINGER>() as i32,
+        )
+    };
+    assert_eq!(ret, 0);
+}
+
+/// The OS's "destination address required" error (a `send` on an unconnected UDP socket).
+#[cfg(unix)]
+const EDESTADDRREQ: i32 = libc::EDESTADDRREQ;
+/// The OS's "destination address required" error (a `send` on an unconnected UDP socket).
+#[cfg(windows)]
+const EDESTADDRREQ: i32 = windows_sys::Win32::Networking::WinSock::WSAEDESTADDRREQ;
+
 /// A fresh directory for socket files, removed by the caller.
+#[cfg(unix)]
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("magpie-net-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -213,21 +269,7 @@ fn errors_carry_the_os_kind() {
             let addr = listener.local_addr().unwrap();
             let mut client = TcpStream::connect(addr).await.unwrap();
             let (server, _) = listener.accept().await.unwrap();
-            let linger = libc::linger {
-                l_onoff: 1,
-                l_linger: 0,
-            };
-            // SAFETY: a valid `linger` and its size, on an open socket.
-            let ret = unsafe {
-                libc::setsockopt(
-                    server.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    libc::SO_LINGER,
-                    &linger as *const _ as *const libc::c_void,
-                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
-                )
-            };
-            assert_eq!(ret, 0);
+            set_linger_zero(&server);
             drop(server);
             let mut buf = [0u8; 8];
             let err = client.read(&mut buf).await.unwrap_err();
@@ -314,13 +356,14 @@ fn udp_send_to_recv_from_and_connected_sockets() {
                 matches!(
                     err.kind(),
                     io::ErrorKind::NotConnected | io::ErrorKind::InvalidInput
-                ) || err.raw_os_error() == Some(libc::EDESTADDRREQ),
+                ) || err.raw_os_error() == Some(EDESTADDRREQ),
                 "{err}"
             );
         });
     });
 }
 
+#[cfg(unix)]
 #[test]
 fn unix_listener_and_stream() {
     guard("unix", || {
@@ -379,8 +422,11 @@ fn unix_listener_and_stream() {
 fn constructors_outside_a_runtime_are_clear_errors() {
     let err = futures_lite::future::block_on(TcpListener::bind("127.0.0.1:0")).unwrap_err();
     assert!(err.to_string().contains("inside a magpie runtime"), "{err}");
-    let err = UnixStream::pair().unwrap_err();
-    assert!(err.to_string().contains("inside a magpie runtime"), "{err}");
+    #[cfg(unix)]
+    {
+        let err = UnixStream::pair().unwrap_err();
+        assert!(err.to_string().contains("inside a magpie runtime"), "{err}");
+    }
     let err = futures_lite::future::block_on(UdpSocket::bind("127.0.0.1:0")).unwrap_err();
     assert!(err.to_string().contains("inside a magpie runtime"), "{err}");
 }

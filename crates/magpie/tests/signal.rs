@@ -5,6 +5,12 @@
 //! Its own test binary: once `ctrl_c` registers, SIGINT no longer terminates this process.
 //! The tests run on parallel threads of one process and a SIGINT reaches every waiter in
 //! it, so each test holds [`SERIAL`] for its whole run.
+//!
+//! Unix only: it raises real SIGINTs (`libc::raise`/`kill`) and counts descriptors in
+//! `/proc/self/fd`; Windows' `ctrl_c` (the console control handler) cannot be triggered
+//! from inside the process without a console.
+
+#![cfg(unix)]
 
 mod common;
 

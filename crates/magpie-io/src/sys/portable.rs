@@ -2,9 +2,13 @@
 //! same small interface as `epoll.rs`. It cannot ask for the peer's hang-up on its own, so
 //! `read_closed` is never reported and stream reads keep finishing with the read that says
 //! `WouldBlock`.
+//!
+//! On Windows `polling` watches sockets only (AFD under IOCP) and has no edge-triggered
+//! mode: sources are added one-shot there and the reactor re-arms them ([`Poller::rearm`];
+//! `reactor.rs` says when).
 
+use super::{BorrowedSource, RawSource};
 use std::io;
-use std::os::fd::{BorrowedFd, RawFd};
 use std::time::Duration;
 
 /// One event: which source, and what became ready.
@@ -63,20 +67,42 @@ impl Poller {
     }
 
     /// Watches `fd`, edge-triggered, for both directions, reporting its events under `key`.
+    /// On Windows: one-shot instead (no edge mode there); see [`Poller::rearm`].
     ///
     /// # Safety
     ///
     /// `fd` must stay open until it is [`delete`](Poller::delete)d.
-    pub unsafe fn add(&self, fd: RawFd, key: usize) -> io::Result<()> {
+    pub unsafe fn add(&self, fd: RawSource, key: usize) -> io::Result<()> {
+        #[cfg(not(windows))]
+        let mode = polling::PollMode::Edge;
+        #[cfg(windows)]
+        let mode = polling::PollMode::Oneshot;
         // SAFETY: the caller keeps `fd` open until it is deleted (this fn's contract).
         unsafe {
             self.poller
-                .add_with_mode(fd, polling::Event::all(key), polling::PollMode::Edge)
+                .add_with_mode(fd, polling::Event::all(key), mode)
         }
     }
 
+    /// Windows: re-arms the one-shot registration of `socket` for the given directions
+    /// (none: stays disarmed until the next re-arm).
+    #[cfg(windows)]
+    pub fn rearm(
+        &self,
+        socket: BorrowedSource<'_>,
+        key: usize,
+        readable: bool,
+        writable: bool,
+    ) -> io::Result<()> {
+        let mut event = polling::Event::none(key);
+        event.readable = readable;
+        event.writable = writable;
+        self.poller
+            .modify_with_mode(socket, event, polling::PollMode::Oneshot)
+    }
+
     /// Stops watching `fd`.
-    pub fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+    pub fn delete(&self, fd: BorrowedSource<'_>) -> io::Result<()> {
         self.poller.delete(fd)
     }
 

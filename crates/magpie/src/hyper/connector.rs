@@ -1,7 +1,9 @@
 //! `HyperConnector`: hyper-util's legacy client connects over magpie's TCP.
 
 use super::HyperIo;
-use crate::net::{TcpStream, UnixStream};
+use crate::net::TcpStream;
+#[cfg(unix)]
+use crate::net::UnixStream;
 use hyper::Uri;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use std::future::Future;
@@ -124,6 +126,8 @@ impl Connection for HyperIo<TcpStream> {
     }
 }
 
+/// Unix only.
+#[cfg(unix)]
 impl Connection for HyperIo<UnixStream> {
     fn connected(&self) -> Connected {
         Connected::new()

@@ -1,17 +1,25 @@
 //! `Async<T>`: any non-blocking file descriptor, driven by the runtime's reactor.
+//!
+//! On Unix `T: AsSource` (sockets, pipes, terminals...); on Windows `T: AsSocket` (sockets only:
+//! `polling` watches nothing else there). The bound is `magpie_io::sys::AsSource`, which
+//! names the one or the other.
 
 use crate::driver;
+use magpie_io::sys::{as_source, AsSource};
 use magpie_io::{Direction, ReadyEvent, Registration};
 use magpie_shim::coop;
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 /// An I/O object (a socket, a pipe, anything with a file descriptor) registered with the
 /// runtime's reactor: the escape hatch for what magpie does not wrap itself.
+///
+/// **Platforms:** on Unix `T: AsSource`; on Windows `T: AsSocket` (a socket: std's
+/// `TcpStream`, `TcpListener`, `UdpSocket`, a `socket2::Socket`...), since the Windows poller
+/// watches sockets only. The example below uses Unix sockets, so it is Unix only.
 ///
 /// `Async::new` puts the descriptor in non-blocking mode and registers it with the current
 /// runtime. [`readable`](Async::readable) / [`writable`](Async::writable) wait for
@@ -39,19 +47,19 @@ use std::task::{ready, Context, Poll};
 /// Every completed wait or operation spends one unit of the task's cooperative budget: a
 /// task that keeps finding the descriptor ready yields to the other tasks of its worker
 /// after 128 of them, as it would at a real wait.
-pub struct Async<T: AsFd> {
+pub struct Async<T: AsSource> {
     // Declared first: dropped (deregistered) before `io` closes the descriptor.
     registration: Registration,
     io: Option<T>,
 }
 
-impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
+impl<T: AsSource + fmt::Debug> fmt::Debug for Async<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Async").field("io", &self.io).finish()
     }
 }
 
-impl<T: AsFd> Async<T> {
+impl<T: AsSource> Async<T> {
     /// Registers `io` with the current runtime's reactor, in non-blocking mode.
     ///
     /// # Errors
@@ -59,7 +67,7 @@ impl<T: AsFd> Async<T> {
     /// Outside a magpie runtime (`ErrorKind::Other`, saying so), after the runtime shut
     /// down, or when the OS refuses the registration.
     pub fn new(io: T) -> io::Result<Async<T>> {
-        magpie_io::sys::set_nonblocking(io.as_fd())?;
+        magpie_io::sys::set_nonblocking(as_source(&io))?;
         Async::new_nonblocking(io)
     }
 
@@ -74,7 +82,7 @@ impl<T: AsFd> Async<T> {
         })?;
         // SAFETY: `io` owns the descriptor and is dropped only after the registration (field
         // order, and `into_inner` drops the registration first).
-        let registration = unsafe { reactor.register(io.as_fd())? };
+        let registration = unsafe { reactor.register(as_source(&io))? };
         Ok(Async {
             registration,
             io: Some(io),
@@ -217,21 +225,37 @@ impl<T: AsFd> Async<T> {
     }
 }
 
-impl<T: AsFd> AsFd for Async<T> {
-    fn as_fd(&self) -> BorrowedFd<'_> {
+#[cfg(unix)]
+impl<T: AsSource> std::os::fd::AsFd for Async<T> {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.get_ref().as_fd()
     }
 }
 
-impl<T: AsFd> AsRawFd for Async<T> {
-    fn as_raw_fd(&self) -> RawFd {
+#[cfg(unix)]
+impl<T: AsSource> std::os::fd::AsRawFd for Async<T> {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.registration.fd()
+    }
+}
+
+#[cfg(windows)]
+impl<T: AsSource> std::os::windows::io::AsSocket for Async<T> {
+    fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+        self.get_ref().as_socket()
+    }
+}
+
+#[cfg(windows)]
+impl<T: AsSource> std::os::windows::io::AsRawSocket for Async<T> {
+    fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
         self.registration.fd()
     }
 }
 
 // The owned impls delegate to the `&Async<T>` ones: reads and writes only need `&T`.
 
-impl<T: AsFd> futures_io::AsyncRead for Async<T>
+impl<T: AsSource> futures_io::AsyncRead for Async<T>
 where
     for<'a> &'a T: Read,
 {
@@ -252,7 +276,7 @@ where
     }
 }
 
-impl<T: AsFd> futures_io::AsyncRead for &Async<T>
+impl<T: AsSource> futures_io::AsyncRead for &Async<T>
 where
     for<'a> &'a T: Read,
 {
@@ -275,7 +299,7 @@ where
     }
 }
 
-impl<T: AsFd> futures_io::AsyncWrite for Async<T>
+impl<T: AsSource> futures_io::AsyncWrite for Async<T>
 where
     for<'a> &'a T: Write,
 {
@@ -304,7 +328,7 @@ where
     }
 }
 
-impl<T: AsFd> futures_io::AsyncWrite for &Async<T>
+impl<T: AsSource> futures_io::AsyncWrite for &Async<T>
 where
     for<'a> &'a T: Write,
 {

@@ -16,11 +16,11 @@
 use crate::io::Async;
 use crate::time::{self, Instant, Sleep};
 use magpie_io::sys::socket::is_resource_exhaustion;
+use magpie_io::sys::AsSource;
 use magpie_io::Direction;
 use magpie_shim::{AtomicBool, Mutex, Ordering};
 use std::future::Future;
 use std::io;
-use std::os::fd::AsFd;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -29,7 +29,7 @@ const FIRST_PAUSE: Duration = Duration::from_millis(1);
 const LONGEST_PAUSE: Duration = Duration::from_millis(64);
 
 /// A listening socket and its back-off state.
-pub(crate) struct Acceptor<T: AsFd> {
+pub(crate) struct Acceptor<T: AsSource> {
     pub(crate) io: Async<T>,
     /// Set while a back-off is in force: the accept fast path reads only this.
     engaged: AtomicBool,
@@ -42,7 +42,7 @@ struct Backoff {
     retry_at: Option<Instant>,
 }
 
-impl<T: AsFd> Acceptor<T> {
+impl<T: AsSource> Acceptor<T> {
     pub(crate) fn new(io: Async<T>) -> Acceptor<T> {
         Acceptor {
             io,

@@ -1,5 +1,10 @@
 //! Networking: TCP, UDP and Unix sockets driven by the runtime's reactor.
 //!
+//! **Platforms:** TCP and UDP everywhere (Windows included, through `polling`'s IOCP/AFD
+//! backend); [`UnixStream`] and [`UnixListener`] are Unix only. The types expose their
+//! descriptor through `AsFd`/`AsRawFd` on Unix and their socket through
+//! `AsSocket`/`AsRawSocket` on Windows.
+//!
 //! Python's `asyncio.open_connection` / `asyncio.start_server` are [`TcpStream::connect`] and
 //! a loop over [`TcpListener::accept`] that spawns a task per connection:
 //!
@@ -50,17 +55,20 @@ mod tcp;
 #[cfg(feature = "tokio-io")]
 mod tokio_io;
 mod udp;
+#[cfg(unix)]
 mod unix;
 
 pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;
+/// Unix only.
+#[cfg(unix)]
 pub use unix::{UnixListener, UnixStream};
 
 use crate::io::Async;
 use magpie_io::sys::socket::{self, Kind, RawAddr};
+use magpie_io::sys::{as_source, AsSource, OwnedSource};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, OwnedFd};
 
 /// Resolves `addr`, failing with `InvalidInput` when it names no address.
 fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
@@ -92,16 +100,16 @@ fn first_success<T>(
 /// Connects a new non-blocking stream socket to `addr`, registered with the reactor.
 async fn connect_stream<T>(addr: &RawAddr) -> io::Result<Async<T>>
 where
-    T: AsFd + From<OwnedFd>,
+    T: AsSource + From<OwnedSource>,
 {
     let fd = socket::socket(addr, Kind::Stream)?;
-    let connected = socket::connect(fd.as_fd(), addr)?;
+    let connected = socket::connect(as_source(&fd), addr)?;
     let stream = Async::new_nonblocking(T::from(fd))?;
     if !connected {
         // The handshake finishes (or fails) when the socket turns writable; `SO_ERROR` says
         // which.
         stream.writable().await?;
-        if let Some(err) = socket::take_error(stream.as_fd())? {
+        if let Some(err) = socket::take_error(as_source(&stream))? {
             return Err(err);
         }
     }

@@ -5,13 +5,13 @@ use super::{connect_stream, first_success, resolve, stream_io_traits};
 use crate::io::Async;
 use crate::time::Sleep;
 use futures_lite::Stream;
+use magpie_io::sys::as_source;
 use magpie_io::sys::socket::{self, RawAddr};
 use magpie_shim::Arc;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::{self, Shutdown, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -70,7 +70,7 @@ impl TcpListener {
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let accepted = self
             .acceptor
-            .poll_accept(cx, pause, &mut |l| socket::accept_inet(l.as_fd()));
+            .poll_accept(cx, pause, &mut |l| socket::accept_inet(as_source(l)));
         accepted.map(|result| {
             let (fd, peer) = result?;
             let stream = Async::new_nonblocking(net::TcpStream::from(fd))?;
@@ -116,20 +116,36 @@ impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TcpListener")
             .field("local_addr", &self.local_addr().ok())
-            .field("fd", &self.as_raw_fd())
+            .field("fd", &magpie_io::sys::raw_source(as_source(self)))
             .finish()
     }
 }
 
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.acceptor.io.as_fd()
+#[cfg(unix)]
+impl std::os::fd::AsFd for TcpListener {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.acceptor.io)
     }
 }
 
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.acceptor.io.as_raw_fd()
+#[cfg(windows)]
+impl std::os::windows::io::AsSocket for TcpListener {
+    fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+        std::os::windows::io::AsSocket::as_socket(&self.acceptor.io)
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(&self.acceptor.io)
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsRawSocket for TcpListener {
+    fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+        std::os::windows::io::AsRawSocket::as_raw_socket(&self.acceptor.io)
     }
 }
 
@@ -255,20 +271,36 @@ impl fmt::Debug for TcpStream {
         f.debug_struct("TcpStream")
             .field("local_addr", &self.local_addr().ok())
             .field("peer_addr", &self.peer_addr().ok())
-            .field("fd", &self.as_raw_fd())
+            .field("fd", &magpie_io::sys::raw_source(as_source(self)))
             .finish()
     }
 }
 
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.as_fd()
+#[cfg(unix)]
+impl std::os::fd::AsFd for TcpStream {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        std::os::fd::AsFd::as_fd(&self.inner)
     }
 }
 
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.inner.as_raw_fd()
+#[cfg(windows)]
+impl std::os::windows::io::AsSocket for TcpStream {
+    fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+        std::os::windows::io::AsSocket::as_socket(&self.inner)
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(&self.inner)
+    }
+}
+
+#[cfg(windows)]
+impl std::os::windows::io::AsRawSocket for TcpStream {
+    fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+        std::os::windows::io::AsRawSocket::as_raw_socket(&*self.inner)
     }
 }
 

@@ -12,10 +12,13 @@
 //! fn tokio_io<T: AsyncRead + AsyncWrite + Unpin + Send>() {}
 //! tokio_io::<magpie::net::TcpStream>();
 //! tokio_io::<&magpie::net::TcpStream>();
-//! tokio_io::<magpie::net::UnixStream>();
+//! # #[cfg(unix)]
+//! tokio_io::<magpie::net::UnixStream>(); // Unix only
 //! ```
 
-use super::{TcpStream, UnixStream};
+use super::TcpStream;
+#[cfg(unix)]
+use super::UnixStream;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -123,11 +126,14 @@ macro_rules! tokio_io_traits {
 }
 
 tokio_io_traits!(TcpStream);
+#[cfg(unix)]
 tokio_io_traits!(UnixStream);
 
 #[cfg(test)]
 mod tests {
-    use crate::net::{TcpListener, TcpStream, UnixStream};
+    #[cfg(unix)]
+    use crate::net::UnixStream;
+    use crate::net::{TcpListener, TcpStream};
     use std::future::poll_fn;
     use std::pin::Pin;
     use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -188,6 +194,7 @@ mod tests {
         });
     }
 
+    #[cfg(unix)]
     #[test]
     fn unix_pair_through_tokio_traits() {
         crate::Runtime::new().unwrap().block_on(async {

@@ -1,4 +1,5 @@
-//! Unix domain sockets: [`UnixListener`] and [`UnixStream`].
+//! Unix domain sockets: [`UnixListener`] and [`UnixStream`]. Unix only (the module is
+//! `cfg(unix)`: Windows has no `AF_UNIX` support in `polling`'s backend nor in std).
 
 use super::accept::Acceptor;
 use super::{connect_stream, stream_io_traits};

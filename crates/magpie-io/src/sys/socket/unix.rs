@@ -1,4 +1,4 @@
-//! Sockets: created non-blocking and close-on-exec (in one call where the OS can), a
+//! Sockets on Unix: created non-blocking and close-on-exec (in one call where the OS can), a
 //! non-blocking `connect`, `accept4` (or `accept` + `fcntl` on Apple systems), and the
 //! conversions between Rust's socket addresses and C's (with BSD's `sin_len`/`sin6_len`).
 //!
@@ -14,14 +14,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// The kind of socket to create.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// `SOCK_STREAM`.
-    Stream,
-    /// `SOCK_DGRAM`.
-    Datagram,
-}
+use super::Kind;
 
 /// A C socket address, as `connect`/`bind` take it.
 pub struct RawAddr {
@@ -202,8 +195,8 @@ pub fn socket(addr: &RawAddr, kind: Kind) -> io::Result<OwnedFd> {
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     #[cfg(target_vendor = "apple")]
     {
-        super::fd::set_cloexec(fd.as_fd())?;
-        super::fd::set_nonblocking(fd.as_fd())?;
+        crate::sys::fd::set_cloexec(fd.as_fd())?;
+        crate::sys::fd::set_nonblocking(fd.as_fd())?;
         set_nosigpipe(fd.as_fd())?;
     }
     Ok(fd)
@@ -318,8 +311,8 @@ fn accept4(
                 let conn = unsafe { OwnedFd::from_raw_fd(conn) };
                 #[cfg(target_vendor = "apple")]
                 {
-                    super::fd::set_cloexec(conn.as_fd())?;
-                    super::fd::set_nonblocking(conn.as_fd())?;
+                    crate::sys::fd::set_cloexec(conn.as_fd())?;
+                    crate::sys::fd::set_nonblocking(conn.as_fd())?;
                     set_nosigpipe(conn.as_fd())?;
                 }
                 return Ok(conn);
