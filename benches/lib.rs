@@ -576,6 +576,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")] // VmRSS comes from /proc/self/status
     fn rss_is_readable_and_grows() {
         let before = rss_bytes().expect("/proc/self/status has VmRSS");
         let block = vec![1u8; 64 << 20];

@@ -29,10 +29,13 @@ use std::task::{ready, Context, Poll};
 ///
 /// ```
 /// use magpie::io::{Async, AsyncReadExt, AsyncWriteExt};
-/// use std::os::unix::net::UnixStream;
+/// use std::net::{TcpListener, TcpStream};
 ///
 /// # magpie::Runtime::new().unwrap().block_on(async {
-/// let (a, b) = UnixStream::pair()?;
+/// // Two connected std sockets (a blocking connect on loopback, for the example's sake).
+/// let listener = TcpListener::bind("127.0.0.1:0")?;
+/// let a = TcpStream::connect(listener.local_addr()?)?;
+/// let (b, _) = listener.accept()?;
 /// let (mut a, mut b) = (Async::new(a)?, Async::new(b)?);
 /// a.write_all(b"ping").await?;
 /// let mut buf = [0; 4];
