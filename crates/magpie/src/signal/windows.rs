@@ -122,3 +122,50 @@ impl Drop for CtrlC {
 pub(super) fn ctrl_c() -> impl Future<Output = io::Result<()>> + Send {
     CtrlC { seen: None }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+    use windows_sys::Win32::System::Console::CTRL_BREAK_EVENT;
+
+    struct Flag(AtomicBool);
+
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// The handler is called here as the OS calls it (Wine cannot deliver a console event to
+    /// a test whose output is a pipe).
+    #[test]
+    fn a_ctrl_c_event_completes_a_pending_wait_and_other_events_pass_through() {
+        let flag = Arc::new(Flag(AtomicBool::new(false)));
+        let waker = Waker::from(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut wait = Box::pin(ctrl_c());
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+
+        // SAFETY: the handler takes any event code; called on this thread as the OS would.
+        let handled = unsafe { handler(CTRL_BREAK_EVENT) };
+        assert_eq!(handled, 0, "not ours: passed on");
+        assert!(!flag.0.load(Ordering::SeqCst));
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+
+        // SAFETY: as above.
+        let handled = unsafe { handler(CTRL_C_EVENT) };
+        assert_eq!(handled, 1, "Ctrl-C is handled");
+        assert!(flag.0.load(Ordering::SeqCst), "the pending wait was woken");
+        assert!(matches!(wait.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+
+        // A wait first polled after the event waits for the next one, and leaves no waker
+        // behind when dropped.
+        let mut later = Box::pin(ctrl_c());
+        assert!(later.as_mut().poll(&mut cx).is_pending());
+        drop(later);
+        assert!(waiters().wakers.is_empty());
+    }
+}
