@@ -297,37 +297,10 @@ struct Usage {
 impl Usage {
     #[cfg(windows)]
     fn now() -> Usage {
-        use windows_sys::Win32::Foundation::FILETIME;
-        use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessTimes};
-        let zero = || FILETIME {
-            dwLowDateTime: 0,
-            dwHighDateTime: 0,
-        };
-        let (mut created, mut exited, mut kernel, mut user) = (zero(), zero(), zero(), zero());
-        // SAFETY: the four `FILETIME`s are valid and writable for the duration of the call;
-        // `GetCurrentProcess` returns a pseudo-handle that is always valid.
-        let ok = unsafe {
-            GetProcessTimes(
-                GetCurrentProcess(),
-                &mut created,
-                &mut exited,
-                &mut kernel,
-                &mut user,
-            )
-        };
-        assert_ne!(
-            ok,
-            0,
-            "GetProcessTimes failed: {}",
-            std::io::Error::last_os_error()
-        );
-        // FILETIME counts 100 ns ticks.
-        let us = |t: FILETIME| {
-            ((u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime)) as f64 / 10.0
-        };
+        let (user, kernel) = magpie_benches::process_times();
         Usage {
-            user_us: us(user),
-            sys_us: us(kernel),
+            user_us: user.as_secs_f64() * 1e6,
+            sys_us: kernel.as_secs_f64() * 1e6,
             switches: f64::NAN,
         }
     }

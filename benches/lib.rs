@@ -129,10 +129,16 @@ pub fn process_cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// Current process CPU time (`clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`; on Windows the
-/// kernel plus user time of `GetProcessTimes`).
+/// Current process CPU time (see the Unix version): user plus kernel time.
 #[cfg(windows)]
 pub fn process_cpu_time() -> Duration {
+    let (user, kernel) = process_times();
+    user + kernel
+}
+
+/// The process's user and kernel CPU time so far (`GetProcessTimes`).
+#[cfg(windows)]
+pub fn process_times() -> (Duration, Duration) {
     use windows_sys::Win32::Foundation::FILETIME;
     use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessTimes};
     let zero = || FILETIME {
@@ -157,9 +163,12 @@ pub fn process_cpu_time() -> Duration {
         "GetProcessTimes failed: {}",
         std::io::Error::last_os_error()
     );
-    let ticks = |t: FILETIME| (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
     // FILETIME counts 100 ns ticks.
-    Duration::from_nanos((ticks(kernel) + ticks(user)).saturating_mul(100))
+    let duration = |t: FILETIME| {
+        let ticks = (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
+        Duration::from_nanos(ticks.saturating_mul(100))
+    };
+    (duration(user), duration(kernel))
 }
 
 impl Measurement for CpuTime {
