@@ -6,8 +6,8 @@
 //! A worker parked in the driver that wakes with exactly one task runs that task itself and
 //! wakes nobody (tokio's rule too: another worker is woken only when more than one task is
 //! queued), because a helper woken for every driver event costs a futex wake, a context
-//! switch and a fruitless search per event (measured on `http_hello`: see the commit that
-//! introduced the monitor, f274e60, and `docs/benchmarks.md`). But while that one task runs,
+//! switch and a fruitless search per event (measured on `http_hello` in the commit that
+//! introduced the monitor, f274e60). But while that one task runs,
 //! nobody waits in the driver, and should its poll block the thread (tokio issue 4730), I/O
 //! and timers would stall for every other task while the other workers sleep.
 //!

@@ -14,6 +14,7 @@
 //!   race (NOTIFIED), it returns at once.
 //! - Returns may be spurious: the worker loop re-checks the idle state after every return.
 
+#[cfg(all(test, loom))]
 use super::sticky_event::StickyEvent;
 use crate::driver::Driver;
 use magpie_shim::diagnostics;
@@ -31,7 +32,7 @@ pub(crate) struct Parker {
 }
 
 /// The two calls a parker makes on the driver: the runtime's [`Driver`], and in the loom
-/// models a [`StickyEvent`] (loom cannot see inside the reactor's wait).
+/// models a `StickyEvent` (loom cannot see inside the reactor's wait).
 pub(crate) trait ParkInDriver {
     /// Blocks until unparked or an event was dispatched (see driver.rs).
     fn park(&self, runtime_is_idle: &dyn Fn() -> bool);
@@ -48,6 +49,8 @@ impl ParkInDriver for Driver {
     }
 }
 
+/// Only the loom models park "in" a sticky event.
+#[cfg(all(test, loom))]
 impl ParkInDriver for StickyEvent {
     fn park(&self, _runtime_is_idle: &dyn Fn() -> bool) {
         self.wait(None);
