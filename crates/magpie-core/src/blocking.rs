@@ -15,12 +15,19 @@
 use crate::context;
 use crate::scheduler::{Config, Handle};
 use crate::task::{self, JoinHandle, Notified, Schedule, TaskRef};
+use crate::timeline::Event;
 use magpie_shim::{coop, Arc, Condvar, Mutex};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
+
+/// What `RuntimeMetrics` reads of the pool.
+pub(crate) struct Stats {
+    pub(crate) idle: usize,
+    pub(crate) queued: usize,
+}
 
 pub(crate) struct BlockingPool {
     inner: Arc<Inner>,
@@ -117,8 +124,13 @@ impl BlockingPool {
         let scheduler = BlockingSchedule {
             inner: self.inner.clone(),
         };
-        let (owned, notified, join) =
-            task::new_task(BlockingTask(Some(f)), scheduler, task::Id::next(), None);
+        let (owned, notified, join) = task::new_task(
+            BlockingTask(Some(f)),
+            scheduler,
+            task::Id::next(),
+            None,
+            std::panic::Location::caller(),
+        );
         // Not registered: the registry's reference goes at once.
         drop(owned);
         if cancel {
@@ -138,6 +150,15 @@ impl BlockingPool {
 
     pub(crate) fn alive_threads(&self) -> usize {
         self.inner.state.lock().num_alive
+    }
+
+    /// Idle threads and queued closures, read under one lock.
+    pub(crate) fn stats(&self) -> Stats {
+        let state = self.inner.state.lock();
+        Stats {
+            idle: state.num_idle,
+            queued: state.queue.len(),
+        }
     }
 
     fn pool_id(&self) -> usize {
@@ -237,12 +258,20 @@ impl Inner {
         context::set_blocking_pool(self as *const Inner as usize);
         {
             let _handle = context::set_handle(handle.clone());
+            let timeline = handle.recorder().map(|t| (t, t.blocking_track()));
             let mut state = self.state.lock();
             loop {
                 if let Some(task) = state.queue.pop_front() {
                     state.num_running += 1;
                     drop(state);
+                    if let Some((timeline, track)) = timeline {
+                        let task = task.header().id.as_u64();
+                        timeline.record_blocking(track, Event::BlockingStart { task });
+                    }
                     task.run();
+                    if let Some((timeline, track)) = timeline {
+                        timeline.record_blocking(track, Event::BlockingEnd);
+                    }
                     state = self.state.lock();
                     state.num_running -= 1;
                     if state.num_running == 0 && state.queue.is_empty() {

@@ -21,15 +21,19 @@ mod block_on;
 mod blocking;
 mod context;
 pub mod driver;
+pub mod metrics;
 pub mod scheduler;
 pub mod task;
+pub mod timeline;
+#[cfg(feature = "tracing")]
+mod trace;
 mod unwind;
 mod yield_now;
 
 pub use block_on::block_on;
 pub use context::{current_task_id, current_task_name};
 pub use driver::Driver;
-pub use scheduler::{Config, Handle, Hook, Scheduler};
+pub use scheduler::{Config, Handle, Hook, Scheduler, SlowPollHook};
 pub use task::{AbortHandle, Id, JoinError, JoinHandle};
 pub use yield_now::yield_now;
 

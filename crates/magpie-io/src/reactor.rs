@@ -42,6 +42,7 @@
 use crate::source::{Direction, ReadyEvent, Source};
 use crate::sys::{BorrowedSource, RawSource};
 use crate::sys::{PollEvents, Poller};
+use magpie_shim::unmodelled::AtomicU64;
 use magpie_shim::{AtomicBool, AtomicUsize, Mutex, Ordering};
 use std::fmt;
 use std::io;
@@ -70,6 +71,8 @@ pub struct Reactor {
     turn: AtomicUsize,
     /// Registered sources (a lock-free count for the busy workers' driver turns).
     live: AtomicUsize,
+    /// Readiness events dispatched to sources, over all turns (metrics).
+    events: AtomicU64,
     shutdown: AtomicBool,
     /// A thread is in (or entering) the poller's wait: notifications must reach it.
     sleeping: AtomicBool,
@@ -113,6 +116,7 @@ impl Reactor {
             }),
             turn: AtomicUsize::new(0),
             live: AtomicUsize::new(0),
+            events: AtomicU64::new(0),
             shutdown: AtomicBool::new(false),
             sleeping: AtomicBool::new(false),
             notified: AtomicBool::new(false),
@@ -132,6 +136,16 @@ impl Reactor {
     /// Sources registered now.
     pub fn num_sources(&self) -> usize {
         self.live.load(Ordering::Relaxed)
+    }
+
+    /// Readiness events dispatched so far.
+    pub fn events_count(&self) -> u64 {
+        self.events.load(Ordering::Relaxed)
+    }
+
+    /// Waits (turns) so far.
+    pub fn turns_count(&self) -> u64 {
+        self.turn.load(Ordering::Relaxed) as u64
     }
 
     /// Registers `fd` (which must be in non-blocking mode), edge-triggered, for both
@@ -222,6 +236,11 @@ impl Reactor {
                 table.sources[key] = None;
                 table.free.push(key);
             }
+        }
+        if count > 0 {
+            // Only the thread holding `dispatch` writes it: a load and a store.
+            let events = self.events.load(Ordering::Relaxed);
+            self.events.store(events + count as u64, Ordering::Relaxed);
         }
         drop(dispatch);
         wake_all(&mut wake);

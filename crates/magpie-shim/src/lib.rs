@@ -216,6 +216,9 @@ mod imp {
             pub fn is_empty(&self) -> bool {
                 self.0.lock().is_empty()
             }
+            pub fn len(&self) -> usize {
+                self.0.lock().len()
+            }
         }
 
         impl<T> Default for Injector<T> {
@@ -255,6 +258,9 @@ mod imp {
             pub fn is_empty(&self) -> bool {
                 self.0.lock().is_empty()
             }
+            pub fn len(&self) -> usize {
+                self.0.lock().len()
+            }
         }
     }
 }
@@ -264,8 +270,10 @@ pub use imp::*;
 pub mod coop;
 pub mod diagnostics;
 
-/// Atomics that loom does not model: process-wide counters (task ids) that order nothing.
+/// Atomics and a lock that loom does not model: process-wide counters (task ids) and
+/// runtime metrics, which order nothing another thread relies on.
 pub mod unmodelled {
+    pub use parking_lot::Mutex;
     pub use std::sync::atomic::{AtomicU64, Ordering};
 }
 

@@ -80,6 +80,29 @@ const NONE: u64 = u64::MAX;
 struct Shard {
     wheel: Mutex<Wheel>,
     next_wake: AtomicU64,
+    /// Timers registered in this shard, and fired, so far (metrics). Written only under
+    /// the wheel's lock: a load and a store.
+    registered: Counter,
+    fired: Counter,
+}
+
+/// A counter written under a lock, read without one.
+struct Counter(magpie_shim::unmodelled::AtomicU64);
+
+impl Counter {
+    fn new() -> Counter {
+        Counter(magpie_shim::unmodelled::AtomicU64::new(0))
+    }
+
+    /// The caller holds the lock that guards the writes.
+    fn add(&self, n: u64) {
+        let value = self.0.load(Ordering::Relaxed);
+        self.0.store(value + n, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// The timers of one runtime. See the module documentation.
@@ -123,6 +146,8 @@ impl Timers {
                     CachePadded::new(Shard {
                         wheel: Mutex::new(Wheel::new()),
                         next_wake: AtomicU64::new(NONE),
+                        registered: Counter::new(),
+                        fired: Counter::new(),
                     })
                 })
                 .collect(),
@@ -146,6 +171,7 @@ impl Timers {
         let key = {
             let mut wheel = shard.wheel.lock();
             let key = wheel.insert(deadline, now, Some(waker.clone()));
+            shard.registered.add(1);
             shard.next_wake.fetch_min(deadline, Ordering::SeqCst);
             key
         };
@@ -221,10 +247,12 @@ impl Timers {
             let mut batch = WAKE_BATCH.with(|cell| std::mem::take(&mut *cell.borrow_mut()));
             {
                 let mut wheel = shard.wheel.lock();
+                let before = fired;
                 wheel.poll(now, |_, waker| {
                     fired += 1;
                     batch.extend(waker);
                 });
+                shard.fired.add((fired - before) as u64);
                 let next = wheel.next_deadline().unwrap_or(NONE);
                 shard.next_wake.store(next, Ordering::SeqCst);
             }
@@ -292,6 +320,16 @@ impl Timers {
     /// Whether [`Timers::shutdown`] was called.
     pub fn is_shutdown(&self) -> bool {
         self.shutdown.load(Ordering::SeqCst)
+    }
+
+    /// Timers registered so far (each `register`; a `reset` is the same timer).
+    pub fn registered_count(&self) -> u64 {
+        self.shards.iter().map(|s| s.registered.get()).sum()
+    }
+
+    /// Timers that fired so far (cancelled ones never fire).
+    pub fn fired_count(&self) -> u64 {
+        self.shards.iter().map(|s| s.fired.get()).sum()
     }
 
     /// Timers registered and not yet fired, over all shards (takes every lock: diagnostics).

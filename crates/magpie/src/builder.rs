@@ -154,6 +154,72 @@ impl Builder {
         self
     }
 
+    /// Reports every poll that runs longer than `threshold` (asyncio's debug mode: "Executing
+    /// <Task …> took 0.150 seconds"): off by default.
+    ///
+    /// The runtime's monitor thread reports a slow poll **while it is still running** (so a
+    /// task stuck for ever is named), again each time its running time doubles, and once
+    /// more when it returns; see [`task::SlowPoll`](crate::task::SlowPoll) for what a report
+    /// holds and how precise its times are. The reports go to the hook given with
+    /// [`Builder::on_slow_poll`]; without one, each is one line on stderr (with the feature
+    /// `tracing`, a `tracing` warning with target `magpie::slow_poll` instead).
+    ///
+    /// The poll path costs nothing more with this on: the monitor reads the poll counter
+    /// and task id each worker already writes, every `threshold / 4` (between 1 ms and
+    /// 10 ms). A single-worker runtime starts the monitor thread for it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = magpie::Runtime::builder()
+    ///     .worker_threads(2)
+    ///     .slow_poll_threshold(Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `threshold` is zero (every poll would be reported).
+    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
+        assert!(
+            !threshold.is_zero(),
+            "Builder::slow_poll_threshold must be more than zero (every poll would be reported)"
+        );
+        self.config.slow_poll_threshold = Some(threshold);
+        self
+    }
+
+    /// Where slow-poll reports go (see [`Builder::slow_poll_threshold`], which must be set
+    /// for any report to be made). `f` runs on the monitor thread; a panic in it is
+    /// contained and reported.
+    pub fn on_slow_poll(
+        &mut self,
+        f: impl Fn(&crate::task::SlowPoll) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.config.on_slow_poll = Some(Arc::new(f));
+        self
+    }
+
+    /// Records a timeline of scheduler events (poll start and end with the task's id and
+    /// name, park and unpark, driver turns, steals, blocking closures), keeping the last
+    /// `events_per_worker` events of each worker. Off by default; read it with
+    /// [`Handle::timeline`](crate::Handle::timeline) and write it as Chrome Trace Event
+    /// JSON for Perfetto. Each poll costs two clock reads and two uncontended lock round
+    /// trips more while it is on (`docs/observability.md` has the measured figure).
+    ///
+    /// # Panics
+    ///
+    /// When `events_per_worker` is 0.
+    pub fn timeline(&mut self, events_per_worker: usize) -> &mut Self {
+        assert!(
+            events_per_worker > 0,
+            "Builder::timeline must keep at least 1 event per worker (got 0)"
+        );
+        self.config.timeline_capacity = Some(events_per_worker);
+        self
+    }
+
     /// Starts the runtime with its clock paused (for tests; see [`crate::time::pause`]):
     /// when the runtime has nothing else to do, time jumps to the next timer.
     pub fn start_paused(&mut self, paused: bool) -> &mut Self {

@@ -70,6 +70,24 @@ impl Handle {
         self.inner.spawn_blocking(f)
     }
 
+    /// A live view of this runtime's counters (see [`crate::metrics`]).
+    pub fn metrics(&self) -> crate::metrics::RuntimeMetrics {
+        self.inner.metrics()
+    }
+
+    /// Every live task, as `asyncio.all_tasks()`: id, name, spawn location, state, polls and
+    /// age, copied while the runtime runs (one walk of its task registry, without stopping
+    /// it), sorted by id. Print it with [`task::table`](crate::task::table).
+    pub fn tasks(&self) -> Vec<crate::task::TaskInfo> {
+        self.inner.tasks()
+    }
+
+    /// A copy of the scheduler timeline recorded so far, or `None` when the runtime was
+    /// built without [`Builder::timeline`](crate::Builder::timeline).
+    pub fn timeline(&self) -> Option<crate::timeline::Trace> {
+        self.inner.timeline()
+    }
+
     /// Runs `future` to completion on the calling thread, with this runtime as its context.
     ///
     /// # Panics

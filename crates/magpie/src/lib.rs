@@ -29,6 +29,10 @@
 //! - [`net`] has TCP, UDP and (Unix only) Unix sockets (`asyncio.open_connection`,
 //!   `asyncio.start_server`, datagram endpoints); [`io`] has the futures-io traits, their
 //!   extension methods, and [`io::Async`] for any other file descriptor.
+//! - [`metrics`], [`Handle::tasks`], [`Builder::slow_poll_threshold`] and
+//!   [`Builder::timeline`] show what a running runtime does: counters in the Prometheus
+//!   format, the live task list (`asyncio.all_tasks()`), reports of polls that block a
+//!   worker (asyncio's debug mode), and a trace for Perfetto (`docs/observability.md`).
 //! - [`signal::ctrl_c`] waits for Ctrl-C (`loop.add_signal_handler(SIGINT, ...)`).
 //! - [`sync`] has channels and locks (asyncio's `Queue`, `Lock`, `Event`, `Semaphore`, ...),
 //!   usable from any executor.
@@ -59,6 +63,7 @@ mod handle;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod io;
+pub mod metrics;
 pub mod net;
 mod runtime;
 mod scope;
@@ -69,6 +74,11 @@ pub mod stream;
 pub use magpie_sync as sync;
 pub mod task;
 pub mod time;
+/// The scheduler timeline ([`Builder::timeline`]): what each worker did, as Chrome Trace
+/// Event JSON for Perfetto or `chrome://tracing` (`docs/observability.md`).
+pub mod timeline {
+    pub use magpie_core::timeline::Trace;
+}
 
 pub use builder::Builder;
 pub use combinators::{join_all, try_join_all, JoinAll, TryJoinAll};
@@ -106,8 +116,10 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    // A closure does not pass `#[track_caller]` on: the location is taken here.
+    let location = std::panic::Location::caller();
     magpie_core::with_current(|handle| match handle {
-        Some(handle) => handle.spawn(future),
+        Some(handle) => handle.spawn_at(future, None, location),
         None => panic!("magpie::spawn must be called from inside a magpie runtime"),
     })
 }

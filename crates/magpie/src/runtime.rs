@@ -78,6 +78,11 @@ impl Runtime {
         self.handle.spawn_blocking(f)
     }
 
+    /// A live view of the runtime's counters (see [`crate::metrics`]).
+    pub fn metrics(&self) -> crate::metrics::RuntimeMetrics {
+        self.handle.metrics()
+    }
+
     /// The runtime's handle.
     pub fn handle(&self) -> &Handle {
         &self.handle

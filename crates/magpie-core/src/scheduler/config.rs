@@ -1,11 +1,15 @@
 //! The scheduler's settings, validated by the facade's `Builder`.
 
+use crate::task::SlowPoll;
 use magpie_shim::DynArc;
 use std::fmt;
 use std::time::Duration;
 
 /// A callback run on runtime threads (start and stop hooks).
 pub type Hook = DynArc<dyn Fn() + Send + Sync + 'static>;
+
+/// A callback the monitor thread runs for each slow-poll report.
+pub type SlowPollHook = DynArc<dyn Fn(&SlowPoll) + Send + Sync + 'static>;
 
 /// Everything the scheduler needs to start.
 #[derive(Clone)]
@@ -28,6 +32,14 @@ pub struct Config {
     pub global_queue_interval: u32,
     /// A busy worker takes a non-blocking driver turn every this many ticks.
     pub event_interval: u32,
+    /// Report polls that run longer than this (monitor.rs); `None`: off.
+    pub slow_poll_threshold: Option<Duration>,
+    /// Where slow-poll reports go; `None`: one line on stderr (or a `tracing` event with
+    /// the feature `tracing`).
+    pub on_slow_poll: Option<SlowPollHook>,
+    /// Record a timeline of scheduler events, this many per worker (timeline/mod.rs);
+    /// `None`: off.
+    pub timeline_capacity: Option<usize>,
 }
 
 impl Default for Config {
@@ -42,6 +54,9 @@ impl Default for Config {
             on_thread_stop: None,
             global_queue_interval: 61,
             event_interval: 61,
+            slow_poll_threshold: None,
+            on_slow_poll: None,
+            timeline_capacity: None,
         }
     }
 }
@@ -56,6 +71,8 @@ impl fmt::Debug for Config {
             .field("thread_keep_alive", &self.thread_keep_alive)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
+            .field("slow_poll_threshold", &self.slow_poll_threshold)
+            .field("timeline_capacity", &self.timeline_capacity)
             .finish_non_exhaustive()
     }
 }

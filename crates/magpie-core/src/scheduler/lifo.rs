@@ -57,8 +57,20 @@ mod tests {
     #[test]
     fn push_returns_the_previous_occupant_and_take_empties() {
         let slot = LifoSlot::new();
-        let (o1, n1, j1) = new_task(async {}, Inert, Id::next(), None);
-        let (o2, n2, j2) = new_task(async {}, Inert, Id::next(), None);
+        let (o1, n1, j1) = new_task(
+            async {},
+            Inert,
+            Id::next(),
+            None,
+            std::panic::Location::caller(),
+        );
+        let (o2, n2, j2) = new_task(
+            async {},
+            Inert,
+            Id::next(),
+            None,
+            std::panic::Location::caller(),
+        );
         let (id1, id2) = (j1.id(), j2.id());
         assert!(!slot.is_occupied());
         assert!(slot.push(n1).is_none());
@@ -83,7 +95,13 @@ mod tests {
     #[test]
     fn dropping_the_slot_drops_its_entry() {
         let slot = LifoSlot::new();
-        let (owned, entry, join) = new_task(async {}, Inert, Id::next(), None);
+        let (owned, entry, join) = new_task(
+            async {},
+            Inert,
+            Id::next(),
+            None,
+            std::panic::Location::caller(),
+        );
         let before = owned.header().state.load().ref_count();
         slot.push(entry);
         drop(slot);

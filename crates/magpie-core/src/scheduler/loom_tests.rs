@@ -164,7 +164,7 @@ fn two_parking_workers_and_a_producer_never_lose_the_task() {
 /// deadlock if it does).
 #[test]
 fn monitor_deep_sleep_races_a_worker_leaving_the_driver() {
-    use super::monitor::{Monitor, QUIET_PERIODS};
+    use super::monitor::{Monitor, PERIOD, QUIET_PERIODS};
     magpie_shim::loom_model(
         "monitor_deep_sleep_races_a_worker_leaving_the_driver",
         || {
@@ -178,7 +178,10 @@ fn monitor_deep_sleep_races_a_worker_leaving_the_driver() {
                     monitor.driver_left();
                 })
             };
-            assert!(monitor.sleep(QUIET_PERIODS, || unparked.load(Ordering::SeqCst) == 0));
+            assert!(
+                monitor.sleep(QUIET_PERIODS, PERIOD, || unparked.load(Ordering::SeqCst)
+                    == 0)
+            );
             worker.join().unwrap();
         },
     );

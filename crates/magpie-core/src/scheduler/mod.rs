@@ -8,7 +8,8 @@
 //! - `synced.rs`: every lock of the scheduler and what it guards.
 //! - `lifo.rs`: the stealable LIFO slot.
 //! - `monitor.rs`: the thread that sends a sleeping worker to the driver or to queued work
-//!   when a worker stays stuck in one poll; `sticky_event.rs`, what it sleeps on.
+//!   when a worker stays stuck in one poll; `sticky_event.rs`, what it sleeps on;
+//!   `slow_polls.rs`, its reports of polls that run past `Config::slow_poll_threshold`.
 //! - `shutdown.rs`: the shutdown sequence, step by step.
 //!
 //! The scheduler holds the runtime's [`Driver`] (timers and I/O) by its concrete type; only
@@ -27,6 +28,7 @@ mod lifo;
 mod monitor;
 mod park;
 mod shutdown;
+mod slow_polls;
 mod sticky_event;
 mod synced;
 mod worker;
@@ -34,16 +36,19 @@ mod worker;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
-pub use config::{Config, Hook};
+pub use config::{Config, Hook, SlowPollHook};
 pub(crate) use worker::WorkerLocal;
 
 use crate::blocking::BlockingPool;
 use crate::context;
 use crate::driver::Driver;
+use crate::metrics::{RuntimeMetrics, WorkerMetrics};
 use crate::task::{self, JoinHandle, Notified, Registry, Schedule, TaskRef};
+use crate::timeline::Timeline;
 use idle::Idle;
 use lifo::LifoSlot;
 use magpie_shim::deque::{Injector, Steal, Stealer, Worker};
+use magpie_shim::unmodelled::AtomicU64;
 use magpie_shim::CachePadded;
 use magpie_shim::{Arc, AtomicBool, AtomicUsize, Ordering};
 use monitor::Monitor;
@@ -61,6 +66,8 @@ struct Remote {
     /// only the worker writes it. A searcher or the monitor that sees the same odd value
     /// twice, some time apart, knows the worker is stuck in one poll.
     polls: AtomicUsize,
+    /// The worker's own counters (metrics/worker.rs), on the lines only it writes.
+    metrics: WorkerMetrics,
 }
 
 pub(crate) struct Shared {
@@ -83,6 +90,11 @@ pub(crate) struct Shared {
     /// `block_on.rs` for the accounting.
     block_on_runnable: Arc<AtomicUsize>,
     monitor: Monitor,
+    /// Spawns from threads that are not this runtime's workers (workers count their own in
+    /// `WorkerMetrics`), blocking closures included.
+    remote_spawns: CachePadded<AtomicU64>,
+    /// The scheduler-event recorder, when `Config::timeline_capacity` is set.
+    timeline: Option<Timeline>,
 }
 
 /// A cheap, cloneable reference to a scheduler: spawn onto it from any thread.
@@ -121,11 +133,41 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let name = name.map(Box::from);
-        let (owned, notified, join) = task::new_task(future, self.clone(), task::Id::next(), name);
+        self.spawn_at(future, name, std::panic::Location::caller())
+    }
+
+    /// [`Handle::spawn_named`] with the spawn location given: for spawn functions that reach
+    /// this through a closure, which `#[track_caller]` does not pass through.
+    #[doc(hidden)]
+    pub fn spawn_at<F>(
+        &self,
+        future: F,
+        name: Option<&str>,
+        location: &'static std::panic::Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let name = name.map(task::TaskName::from);
+        let (owned, notified, join) =
+            task::new_task(future, self.clone(), task::Id::next(), name, location);
+        #[cfg(feature = "tracing")]
+        crate::trace::spawned(owned.header());
         match self.shared.registry.insert(owned) {
-            Ok(()) => self.schedule(notified),
+            // `schedule`, with the spawn counted on the worker (or remotely) on the way.
+            Ok(()) => context::with_worker(|worker| match worker {
+                Some(w) if w.belongs_to(self) => {
+                    w.count_spawn();
+                    w.schedule_local(notified, false);
+                }
+                _ => {
+                    self.shared.count_remote_spawn();
+                    self.shared.schedule_remote(notified);
+                }
+            }),
             Err(owned) => {
+                self.shared.count_remote_spawn();
                 drop(notified);
                 owned.shutdown();
             }
@@ -142,7 +184,85 @@ impl Handle {
         R: Send + 'static,
     {
         let closed = self.shared.closed.load(Ordering::Acquire);
+        self.shared.count_remote_spawn();
         self.shared.blocking.spawn(f, self, closed)
+    }
+
+    /// A live view of this runtime's counters.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::new(self.clone())
+    }
+
+    /// Every live task (spawned and not finished), copied while the runtime runs: one walk
+    /// of the registry, each shard locked in turn. Blocking closures are not tasks here.
+    pub fn tasks(&self) -> Vec<task::TaskInfo> {
+        let running = self.running_tasks();
+        let mut tasks = Vec::with_capacity(self.shared.registry.len());
+        self.shared
+            .registry
+            .for_each(|header| tasks.push(task::TaskInfo::of(header, &running)));
+        tasks.sort_by_key(|t| t.id());
+        tasks
+    }
+
+    /// The task each worker is inside a poll of now: `(task id, worker)` pairs.
+    fn running_tasks(&self) -> Vec<(u64, usize)> {
+        self.shared
+            .remotes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.polls.load(Ordering::Relaxed) % 2 == 1)
+            .map(|(w, r)| (r.metrics.current_task(), w))
+            .collect()
+    }
+
+    /// What the scheduler recorded so far, when the timeline is on
+    /// (`Config::timeline_capacity`): a copy, taken without stopping the workers.
+    pub fn timeline(&self) -> Option<crate::timeline::Trace> {
+        self.shared.timeline.as_ref().map(Timeline::trace)
+    }
+
+    pub(crate) fn recorder(&self) -> Option<&Timeline> {
+        self.shared.timeline.as_ref()
+    }
+
+    pub(crate) fn spawned_tasks_count(&self) -> u64 {
+        let local: u64 = self.shared.remotes.iter().map(|r| r.metrics.spawns()).sum();
+        local + self.shared.remote_spawns.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn global_queue_depth(&self) -> usize {
+        self.shared.injector.len()
+    }
+
+    pub(crate) fn blocking_stats(&self) -> crate::blocking::Stats {
+        self.shared.blocking.stats()
+    }
+
+    pub(crate) fn worker_metrics(&self, worker: usize) -> &WorkerMetrics {
+        &self.remote(worker).metrics
+    }
+
+    /// Polls started by `worker` (the odd half of its counter is the poll running now).
+    pub(crate) fn worker_polls(&self, worker: usize) -> u64 {
+        self.remote(worker)
+            .polls
+            .load(Ordering::Relaxed)
+            .div_ceil(2) as u64
+    }
+
+    pub(crate) fn worker_queue_depth(&self, worker: usize) -> usize {
+        let remote = self.remote(worker);
+        remote.stealer.len() + usize::from(remote.lifo.is_occupied())
+    }
+
+    fn remote(&self, worker: usize) -> &Remote {
+        let n = self.shared.remotes.len();
+        assert!(
+            worker < n,
+            "worker index {worker} is out of range: this runtime has {n} workers (0..{n})"
+        );
+        &self.shared.remotes[worker]
     }
 
     /// The runtime's driver: its timers, clock and I/O reactor.
@@ -226,6 +346,12 @@ impl Schedule for Handle {
 }
 
 impl Shared {
+    fn count_remote_spawn(&self) {
+        if !cfg!(magpie_no_metrics) {
+            self.remote_spawns.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Queues a task from outside the runtime's workers: injector, then one unpark.
     fn schedule_remote(&self, task: Notified) {
         if self.closed.load(Ordering::SeqCst) {
@@ -298,7 +424,7 @@ pub(crate) fn steal_retrying(mut steal: impl FnMut() -> Steal<Notified>) -> Opti
 pub struct Scheduler {
     handle: Handle,
     threads: Vec<std::thread::JoinHandle<()>>,
-    /// The monitor thread (none with a single worker).
+    /// The monitor thread (none with a single worker, unless slow polls are reported).
     monitor: Option<std::thread::JoinHandle<()>>,
     shut_down: bool,
 }
@@ -328,6 +454,7 @@ impl Scheduler {
                     lifo: LifoSlot::new(),
                     parker: Parker::new(),
                     polls: AtomicUsize::new(0),
+                    metrics: WorkerMetrics::new(),
                 })
             })
             .collect();
@@ -342,6 +469,8 @@ impl Scheduler {
             blocking: BlockingPool::new(&config),
             block_on_runnable: Arc::new(AtomicUsize::new(0)),
             monitor: Monitor::new(),
+            remote_spawns: CachePadded::new(AtomicU64::new(0)),
+            timeline: config.timeline_capacity.map(|c| Timeline::new(n, c)),
             config,
         });
         let handle = Handle { shared };
@@ -367,7 +496,8 @@ impl Scheduler {
                 }
             }
         }
-        if n > 1 {
+        // One worker has nobody to send to a blocked driver, but slow polls are still reported.
+        if n > 1 || handle.config().slow_poll_threshold.is_some() {
             let shared = handle.shared.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("{}-monitor", handle.config().thread_name))

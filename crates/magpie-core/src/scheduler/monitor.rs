@@ -42,12 +42,24 @@
 //! sees the unparked worker and does not wait, or the worker sees `deep` and wakes it.
 //! loom checks this in `scheduler/loom_tests.rs`.
 //!
-//! A runtime with one worker has nobody to wake and starts no monitor.
+//! A runtime with one worker has nobody to wake and starts no monitor, unless slow polls are
+//! reported.
+//!
+//! # Slow-poll reports
+//!
+//! With `Config::slow_poll_threshold` set, each look also checks how long each worker's
+//! current poll has run and reports those past the threshold (slow_polls.rs); the monitor
+//! then looks every `threshold / 4` (between 1 ms and [`PERIOD`]). Since a worker may run
+//! without the monitor watching (one woken by a producer does not call `driver_left`),
+//! every worker leaving its park calls [`Monitor::driver_left`] while slow polls are
+//! reported, so the deep sleep never hides a running poll. The stranding check above keeps
+//! its own pace of one look per [`PERIOD`].
 
+use super::slow_polls::{self, SlowPolls};
 use super::sticky_event::StickyEvent;
 use super::Shared;
 use magpie_shim::{fence, AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the monitor looks while the runtime is busy: the longest a blocked poll can
 /// keep the driver unattended before another worker is sent to it.
@@ -68,17 +80,29 @@ pub(crate) struct Monitor {
 /// The monitor thread's body: look once a period while a worker is awake, sleep deeply once
 /// the runtime has been quiet for [`QUIET_PERIODS`], until shutdown.
 pub(super) fn run(shared: &Shared) {
-    let mut seen = vec![usize::MAX; shared.remotes.len()];
+    let workers = shared.remotes.len();
+    let mut seen = vec![usize::MAX; workers];
+    let threshold = shared.config.slow_poll_threshold;
+    let mut slow_polls = threshold.map(|t| SlowPolls::new(t, workers));
+    let period = threshold.map_or(PERIOD, |t| slow_polls::look_period(t, PERIOD));
+    let mut last_stranding_look = Instant::now();
     let mut quiet_periods = 0;
     while shared
         .monitor
-        .sleep(quiet_periods, || shared.idle.all_parked())
+        .sleep(quiet_periods, period, || shared.idle.all_parked())
     {
+        if let Some(slow_polls) = &mut slow_polls {
+            // Also when all are parked: a poll that just returned gets its last report.
+            slow_polls.look(shared);
+        }
         if shared.idle.all_parked() {
             quiet_periods = quiet_periods.saturating_add(1);
         } else {
             quiet_periods = 0;
-            look(shared, &mut seen);
+            if workers > 1 && last_stranding_look.elapsed() >= PERIOD - period / 2 {
+                last_stranding_look = Instant::now();
+                look(shared, &mut seen);
+            }
         }
     }
 }
@@ -106,10 +130,15 @@ impl Monitor {
         }
     }
 
-    /// Sleeps one period, or deeply (see the module documentation) when `quiet_periods`
+    /// Sleeps one `period`, or deeply (see the module documentation) when `quiet_periods`
     /// reached [`QUIET_PERIODS`] and `all_parked` still holds after `deep` is published. May
     /// return early. Returns `false` once the monitor must stop.
-    pub(crate) fn sleep(&self, quiet_periods: u32, all_parked: impl Fn() -> bool) -> bool {
+    pub(crate) fn sleep(
+        &self,
+        quiet_periods: u32,
+        period: Duration,
+        all_parked: impl Fn() -> bool,
+    ) -> bool {
         if self.stop.load(Ordering::SeqCst) {
             return false;
         }
@@ -121,7 +150,7 @@ impl Monitor {
             }
             self.deep.store(false, Ordering::SeqCst);
         } else {
-            self.wake.wait(Some(PERIOD));
+            self.wake.wait(Some(period));
         }
         !self.stop.load(Ordering::SeqCst)
     }
@@ -183,9 +212,9 @@ mod tests {
     fn a_busy_runtime_keeps_the_monitor_looking() {
         let monitor = Monitor::new();
         let start = Instant::now();
-        assert!(monitor.sleep(QUIET_PERIODS, || false));
+        assert!(monitor.sleep(QUIET_PERIODS, PERIOD, || false));
         assert!(!monitor.is_deep(), "a worker is unparked: no deep sleep");
-        assert!(monitor.sleep(0, || true));
+        assert!(monitor.sleep(0, PERIOD, || true));
         assert!(start.elapsed() >= PERIOD, "a period is never short");
     }
 
@@ -194,7 +223,7 @@ mod tests {
         let monitor = Arc::new(Monitor::new());
         let sleeper = {
             let monitor = monitor.clone();
-            std::thread::spawn(move || monitor.sleep(QUIET_PERIODS, || true))
+            std::thread::spawn(move || monitor.sleep(QUIET_PERIODS, PERIOD, || true))
         };
         while !monitor.is_deep() {
             std::thread::yield_now();
@@ -205,7 +234,7 @@ mod tests {
         assert!(sleeper.join().unwrap(), "woken, not stopped");
 
         monitor.stop();
-        assert!(!monitor.sleep(0, || true));
-        assert!(!monitor.sleep(QUIET_PERIODS, || true));
+        assert!(!monitor.sleep(0, PERIOD, || true));
+        assert!(!monitor.sleep(QUIET_PERIODS, PERIOD, || true));
     }
 }

@@ -33,14 +33,25 @@
 //! poll counter has not moved across two search passes separated by a short spin: the
 //! victim is stuck in one poll (the counter is odd while a poll runs). While some victim
 //! holds a LIFO task, the searcher makes up to [`LIFO_PASSES`] passes before it gives up.
+//!
+//! # What a worker records
+//!
+//! Around every poll: the task's id in `WorkerMetrics::current_task` (the monitor and
+//! `Handle::tasks` read it with the odd poll counter), and for one poll in
+//! `POLL_TIME_SAMPLE_EVERY` on average, its duration (metrics/histogram.rs). At each park:
+//! the park count and the busy time. With the timeline on (timeline/mod.rs): poll, park,
+//! turn and steal events in this worker's ring.
 
 use super::idle::Idle;
 use super::{steal_retrying, Handle, Shared};
 use crate::context;
+use crate::metrics::POLL_TIME_SAMPLE_EVERY;
 use crate::task::Notified;
+use crate::timeline::Event;
 use magpie_shim::deque::Worker;
 use magpie_shim::{diagnostics, Ordering};
 use std::cell::Cell;
+use std::time::Instant;
 
 /// How many times in a row a worker may run the task in its LIFO slot.
 const MAX_LIFO_POLLS: u32 = 3;
@@ -65,6 +76,8 @@ pub(crate) struct WorkerLocal {
     rng: Cell<u64>,
     /// Each victim's poll counter as this worker last saw it (LIFO stealing).
     lifo_seen: Box<[Cell<usize>]>,
+    /// Polls until the next one whose duration is sampled (metrics/histogram.rs).
+    polls_to_sample: Cell<u32>,
 }
 
 /// The body of worker thread `index`.
@@ -88,7 +101,9 @@ pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
             lifo_seen: (0..shared.remotes.len())
                 .map(|_| Cell::new(usize::MAX))
                 .collect(),
+            polls_to_sample: Cell::new(1),
         };
+        shared.remotes[index].metrics.busy_from(Instant::now());
         let _worker = context::set_worker(&local);
         local.run();
         local.drain();
@@ -112,6 +127,38 @@ impl WorkerLocal {
 
     pub(crate) fn belongs_to(&self, handle: &Handle) -> bool {
         self.handle.ptr_eq(handle)
+    }
+
+    /// A task was spawned from this worker's thread.
+    #[inline]
+    pub(crate) fn count_spawn(&self) {
+        self.shared().remotes[self.index].metrics.count_spawn();
+    }
+
+    /// Tasks were taken from `victim`'s queues.
+    fn stole(&self, victim: usize, tasks: usize) {
+        let shared = self.shared();
+        shared.remotes[self.index].metrics.count_steal(tasks);
+        if let Some(timeline) = &shared.timeline {
+            timeline.record(self.index, Event::Steal { victim, tasks });
+        }
+    }
+
+    /// Whether to time the next poll: one in `POLL_TIME_SAMPLE_EVERY` on average, the gap
+    /// to the next drawn uniformly from `1..2 * POLL_TIME_SAMPLE_EVERY`.
+    #[inline]
+    fn sample_this_poll(&self) -> bool {
+        if cfg!(magpie_no_metrics) {
+            return false;
+        }
+        let left = self.polls_to_sample.get() - 1;
+        if left > 0 {
+            self.polls_to_sample.set(left);
+            return false;
+        }
+        let gap = 1 + self.next_random() % u64::from(2 * POLL_TIME_SAMPLE_EVERY - 1);
+        self.polls_to_sample.set(gap as u32);
+        true
     }
 
     /// A task became runnable on this worker's thread.
@@ -166,9 +213,16 @@ impl WorkerLocal {
     fn driver_turn(&self) {
         let shared = self.shared();
         if let Some(_holding) = shared.synced.driver.try_lock() {
+            let timeline = shared.timeline.as_ref();
+            if let Some(timeline) = timeline {
+                timeline.record(self.index, Event::TurnStart);
+            }
             self.in_driver.set(true);
             let panicked = crate::unwind::contain(|| shared.driver.turn());
             self.in_driver.set(false);
+            if let Some(timeline) = timeline {
+                timeline.record(self.index, Event::TurnEnd);
+            }
             if panicked {
                 diagnostics::report(format_args!(
                     "a panic while the driver dispatched events was contained"
@@ -222,6 +276,8 @@ impl WorkerLocal {
                 if let Some(task) =
                     steal_retrying(|| remote.stealer.steal_batch_and_pop(&self.deque))
                 {
+                    // The deque was empty before (`next_task` found nothing).
+                    self.stole(victim, 1 + self.deque.len());
                     return Some(task);
                 }
                 if remote.lifo.is_occupied() {
@@ -229,6 +285,7 @@ impl WorkerLocal {
                     if pass > 0 && polls % 2 == 1 && polls == self.lifo_seen[victim].get() {
                         // Stuck in one poll with a task waiting behind it: take the task.
                         if let Some(task) = remote.lifo.take() {
+                            self.stole(victim, 1);
                             return Some(task);
                         }
                     }
@@ -260,14 +317,49 @@ impl WorkerLocal {
         if remote.lifo.is_occupied() || !self.deque.is_empty() {
             self.wake_helper_if_idle();
         }
+        let header = task.header();
+        remote.metrics.set_current_task(header.id.as_u64());
+        let timeline = shared.timeline.as_ref();
+        if let Some(timeline) = timeline {
+            timeline.record(self.index, Event::poll_start(header));
+        }
+        let started = self.sample_this_poll().then(Instant::now);
         // Odd while the poll runs (see `Remote::polls`).
         let polls = remote.polls.load(Ordering::Relaxed);
-        remote.polls.store(polls.wrapping_add(1), Ordering::Relaxed);
+        // Release: a monitor that reads the odd value with Acquire reads this poll's task id
+        // (slow_polls.rs). A plain store on x86; the even store below needs no ordering.
+        remote.polls.store(polls.wrapping_add(1), Ordering::Release);
         task.run();
         remote.polls.store(polls.wrapping_add(2), Ordering::Relaxed);
+        if let Some(started) = started {
+            remote.metrics.poll_times.record(started.elapsed());
+        }
+        if let Some(timeline) = timeline {
+            timeline.record(self.index, Event::PollEnd);
+        }
     }
 
+    /// Parks until there is work (or shutdown), recording the park.
     fn park(&self) {
+        let shared = self.shared();
+        let metrics = &shared.remotes[self.index].metrics;
+        metrics.park(Instant::now());
+        if let Some(timeline) = &shared.timeline {
+            timeline.record(self.index, Event::ParkStart);
+        }
+        self.park_until_work();
+        metrics.busy_from(Instant::now());
+        if let Some(timeline) = &shared.timeline {
+            timeline.record(self.index, Event::ParkEnd);
+        }
+        if shared.config.slow_poll_threshold.is_some() {
+            // The monitor must be awake while any worker runs, to see a slow poll; it may
+            // be in its deep sleep if this worker was woken by a producer (monitor.rs).
+            shared.monitor.driver_left();
+        }
+    }
+
+    fn park_until_work(&self) {
         let shared = self.shared();
         let was_searching = self.searching.replace(false);
         let sleepers = &shared.synced.sleepers;

@@ -1,7 +1,7 @@
 //! `JoinError`: why a task produced no output.
 
 use super::raw::Header;
-use super::Id;
+use super::{Id, TaskName};
 use std::any::Any;
 use std::fmt;
 
@@ -9,7 +9,7 @@ use std::fmt;
 /// before it finished) or it panicked.
 pub struct JoinError {
     id: Id,
-    name: Option<Box<str>>,
+    name: Option<TaskName>,
     repr: Repr,
 }
 

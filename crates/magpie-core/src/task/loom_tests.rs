@@ -35,7 +35,13 @@ impl TestScheduler {
     where
         F::Output: Send + 'static,
     {
-        let (owned, notified, join) = new_task(f, self.clone(), Id::next(), None);
+        let (owned, notified, join) = new_task(
+            f,
+            self.clone(),
+            Id::next(),
+            None,
+            std::panic::Location::caller(),
+        );
         assert!(self.registry.insert(owned).is_ok());
         self.schedule(notified);
         join

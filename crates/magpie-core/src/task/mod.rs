@@ -13,9 +13,12 @@
 
 mod error;
 mod id;
+mod info;
 mod join;
+mod meta;
 pub(crate) mod raw;
 mod registry;
+mod slow_poll;
 mod state;
 mod waker;
 
@@ -38,10 +41,15 @@ impl Schedule for InertScheduler {
 
 pub use error::JoinError;
 pub use id::Id;
+pub use info::{table, TaskInfo, TaskState, TaskTable};
 pub use join::{AbortHandle, JoinHandle};
 pub(crate) use registry::Registry;
+pub use slow_poll::SlowPoll;
 
 use raw::{Cell, Header};
+
+/// A task's name, shared (not copied) by its `JoinError`s, its `TaskInfo`s and the timeline.
+pub(crate) type TaskName = std::sync::Arc<str>;
 use std::future::Future;
 use std::ptr::NonNull;
 
@@ -161,6 +169,10 @@ impl Notified {
     pub(crate) fn into_raw(self) -> NonNull<Header> {
         self.0.into_raw()
     }
+
+    pub(crate) fn header(&self) -> &Header {
+        self.0.header()
+    }
 }
 
 /// Allocates a task and returns its three references: the registry's, the first queue
@@ -169,14 +181,15 @@ pub(crate) fn new_task<F, S>(
     future: F,
     scheduler: S,
     id: Id,
-    name: Option<Box<str>>,
+    name: Option<TaskName>,
+    location: &'static std::panic::Location<'static>,
 ) -> (TaskRef, Notified, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
-    let ptr = Cell::allocate(future, scheduler, id, name);
+    let ptr = Cell::allocate(future, scheduler, id, name, location);
     // SAFETY: `allocate` counted exactly these three references and set SCHEDULED and
     // JOIN_INTEREST for the entry and the handle; the output type is `F::Output`.
     unsafe {

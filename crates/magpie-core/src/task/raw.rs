@@ -3,8 +3,8 @@
 //! A task is **one** heap block, a `#[repr(C)]` [`Cell`]:
 //!
 //! ```text
-//! Cell<F, S> ┌ Header   state word · vtable · id · registry links   (what a type-erased
-//!            │                                                      pointer can reach)
+//! Cell<F, S> ┌ Header   state word · vtable · id · name · meta ·     (what a type-erased
+//!            │          registry links                               pointer can reach)
 //!            ├ S        the scheduler the task belongs to (an Arc)
 //!            ├ Stage    the future, then its output, then nothing
 //!            └ Trailer  the JoinHandle's waker
@@ -15,9 +15,10 @@
 //! stage and the trailer at which moment is written in `state.rs`.
 
 use super::error::JoinError;
+use super::meta::TaskMeta;
 use super::registry::Links;
 use super::state::{EndPoll, StartPoll, State};
-use super::{Id, Notified, Schedule, TaskRef};
+use super::{Id, Notified, Schedule, TaskName, TaskRef};
 use crate::context;
 use crate::unwind::{drop_contained, drop_payload};
 use magpie_shim::{coop, UnsafeCell};
@@ -36,7 +37,9 @@ pub(crate) struct Header {
     pub(crate) vtable: &'static Vtable,
     pub(crate) id: Id,
     /// The name given with `task::Builder::name`, for errors and diagnostics.
-    pub(crate) name: Option<Box<str>>,
+    pub(crate) name: Option<TaskName>,
+    /// Spawn location, spawn time and poll count (`Handle::tasks`).
+    pub(crate) meta: TaskMeta,
     /// Links of the owned-task registry; guarded by the lock of the task's registry shard.
     pub(crate) links: UnsafeCell<Links>,
 }
@@ -101,7 +104,8 @@ where
         future: F,
         scheduler: S,
         id: Id,
-        name: Option<Box<str>>,
+        name: Option<TaskName>,
+        location: &'static std::panic::Location<'static>,
     ) -> NonNull<Header> {
         let cell = Box::new(Cell {
             header: Header {
@@ -109,6 +113,7 @@ where
                 vtable: &Self::VTABLE,
                 id,
                 name,
+                meta: TaskMeta::new(location),
                 links: UnsafeCell::new(Links::default()),
             },
             scheduler,
@@ -228,6 +233,15 @@ unsafe fn finish<F: Future, S: Schedule>(
             Err(JoinError::panic(&cell.header, payload))
         }
     };
+    #[cfg(feature = "tracing")]
+    crate::trace::finished(
+        &cell.header,
+        match &result {
+            Ok(_) => "completed",
+            Err(e) if e.is_panic() => "panicked",
+            Err(_) => "cancelled",
+        },
+    );
     // SAFETY: still RUNNING, and the stage is now `Consumed`.
     drop(unsafe { cell.replace_stage(Stage::Finished(result)) });
 }
@@ -305,7 +319,7 @@ unsafe fn poll<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         }
         // SAFETY: RUNNING is held and the entry's reference is handed on.
         StartPoll::Cancel => return unsafe { cancel::<F, S>(ptr) },
-        StartPoll::Poll => {}
+        StartPoll::Poll => cell.header.meta.count_poll(),
     }
     // SAFETY: RUNNING is held and the stage is `Running`.
     let polled = unsafe { cell.poll_future() };

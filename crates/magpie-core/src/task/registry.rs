@@ -147,6 +147,51 @@ impl Registry {
         None
     }
 
+    /// Calls `f` with every linked task's header, one shard at a time, under that shard's
+    /// lock (so `f` must be quick and must not touch the registry).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
+        for shard in self.shards.iter() {
+            let shard = shard.lock();
+            // SAFETY: the shard lock is held, so the list is not changed under us, and
+            // every linked task is kept alive by the registry's reference.
+            unsafe { Self::walk(&shard, &mut f) };
+        }
+    }
+
+    /// Calls `f` with the header of the linked task `id`, if there is one, under its shard's
+    /// lock. A walk of that one shard.
+    pub(crate) fn find<R>(&self, id: u64, f: impl FnOnce(&Header) -> R) -> Option<R> {
+        let shard = self.shards[(id as usize) & self.mask].lock();
+        let mut f = Some(f);
+        let mut result = None;
+        // SAFETY: as in `for_each`: the shard lock is held.
+        unsafe {
+            Self::walk(&shard, &mut |header| {
+                if header.id.as_u64() == id {
+                    if let Some(f) = f.take() {
+                        result = Some(f(header));
+                    }
+                }
+            })
+        };
+        result
+    }
+
+    /// # Safety
+    ///
+    /// `shard` is the guard of a locked shard.
+    unsafe fn walk(shard: &Shard, f: &mut dyn FnMut(&Header)) {
+        let mut next = shard.head;
+        while let Some(ptr) = next {
+            // SAFETY: linked tasks are alive (the registry holds a reference to each) and
+            // their links are guarded by the shard lock the caller holds.
+            let header = unsafe { ptr.as_ref() };
+            f(header);
+            // SAFETY: as above.
+            next = header.links.with(|l| unsafe { (*l).next });
+        }
+    }
+
     /// How many tasks are linked.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().len).sum()
@@ -169,7 +214,13 @@ mod tests {
     use crate::task::{new_task, Id, InertScheduler as Inert, Notified};
 
     fn task() -> (TaskRef, Notified, crate::task::JoinHandle<()>) {
-        new_task(async {}, Inert, Id::next(), None)
+        new_task(
+            async {},
+            Inert,
+            Id::next(),
+            None,
+            std::panic::Location::caller(),
+        )
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod join_set;
 
 pub use builder::Builder;
 pub use join_set::JoinSet;
+pub use magpie_core::task::{table, SlowPoll, TaskInfo, TaskState, TaskTable};
 pub use magpie_core::{AbortHandle, Id, JoinError, JoinHandle};
 
 /// Lets the other tasks run: the current task goes to the back of its worker's queue.

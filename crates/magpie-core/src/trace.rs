@@ -1,0 +1,41 @@
+//! `tracing` events (feature `tracing`): task spawn and finish at `debug` level, slow-poll
+//! reports at `warn`, all under the target `magpie`.
+
+use crate::task::raw::Header;
+use crate::task::SlowPoll;
+
+/// A task was spawned.
+pub(crate) fn spawned(task: &Header) {
+    tracing::debug!(
+        target: "magpie::task",
+        task.id = task.id.as_u64(),
+        task.name = task.name.as_deref(),
+        spawned_at = %task.meta.location,
+        "task spawned"
+    );
+}
+
+/// A task's future returned, panicked or was dropped (`outcome`).
+pub(crate) fn finished(task: &Header, outcome: &'static str) {
+    tracing::debug!(
+        target: "magpie::task",
+        task.id = task.id.as_u64(),
+        task.name = task.name.as_deref(),
+        outcome,
+        "task finished"
+    );
+}
+
+/// A slow-poll report with no `on_slow_poll` hook.
+pub(crate) fn slow_poll(report: &SlowPoll) {
+    tracing::warn!(
+        target: "magpie::slow_poll",
+        task.id = report.task_id().as_u64(),
+        task.name = report.task_name(),
+        spawned_at = %report.location(),
+        worker = report.worker(),
+        elapsed_s = report.elapsed().as_secs_f64(),
+        finished = report.finished(),
+        "{report}"
+    );
+}
