@@ -1,11 +1,11 @@
 //! A tour of magpie for asyncio users: `cargo run --release --example tour`.
 //!
 //! It runs every section of the asyncio notes it follows, in order (coroutines, the event
-//! loop, tasks, gather, exceptions, async context managers, futures, async generators, concurrency vs
-//! parallelism), then what an asyncio user reaches for next (cancellation, task groups,
-//! waiting, queues, locks and events, timers, streams, web servers, paused time). Each
-//! section is a module in `examples/asyncio/` and an example of its own
-//! (`--example coroutines`, ...);
+//! loop, tasks, gather, exceptions, async context managers, futures, async generators,
+//! concurrency vs parallelism), then what an asyncio user reaches for next (cancellation,
+//! task groups, waiting, queues, locks and events, timers, streams, web servers, paused
+//! time, debug mode). Each section is a module in `examples/asyncio/` and an example of
+//! its own (`--example coroutines`, ...);
 //! `docs/asyncio.md` maps every asyncio concept to the section that shows it.
 //!
 //! The notes sleep 1 s and 2 s; the tour runs their seconds at 100 ms so that it takes a few
@@ -13,8 +13,8 @@
 
 use magpie_examples::{
     async_generators, cancellation, concurrency_vs_parallelism, context_managers, coroutines,
-    event_loop, exceptions, futures, gather, locks_and_events, ms, paused_time, queues, say,
-    set_second, streams, task_groups, tasks, timers, waiting, web_servers,
+    debug_mode, event_loop, exceptions, futures, gather, locks_and_events, ms, paused_time, queues,
+    say, set_second, streams, task_groups, tasks, timers, waiting, web_servers,
 };
 use std::time::{Duration, Instant};
 
@@ -43,6 +43,7 @@ fn main() {
     magpie::run(streams::main());
     magpie::run(web_servers::main());
     paused_time::main(); // starts a paused runtime itself
+    debug_mode::main(); // starts a runtime in debug mode itself
 
     say!();
     say!("The tour took {}.", ms(start.elapsed()));

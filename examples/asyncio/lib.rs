@@ -20,6 +20,7 @@ pub mod cancellation;
 pub mod concurrency_vs_parallelism;
 pub mod context_managers;
 pub mod coroutines;
+pub mod debug_mode;
 pub mod event_loop;
 pub mod exceptions;
 pub mod futures;

@@ -8,8 +8,8 @@
 
 use magpie_examples::{
     async_generators, cancellation, capture, concurrency_vs_parallelism, context_managers,
-    coroutines, event_loop, exceptions, futures, gather, locks_and_events, paused_time, queues,
-    streams, task_groups, tasks, timers, waiting, web_servers,
+    coroutines, debug_mode, event_loop, exceptions, futures, gather, locks_and_events, paused_time,
+    queues, streams, task_groups, tasks, timers, waiting, web_servers,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -417,4 +417,34 @@ fn paused_time_jumps() {
             "as two tasks: 2000 ms",
         ],
     );
+}
+
+#[test]
+fn debug_mode_names_the_task_that_blocks_a_worker() {
+    let lines = capture(SECOND, debug_mode::main);
+    assert_in_order(
+        &lines,
+        &[
+            "slow_poll_threshold(100 ms)",
+            "slow poll: Executing <Task id=",
+            "the live tasks",
+            "blocking-sleep",
+            "slow poll: Executing <Task id=",
+            "took 0.",
+            "the fix",
+        ],
+    );
+    let first = lines.iter().find(|l| l.starts_with("slow poll:")).unwrap();
+    assert!(
+        first.contains("name='blocking-sleep'")
+            && first.contains("debug_mode.rs:")
+            && first.contains("has not returned"),
+        "{first}"
+    );
+    let row = lines
+        .iter()
+        .find(|l| l.contains("blocking-sleep") && !l.contains("slow poll"))
+        .unwrap();
+    assert!(row.contains("running"), "{row}");
+    assert_eq!(count(&lines, "took 0."), 1, "one finished report");
 }

@@ -8,8 +8,8 @@ use crate::task::SlowPoll;
 pub(crate) fn spawned(task: &Header) {
     tracing::debug!(
         target: "magpie::task",
-        task.id = task.id.as_u64(),
-        task.name = task.name.as_deref(),
+        task_id = task.id.as_u64(),
+        task_name = task.name.as_deref(),
         spawned_at = %task.meta.location,
         "task spawned"
     );
@@ -19,8 +19,8 @@ pub(crate) fn spawned(task: &Header) {
 pub(crate) fn finished(task: &Header, outcome: &'static str) {
     tracing::debug!(
         target: "magpie::task",
-        task.id = task.id.as_u64(),
-        task.name = task.name.as_deref(),
+        task_id = task.id.as_u64(),
+        task_name = task.name.as_deref(),
         outcome,
         "task finished"
     );
@@ -30,8 +30,8 @@ pub(crate) fn finished(task: &Header, outcome: &'static str) {
 pub(crate) fn slow_poll(report: &SlowPoll) {
     tracing::warn!(
         target: "magpie::slow_poll",
-        task.id = report.task_id().as_u64(),
-        task.name = report.task_name(),
+        task_id = report.task_id().as_u64(),
+        task_name = report.task_name(),
         spawned_at = %report.location(),
         worker = report.worker(),
         elapsed_s = report.elapsed().as_secs_f64(),

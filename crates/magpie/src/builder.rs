@@ -162,7 +162,8 @@ impl Builder {
     /// more when it returns; see [`task::SlowPoll`](crate::task::SlowPoll) for what a report
     /// holds and how precise its times are. The reports go to the hook given with
     /// [`Builder::on_slow_poll`]; without one, each is one line on stderr (with the feature
-    /// `tracing`, a `tracing` warning with target `magpie::slow_poll` instead).
+    /// `tracing` and a global `tracing` subscriber set, a `tracing` warning with target
+    /// `magpie::slow_poll` instead).
     ///
     /// The poll path costs nothing more with this on: the monitor reads the poll counter
     /// and task id each worker already writes, every `threshold / 4` (between 1 ms and

@@ -35,7 +35,7 @@ pub struct Config {
     /// Report polls that run longer than this (monitor.rs); `None`: off.
     pub slow_poll_threshold: Option<Duration>,
     /// Where slow-poll reports go; `None`: one line on stderr (or a `tracing` event with
-    /// the feature `tracing`).
+    /// the feature `tracing`, once a global subscriber is set).
     pub on_slow_poll: Option<SlowPollHook>,
     /// Record a timeline of scheduler events, this many per worker (timeline/mod.rs);
     /// `None`: off.

@@ -133,9 +133,10 @@ fn report(
                 ));
             }
         }
+        // With the feature `tracing` and a subscriber set, a `tracing` warning; otherwise a
+        // line on stderr (a report must not vanish for want of a subscriber).
         #[cfg(feature = "tracing")]
-        None => crate::trace::slow_poll(&report),
-        #[cfg(not(feature = "tracing"))]
+        None if tracing::dispatcher::has_been_set() => crate::trace::slow_poll(&report),
         None => diagnostics::report(format_args!("{report}")),
     }
 }

@@ -131,9 +131,6 @@ impl TaskInfo {
 }
 
 fn age(meta: &TaskMeta) -> Duration {
-    if cfg!(magpie_no_metrics) {
-        return Duration::ZERO;
-    }
     Duration::from_nanos(clock::coarse_nanos().saturating_sub(meta.spawned_at()))
 }
 
