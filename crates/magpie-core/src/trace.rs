@@ -1,5 +1,5 @@
-//! `tracing` events (feature `tracing`): task spawn and finish at `debug` level, slow-poll
-//! reports at `warn`, all under the target `magpie`.
+//! `tracing` events (feature `tracing`): task spawn and finish at `debug` level (target
+//! `magpie::task`), slow-poll reports at `warn` (target `magpie::slow_poll`).
 
 use crate::task::raw::Header;
 use crate::task::SlowPoll;
@@ -24,6 +24,12 @@ pub(crate) fn finished(task: &Header, outcome: &'static str) {
         outcome,
         "task finished"
     );
+}
+
+/// Whether the subscriber of the calling thread (for the monitor: the global one) takes
+/// slow-poll warnings.
+pub(crate) fn slow_poll_enabled() -> bool {
+    tracing::enabled!(target: "magpie::slow_poll", tracing::Level::WARN)
 }
 
 /// A slow-poll report with no `on_slow_poll` hook.

@@ -7,7 +7,9 @@
 //! Polls are **sampled**: a worker times one poll in [`POLL_TIME_SAMPLE_EVERY`] on average,
 //! chosen at random (the gap to the next timed poll is drawn uniformly from
 //! `1..2 * POLL_TIME_SAMPLE_EVERY`), so that two reads of the clock (about 48 ns) are not
-//! paid on every poll of a workload whose polls take 100 ns. A fixed stride could alias with
+//! paid on every poll: `yield_many` spends about 36 ns of CPU per poll, and timing one poll
+//! in 32 cost it about 4% (`scripts/metrics_cost.sh`); one in 256 costs 0.2 ns a poll, and a
+//! worker busy with short polls still times thousands a second. A fixed stride could alias with
 //! a periodic workload (two tasks that alternate would have only one of them timed); a
 //! random one cannot. The counts are therefore those of the sampled polls; the exact number
 //! of polls is `worker_poll_count`.
@@ -16,7 +18,7 @@ use magpie_shim::unmodelled::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// On average one poll in this many is timed for the poll-time histogram.
-pub const POLL_TIME_SAMPLE_EVERY: u32 = 32;
+pub const POLL_TIME_SAMPLE_EVERY: u32 = 256;
 
 /// The number of buckets.
 pub(crate) const BUCKETS: usize = 20;

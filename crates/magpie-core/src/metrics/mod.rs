@@ -25,8 +25,9 @@ use std::time::Duration;
 /// A live view of one runtime's counters (`Handle::metrics`, `Runtime::metrics`).
 ///
 /// Every call reads the counters as they are now; nothing is copied when the view is made,
-/// and keeping it does not keep the runtime's threads running. Counters whose name ends in
-/// `_count` only grow; the others are gauges (values now). Per-worker functions take the
+/// and keeping it does not keep the runtime's threads running. Counters (names ending in
+/// `_count`, and `worker_total_busy_duration`) only grow; the others are gauges (values
+/// now). Per-worker functions take the
 /// worker's index, `0..num_workers()`, and panic on an index past that.
 #[derive(Clone)]
 pub struct RuntimeMetrics {
@@ -85,7 +86,7 @@ impl RuntimeMetrics {
         self.handle.blocking_stats().queued
     }
 
-    /// Polls this worker has run (exact).
+    /// Polls this worker has started (exact; the one running now included).
     pub fn worker_poll_count(&self, worker: usize) -> u64 {
         self.handle.worker_polls(worker)
     }
@@ -111,7 +112,8 @@ impl RuntimeMetrics {
         self.handle.worker_metrics(worker).busy()
     }
 
-    /// Tasks spawned from this worker's thread.
+    /// Tasks spawned from this worker's thread (`spawn_blocking` from it counts in
+    /// [`RuntimeMetrics::spawned_tasks_count`] only).
     pub fn worker_spawned_count(&self, worker: usize) -> u64 {
         self.handle.worker_metrics(worker).spawns()
     }

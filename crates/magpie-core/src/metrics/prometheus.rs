@@ -71,7 +71,7 @@ pub(super) fn render(m: &RuntimeMetrics) -> String {
     out.per_worker(
         "magpie_worker_polls_total",
         Kind::Counter,
-        "Polls run by the worker.",
+        "Polls started by the worker (the running one included).",
         workers,
         |w| m.worker_poll_count(w).to_string(),
     );

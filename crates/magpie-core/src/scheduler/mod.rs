@@ -93,8 +93,10 @@ pub(crate) struct Shared {
     /// Spawns from threads that are not this runtime's workers (workers count their own in
     /// `WorkerMetrics`), blocking closures included.
     remote_spawns: CachePadded<AtomicU64>,
-    /// The scheduler-event recorder, when `Config::timeline_capacity` is set.
-    timeline: Option<Timeline>,
+    /// The scheduler-event recorder, when `Config::timeline_capacity` is set. Each worker
+    /// keeps a clone in its `WorkerLocal`, so the hot path's "is it on?" reads a line no
+    /// other thread writes.
+    timeline: Option<Arc<Timeline>>,
 }
 
 /// A cheap, cloneable reference to a scheduler: spawn onto it from any thread.
@@ -219,11 +221,11 @@ impl Handle {
     /// What the scheduler recorded so far, when the timeline is on
     /// (`Config::timeline_capacity`): a copy, taken without stopping the workers.
     pub fn timeline(&self) -> Option<crate::timeline::Trace> {
-        self.shared.timeline.as_ref().map(Timeline::trace)
+        self.shared.timeline.as_deref().map(Timeline::trace)
     }
 
     pub(crate) fn recorder(&self) -> Option<&Timeline> {
-        self.shared.timeline.as_ref()
+        self.shared.timeline.as_deref()
     }
 
     pub(crate) fn spawned_tasks_count(&self) -> u64 {
@@ -470,7 +472,9 @@ impl Scheduler {
             block_on_runnable: Arc::new(AtomicUsize::new(0)),
             monitor: Monitor::new(),
             remote_spawns: CachePadded::new(AtomicU64::new(0)),
-            timeline: config.timeline_capacity.map(|c| Timeline::new(n, c)),
+            timeline: config
+                .timeline_capacity
+                .map(|c| Arc::new(Timeline::new(n, c))),
             config,
         });
         let handle = Handle { shared };

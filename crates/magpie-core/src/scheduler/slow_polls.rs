@@ -11,8 +11,8 @@
 //!
 //! Reports, for one stuck poll: the first when its elapsed time passes the threshold, then
 //! each time the elapsed time doubles (a task blocked for 10 s with a 100 ms threshold is
-//! reported at 0.1, 0.2, 0.4, … 6.4 s: eight times, not once a period), and one last time,
-//! `finished`, at the first look after it returned. The task is named by a lookup of its id
+//! reported at 0.1, 0.2, 0.4, 0.8, 1.6, 3.2 and 6.4 s: seven times, not once a period), and
+//! one last time, `finished`, at the first look after it returned. The task is named by a lookup of its id
 //! in the registry, at the first report only.
 
 use super::{Remote, Shared};
@@ -133,10 +133,11 @@ fn report(
                 ));
             }
         }
-        // With the feature `tracing` and a subscriber set, a `tracing` warning; otherwise a
-        // line on stderr (a report must not vanish for want of a subscriber).
+        // With the feature `tracing` and a subscriber (seen from this, the monitor's, thread:
+        // the global one) that takes the event, a `tracing` warning; otherwise a line on
+        // stderr, so a report never vanishes for want of a subscriber.
         #[cfg(feature = "tracing")]
-        None if tracing::dispatcher::has_been_set() => crate::trace::slow_poll(&report),
+        None if crate::trace::slow_poll_enabled() => crate::trace::slow_poll(&report),
         None => diagnostics::report(format_args!("{report}")),
     }
 }

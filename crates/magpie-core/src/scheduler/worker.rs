@@ -47,8 +47,9 @@ use super::{steal_retrying, Handle, Shared};
 use crate::context;
 use crate::metrics::POLL_TIME_SAMPLE_EVERY;
 use crate::task::Notified;
-use crate::timeline::Event;
+use crate::timeline::{Event, Timeline};
 use magpie_shim::deque::Worker;
+use magpie_shim::Arc;
 use magpie_shim::{diagnostics, Ordering};
 use std::cell::Cell;
 use std::time::Instant;
@@ -78,6 +79,9 @@ pub(crate) struct WorkerLocal {
     lifo_seen: Box<[Cell<usize>]>,
     /// Polls until the next one whose duration is sampled (metrics/histogram.rs).
     polls_to_sample: Cell<u32>,
+    /// The runtime's timeline, when it is on (a clone: read on every poll, it must sit on
+    /// this thread's own lines).
+    timeline: Option<Arc<Timeline>>,
 }
 
 /// The body of worker thread `index`.
@@ -102,6 +106,7 @@ pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
                 .map(|_| Cell::new(usize::MAX))
                 .collect(),
             polls_to_sample: Cell::new(1),
+            timeline: shared.timeline.clone(),
         };
         shared.remotes[index].metrics.busy_from(Instant::now());
         let _worker = context::set_worker(&local);
@@ -139,7 +144,7 @@ impl WorkerLocal {
     fn stole(&self, victim: usize, tasks: usize) {
         let shared = self.shared();
         shared.remotes[self.index].metrics.count_steal(tasks);
-        if let Some(timeline) = &shared.timeline {
+        if let Some(timeline) = &self.timeline {
             timeline.record(self.index, Event::Steal { victim, tasks });
         }
     }
@@ -213,7 +218,7 @@ impl WorkerLocal {
     fn driver_turn(&self) {
         let shared = self.shared();
         if let Some(_holding) = shared.synced.driver.try_lock() {
-            let timeline = shared.timeline.as_ref();
+            let timeline = self.timeline.as_deref();
             if let Some(timeline) = timeline {
                 timeline.record(self.index, Event::TurnStart);
             }
@@ -319,7 +324,7 @@ impl WorkerLocal {
         }
         let header = task.header();
         remote.metrics.set_current_task(header.id.as_u64());
-        let timeline = shared.timeline.as_ref();
+        let timeline = self.timeline.as_deref();
         if let Some(timeline) = timeline {
             timeline.record(self.index, Event::poll_start(header));
         }
@@ -344,12 +349,12 @@ impl WorkerLocal {
         let shared = self.shared();
         let metrics = &shared.remotes[self.index].metrics;
         metrics.park(Instant::now());
-        if let Some(timeline) = &shared.timeline {
+        if let Some(timeline) = &self.timeline {
             timeline.record(self.index, Event::ParkStart);
         }
         self.park_until_work();
         metrics.busy_from(Instant::now());
-        if let Some(timeline) = &shared.timeline {
+        if let Some(timeline) = &self.timeline {
             timeline.record(self.index, Event::ParkEnd);
         }
         if shared.config.slow_poll_threshold.is_some() {

@@ -258,6 +258,12 @@ unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         // SAFETY: the caller's reference keeps the cell alive within this block.
         let cell = unsafe { cell::<F, S>(ptr) };
         let snapshot = cell.header.state.transition_to_complete();
+        // Out of the registry before the JoinHandle is woken: whoever awaits it then sees
+        // the task counted out of `num_alive_tasks` and `Handle::tasks`.
+        // SAFETY: a view of the runner's reference, which keeps the task alive across
+        // `release`; `ManuallyDrop` keeps the view from dropping that reference.
+        let view = mem::ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) });
+        let registry_ref = cell.scheduler.release(&view).map(mem::forget).is_some();
         if !snapshot.has_join_interest() {
             // Nobody will read the output: it is ours to drop. User code: contain panics.
             // SAFETY: the completer that saw COMPLETE without JOIN_INTEREST owns the output.
@@ -271,15 +277,11 @@ unsafe fn complete<F: Future, S: Schedule>(ptr: NonNull<Header>) {
                 }
             });
         }
-        // SAFETY: a view of the runner's reference, which keeps the task alive across
-        // `release`; `ManuallyDrop` keeps the view from dropping that reference.
-        let view = mem::ManuallyDrop::new(unsafe { TaskRef::from_raw(ptr) });
-        match cell.scheduler.release(&view) {
-            Some(registry_ref) => {
-                mem::forget(registry_ref);
-                cell.header.state.ref_dec_twice()
-            }
-            None => cell.header.state.ref_dec(),
+        // The runner's reference, and the registry's if it still had the task.
+        if registry_ref {
+            cell.header.state.ref_dec_twice()
+        } else {
+            cell.header.state.ref_dec()
         }
     };
     if last {

@@ -43,10 +43,12 @@ impl SlowPoll {
         self.worker
     }
 
-    /// How long the poll has run (still running) or ran (finished). Measured by the monitor
-    /// from the first of its looks that found the poll running, so it may be short of the
-    /// truth by up to one monitor period (at most 10 ms, and at most a quarter of the
-    /// threshold); a report while running is never made before the threshold has passed.
+    /// How long the poll has run (still running) or ran (finished), measured by the monitor
+    /// from the first of its looks that found the poll running. While running it is a lower
+    /// bound, short of the truth by up to one monitor period (at most 10 ms, and at most a
+    /// quarter of the threshold), so no report is made before the threshold has passed. When
+    /// finished it is taken at the first look after the poll returned: within one period of
+    /// the truth, either way.
     pub fn elapsed(&self) -> Duration {
         self.elapsed
     }
