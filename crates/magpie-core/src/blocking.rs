@@ -130,6 +130,7 @@ impl BlockingPool {
             task::Id::next(),
             None,
             std::panic::Location::caller(),
+            0,
         );
         // Not registered: the registry's reference goes at once.
         drop(owned);

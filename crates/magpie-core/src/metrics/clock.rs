@@ -3,13 +3,28 @@
 //! Stamping every spawn with `Instant::now()` costs about 24 ns on this project's VMs (a vDSO
 //! `clock_gettime(CLOCK_MONOTONIC)` with a TSC read); `CLOCK_MONOTONIC_COARSE` costs about
 //! 3.5 ns (it reads the time of the last kernel tick) and is good to a few milliseconds,
-//! which is all a task's age needs. Other platforms use `Instant`.
+//! which is all a task's age needs. Other platforms use `Instant`. A spawn from a worker
+//! does not read it at all: the worker keeps a reading, refreshed at each driver turn (every
+//! `event_interval` ticks) and each time it leaves its park, so a task's age is short by at
+//! most the time of the polls since that reading.
 
 /// Nanoseconds on a monotonic clock with a resolution of a few milliseconds (Linux) or
 /// better; only differences of two readings mean anything.
 #[inline]
 pub(crate) fn coarse_nanos() -> u64 {
     imp::coarse_nanos()
+}
+
+/// A spawn time for a task spawned off the workers: [`coarse_nanos`], or nothing with the
+/// metrics compiled out. (A worker stamps its spawns with its own reading, refreshed at
+/// every driver turn and park: `WorkerLocal::coarse_now`.)
+#[inline]
+pub(crate) fn spawn_stamp() -> u64 {
+    if cfg!(magpie_no_metrics) {
+        0
+    } else {
+        coarse_nanos()
+    }
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]

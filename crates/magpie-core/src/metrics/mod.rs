@@ -61,7 +61,8 @@ impl RuntimeMetrics {
     }
 
     /// Every spawn since the runtime started, `spawn_blocking` included; a spawn refused
-    /// because the runtime had shut down counts too.
+    /// because the runtime had shut down counts too. Takes each registry shard's lock in
+    /// turn (the count lives there, where every spawn already takes a lock).
     pub fn spawned_tasks_count(&self) -> u64 {
         self.handle.spawned_tasks_count()
     }
@@ -110,12 +111,6 @@ impl RuntimeMetrics {
     /// between polls) since it started, the current busy stretch included.
     pub fn worker_total_busy_duration(&self, worker: usize) -> Duration {
         self.handle.worker_metrics(worker).busy()
-    }
-
-    /// Tasks spawned from this worker's thread (`spawn_blocking` from it counts in
-    /// [`RuntimeMetrics::spawned_tasks_count`] only).
-    pub fn worker_spawned_count(&self, worker: usize) -> u64 {
-        self.handle.worker_metrics(worker).spawns()
     }
 
     /// This worker's poll-time histogram: one poll in [`POLL_TIME_SAMPLE_EVERY`], chosen at

@@ -90,13 +90,6 @@ pub(super) fn render(m: &RuntimeMetrics) -> String {
         |w| m.worker_steal_count(w).to_string(),
     );
     out.per_worker(
-        "magpie_worker_spawned_tasks_total",
-        Kind::Counter,
-        "Tasks spawned from the worker's thread.",
-        workers,
-        |w| m.worker_spawned_count(w).to_string(),
-    );
-    out.per_worker(
         "magpie_worker_local_queue_depth",
         Kind::Gauge,
         "Tasks queued on the worker (deque and LIFO slot).",

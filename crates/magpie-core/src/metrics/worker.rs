@@ -20,8 +20,6 @@ pub(crate) struct WorkerMetrics {
     parks: AtomicU64,
     /// Tasks taken from other workers' queues.
     steals: AtomicU64,
-    /// Tasks spawned from this worker's thread.
-    spawns: AtomicU64,
     /// Busy time. A lock, not two atomics: a reader must never see the stretch that just
     /// ended counted twice or not at all (a Prometheus counter that goes back reads as a
     /// reset); it is taken twice per park, which costs far less than the park.
@@ -46,7 +44,6 @@ impl WorkerMetrics {
             current_task: AtomicU64::new(0),
             parks: AtomicU64::new(0),
             steals: AtomicU64::new(0),
-            spawns: AtomicU64::new(0),
             busy: Mutex::new(Busy {
                 done: Duration::ZERO,
                 since: None,
@@ -64,11 +61,6 @@ impl WorkerMetrics {
 
     pub(crate) fn current_task(&self) -> u64 {
         self.current_task.load(Ordering::Relaxed)
-    }
-
-    #[inline]
-    pub(crate) fn count_spawn(&self) {
-        bump(&self.spawns, 1);
     }
 
     #[inline]
@@ -93,10 +85,6 @@ impl WorkerMetrics {
         if let Some(since) = busy.since.take() {
             busy.done += now.saturating_duration_since(since);
         }
-    }
-
-    pub(crate) fn spawns(&self) -> u64 {
-        self.spawns.load(Ordering::Relaxed)
     }
 
     pub(crate) fn parks(&self) -> u64 {

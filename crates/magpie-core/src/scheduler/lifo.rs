@@ -63,6 +63,7 @@ mod tests {
             Id::next(),
             None,
             std::panic::Location::caller(),
+            0,
         );
         let (o2, n2, j2) = new_task(
             async {},
@@ -70,6 +71,7 @@ mod tests {
             Id::next(),
             None,
             std::panic::Location::caller(),
+            0,
         );
         let (id1, id2) = (j1.id(), j2.id());
         assert!(!slot.is_occupied());
@@ -101,6 +103,7 @@ mod tests {
             Id::next(),
             None,
             std::panic::Location::caller(),
+            0,
         );
         let before = owned.header().state.load().ref_count();
         slot.push(entry);

@@ -90,9 +90,8 @@ pub(crate) struct Shared {
     /// `block_on.rs` for the accounting.
     block_on_runnable: Arc<AtomicUsize>,
     monitor: Monitor,
-    /// Spawns from threads that are not this runtime's workers (workers count their own in
-    /// `WorkerMetrics`), blocking closures included.
-    remote_spawns: CachePadded<AtomicU64>,
+    /// `spawn_blocking` calls (task spawns are counted by the registry, under its locks).
+    blocking_spawns: CachePadded<AtomicU64>,
     /// The scheduler-event recorder, when `Config::timeline_capacity` is set. Each worker
     /// keeps a clone in its `WorkerLocal`, so the hot path's "is it on?" reads a line no
     /// other thread writes.
@@ -152,29 +151,37 @@ impl Handle {
         F::Output: Send + 'static,
     {
         let name = name.map(task::TaskName::from);
-        let (owned, notified, join) =
-            task::new_task(future, self.clone(), task::Id::next(), name, location);
-        #[cfg(feature = "tracing")]
-        crate::trace::spawned(owned.header());
-        match self.shared.registry.insert(owned) {
-            // `schedule`, with the spawn counted on the worker (or remotely) on the way.
-            Ok(()) => context::with_worker(|worker| match worker {
-                Some(w) if w.belongs_to(self) => {
-                    w.count_spawn();
-                    w.schedule_local(notified, false);
+        // One look at the thread's context: on a worker of this runtime the task goes to
+        // its queues and takes the worker's clock reading (metrics/clock.rs); anywhere else
+        // to the injector, with a reading of its own.
+        context::with_worker(|worker| {
+            let local = worker.filter(|w| w.belongs_to(self));
+            let spawned_at = match local {
+                Some(w) => w.coarse_now(),
+                None => crate::metrics::clock::spawn_stamp(),
+            };
+            let (owned, notified, join) = task::new_task(
+                future,
+                self.clone(),
+                task::Id::next(),
+                name,
+                location,
+                spawned_at,
+            );
+            #[cfg(feature = "tracing")]
+            crate::trace::spawned(owned.header());
+            match self.shared.registry.insert(owned) {
+                Ok(()) => match local {
+                    Some(w) => w.schedule_local(notified, false),
+                    None => self.shared.schedule_remote(notified),
+                },
+                Err(owned) => {
+                    drop(notified);
+                    owned.shutdown();
                 }
-                _ => {
-                    self.shared.count_remote_spawn();
-                    self.shared.schedule_remote(notified);
-                }
-            }),
-            Err(owned) => {
-                self.shared.count_remote_spawn();
-                drop(notified);
-                owned.shutdown();
             }
-        }
-        join
+            join
+        })
     }
 
     /// Runs `f` on the blocking pool. Once shutdown has begun, the closure is not run and the
@@ -186,7 +193,7 @@ impl Handle {
         R: Send + 'static,
     {
         let closed = self.shared.closed.load(Ordering::Acquire);
-        self.shared.count_remote_spawn();
+        self.shared.count_blocking_spawn();
         self.shared.blocking.spawn(f, self, closed)
     }
 
@@ -229,8 +236,7 @@ impl Handle {
     }
 
     pub(crate) fn spawned_tasks_count(&self) -> u64 {
-        let local: u64 = self.shared.remotes.iter().map(|r| r.metrics.spawns()).sum();
-        local + self.shared.remote_spawns.load(Ordering::Relaxed)
+        self.shared.registry.inserted_count() + self.shared.blocking_spawns.load(Ordering::Relaxed)
     }
 
     pub(crate) fn global_queue_depth(&self) -> usize {
@@ -348,9 +354,9 @@ impl Schedule for Handle {
 }
 
 impl Shared {
-    fn count_remote_spawn(&self) {
+    fn count_blocking_spawn(&self) {
         if !cfg!(magpie_no_metrics) {
-            self.remote_spawns.fetch_add(1, Ordering::Relaxed);
+            self.blocking_spawns.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -471,7 +477,7 @@ impl Scheduler {
             blocking: BlockingPool::new(&config),
             block_on_runnable: Arc::new(AtomicUsize::new(0)),
             monitor: Monitor::new(),
-            remote_spawns: CachePadded::new(AtomicU64::new(0)),
+            blocking_spawns: CachePadded::new(AtomicU64::new(0)),
             timeline: config
                 .timeline_capacity
                 .map(|c| Arc::new(Timeline::new(n, c))),

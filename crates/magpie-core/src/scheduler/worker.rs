@@ -79,6 +79,8 @@ pub(crate) struct WorkerLocal {
     lifo_seen: Box<[Cell<usize>]>,
     /// Polls until the next one whose duration is sampled (metrics/histogram.rs).
     polls_to_sample: Cell<u32>,
+    /// See [`WorkerLocal::coarse_now`].
+    coarse_now: Cell<u64>,
     /// The runtime's timeline, when it is on (a clone: read on every poll, it must sit on
     /// this thread's own lines).
     timeline: Option<Arc<Timeline>>,
@@ -106,6 +108,7 @@ pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
                 .map(|_| Cell::new(usize::MAX))
                 .collect(),
             polls_to_sample: Cell::new(1),
+            coarse_now: Cell::new(crate::metrics::clock::spawn_stamp()),
             timeline: shared.timeline.clone(),
         };
         shared.remotes[index].metrics.busy_from(Instant::now());
@@ -134,10 +137,18 @@ impl WorkerLocal {
         self.handle.ptr_eq(handle)
     }
 
-    /// A task was spawned from this worker's thread.
+    /// This worker's coarse clock reading, for the spawn time of the tasks it spawns
+    /// (metrics/clock.rs): refreshed at each driver turn and each time the worker leaves
+    /// its park.
     #[inline]
-    pub(crate) fn count_spawn(&self) {
-        self.shared().remotes[self.index].metrics.count_spawn();
+    pub(crate) fn coarse_now(&self) -> u64 {
+        self.coarse_now.get()
+    }
+
+    fn refresh_coarse_now(&self) {
+        if !cfg!(magpie_no_metrics) {
+            self.coarse_now.set(crate::metrics::clock::coarse_nanos());
+        }
     }
 
     /// Tasks were taken from `victim`'s queues.
@@ -216,6 +227,7 @@ impl WorkerLocal {
     }
 
     fn driver_turn(&self) {
+        self.refresh_coarse_now();
         let shared = self.shared();
         if let Some(_holding) = shared.synced.driver.try_lock() {
             let timeline = self.timeline.as_deref();
@@ -354,6 +366,7 @@ impl WorkerLocal {
         }
         self.park_until_work();
         metrics.busy_from(Instant::now());
+        self.refresh_coarse_now();
         if let Some(timeline) = &self.timeline {
             timeline.record(self.index, Event::ParkEnd);
         }

@@ -41,6 +41,7 @@ impl TestScheduler {
             Id::next(),
             None,
             std::panic::Location::caller(),
+            0,
         );
         assert!(self.registry.insert(owned).is_ok());
         self.schedule(notified);

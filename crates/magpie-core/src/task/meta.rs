@@ -7,6 +7,7 @@
 //! `scripts/metrics_cost.sh`), the spawn time and the poll count are compiled out (the
 //! header is 16 bytes smaller) and a task's age and poll count read as zero.
 
+#[cfg(doc)]
 use crate::metrics::clock;
 #[cfg(not(magpie_no_metrics))]
 use magpie_shim::unmodelled::{AtomicU64, Ordering};
@@ -24,12 +25,16 @@ pub(crate) struct TaskMeta {
 }
 
 impl TaskMeta {
+    /// `spawned_at`: a [`clock::coarse_nanos`] reading, the spawning worker's or the
+    /// spawner's own ([`clock::spawn_stamp`]).
     #[inline]
-    pub(crate) fn new(location: &'static Location<'static>) -> TaskMeta {
+    pub(crate) fn new(location: &'static Location<'static>, spawned_at: u64) -> TaskMeta {
+        #[cfg(magpie_no_metrics)]
+        let _ = spawned_at;
         TaskMeta {
             location,
             #[cfg(not(magpie_no_metrics))]
-            spawned_at: clock::coarse_nanos(),
+            spawned_at,
             #[cfg(not(magpie_no_metrics))]
             polls: AtomicU64::new(0),
         }

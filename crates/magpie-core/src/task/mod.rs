@@ -183,13 +183,14 @@ pub(crate) fn new_task<F, S>(
     id: Id,
     name: Option<TaskName>,
     location: &'static std::panic::Location<'static>,
+    spawned_at: u64,
 ) -> (TaskRef, Notified, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
     S: Schedule,
 {
-    let ptr = Cell::allocate(future, scheduler, id, name, location);
+    let ptr = Cell::allocate(future, scheduler, id, name, location, spawned_at);
     // SAFETY: `allocate` counted exactly these three references and set SCHEDULED and
     // JOIN_INTEREST for the entry and the handle; the output type is `F::Output`.
     unsafe {

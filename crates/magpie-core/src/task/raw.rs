@@ -106,6 +106,7 @@ where
         id: Id,
         name: Option<TaskName>,
         location: &'static std::panic::Location<'static>,
+        spawned_at: u64,
     ) -> NonNull<Header> {
         let cell = Box::new(Cell {
             header: Header {
@@ -113,7 +114,7 @@ where
                 vtable: &Self::VTABLE,
                 id,
                 name,
-                meta: TaskMeta::new(location),
+                meta: TaskMeta::new(location, spawned_at),
                 links: UnsafeCell::new(Links::default()),
             },
             scheduler,

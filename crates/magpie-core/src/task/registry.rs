@@ -29,6 +29,9 @@ struct Shard {
     head: Option<NonNull<Header>>,
     len: usize,
     closed: bool,
+    /// Inserts so far, refused ones included: the runtime's spawn count, kept where every
+    /// spawn already holds a lock (a plain add, no atomic of its own).
+    inserted: u64,
 }
 
 // SAFETY: the raw pointers in a shard are tasks the registry holds references to; they are
@@ -50,6 +53,7 @@ impl Registry {
                     head: None,
                     len: 0,
                     closed: false,
+                    inserted: 0,
                 }))
             })
             .collect();
@@ -67,6 +71,7 @@ impl Registry {
     /// registry is closed.
     pub(crate) fn insert(&self, task: TaskRef) -> Result<(), TaskRef> {
         let mut shard = self.shard_of(task.header());
+        shard.inserted += 1;
         if shard.closed {
             return Err(task);
         }
@@ -192,6 +197,11 @@ impl Registry {
         }
     }
 
+    /// How many inserts there have been, refused ones included.
+    pub(crate) fn inserted_count(&self) -> u64 {
+        self.shards.iter().map(|s| s.lock().inserted).sum()
+    }
+
     /// How many tasks are linked.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().len).sum()
@@ -220,6 +230,7 @@ mod tests {
             Id::next(),
             None,
             std::panic::Location::caller(),
+            0,
         )
     }
 
