@@ -7,7 +7,7 @@
 //! `scripts/metrics_cost.sh`), the spawn time and the poll count are compiled out (the
 //! header is 16 bytes smaller) and a task's age and poll count read as zero.
 
-#[cfg(doc)]
+#[cfg(any(doc, magpie_no_metrics))]
 use crate::metrics::clock;
 #[cfg(not(magpie_no_metrics))]
 use magpie_shim::unmodelled::{AtomicU64, Ordering};
