@@ -20,10 +20,12 @@ pub(crate) struct WorkerMetrics {
     parks: AtomicU64,
     /// Tasks taken from other workers' queues.
     steals: AtomicU64,
-    /// Busy time. A lock, not two atomics: a reader must never see the stretch that just
-    /// ended counted twice or not at all (a Prometheus counter that goes back reads as a
-    /// reset); it is taken twice per park, which costs far less than the park.
-    busy: Mutex<Busy>,
+    /// Busy time up to the last park (see `busy`).
+    busy: Mutex<Duration>,
+    /// When the current busy stretch began, as nanoseconds since `epoch` plus one; zero
+    /// while the worker is parked.
+    busy_since: AtomicU64,
+    epoch: Instant,
     pub(crate) poll_times: PollTimes,
 }
 
@@ -44,10 +46,9 @@ impl WorkerMetrics {
             current_task: AtomicU64::new(0),
             parks: AtomicU64::new(0),
             steals: AtomicU64::new(0),
-            busy: Mutex::new(Busy {
-                done: Duration::ZERO,
-                since: None,
-            }),
+            busy: Mutex::new(Duration::ZERO),
+            busy_since: AtomicU64::new(0),
+            epoch: Instant::now(),
             poll_times: PollTimes::new(),
         }
     }
@@ -68,22 +69,27 @@ impl WorkerMetrics {
         bump(&self.steals, tasks as u64);
     }
 
-    /// The worker starts running (it started, or left a park).
-    pub(crate) fn busy_from(&self, now: Instant) {
+    /// The worker starts running (it started, or left a park). One atomic store.
+    pub(crate) fn busy_from_now(&self) {
         if !cfg!(magpie_no_metrics) {
-            self.busy.lock().since = Some(now);
+            let now = self.epoch.elapsed().as_nanos() as u64;
+            self.busy_since.store(now + 1, Ordering::Relaxed);
         }
     }
 
-    /// The worker is about to park: counts the park and closes the busy stretch.
-    pub(crate) fn park(&self, now: Instant) {
+    /// The worker is about to park: counts the park and closes the busy stretch, reading
+    /// the clock under the lock (see `busy`).
+    pub(crate) fn park(&self) {
         if cfg!(magpie_no_metrics) {
             return;
         }
         bump(&self.parks, 1);
-        let mut busy = self.busy.lock();
-        if let Some(since) = busy.since.take() {
-            busy.done += now.saturating_duration_since(since);
+        let mut done = self.busy.lock();
+        let since = self.busy_since.load(Ordering::Relaxed);
+        if since != 0 {
+            let now = self.epoch.elapsed().as_nanos() as u64;
+            *done += Duration::from_nanos(now.saturating_sub(since - 1));
+            self.busy_since.store(0, Ordering::Relaxed);
         }
     }
 
@@ -96,14 +102,22 @@ impl WorkerMetrics {
     }
 
     /// Busy time so far, the current stretch included.
+    ///
+    /// Never goes back between two reads (a Prometheus counter that goes back reads as a
+    /// reset), with one lock per park and none per unpark: a park closes its stretch under
+    /// the lock and reads the clock inside it, and a reader reads both fields and the clock
+    /// under the same lock. So a reader that counted a running stretch up to its own clock
+    /// reading comes before the park that closes it, whose clock reading is later. An
+    /// unpark only stores `busy_since` (from zero to a time): a reader sees either, and
+    /// either sum is true of its moment.
     pub(crate) fn busy(&self) -> Duration {
-        let busy = self.busy.lock();
-        busy.done + busy.since.map_or(Duration::ZERO, |since| since.elapsed())
+        let done = self.busy.lock();
+        let since = self.busy_since.load(Ordering::Relaxed);
+        let running = if since == 0 {
+            0
+        } else {
+            (self.epoch.elapsed().as_nanos() as u64).saturating_sub(since - 1)
+        };
+        *done + Duration::from_nanos(running)
     }
-}
-
-struct Busy {
-    done: Duration,
-    /// When the current busy stretch began; `None` while parked.
-    since: Option<Instant>,
 }

@@ -111,7 +111,7 @@ pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
             coarse_now: Cell::new(crate::metrics::clock::spawn_stamp()),
             timeline: shared.timeline.clone(),
         };
-        shared.remotes[index].metrics.busy_from(Instant::now());
+        shared.remotes[index].metrics.busy_from_now();
         let _worker = context::set_worker(&local);
         local.run();
         local.drain();
@@ -360,12 +360,12 @@ impl WorkerLocal {
     fn park(&self) {
         let shared = self.shared();
         let metrics = &shared.remotes[self.index].metrics;
-        metrics.park(Instant::now());
+        metrics.park();
         if let Some(timeline) = &self.timeline {
             timeline.record(self.index, Event::ParkStart);
         }
         self.park_until_work();
-        metrics.busy_from(Instant::now());
+        metrics.busy_from_now();
         self.refresh_coarse_now();
         if let Some(timeline) = &self.timeline {
             timeline.record(self.index, Event::ParkEnd);
