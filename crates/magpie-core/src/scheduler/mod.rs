@@ -95,7 +95,7 @@ pub(crate) struct Shared {
     /// The scheduler-event recorder, when `Config::timeline_capacity` is set. Each worker
     /// keeps a clone in its `WorkerLocal`, so the hot path's "is it on?" reads a line no
     /// other thread writes.
-    timeline: Option<Arc<Timeline>>,
+    timeline: Option<std::sync::Arc<Timeline>>,
 }
 
 /// A cheap, cloneable reference to a scheduler: spawn onto it from any thread.
@@ -480,7 +480,7 @@ impl Scheduler {
             blocking_spawns: CachePadded::new(AtomicU64::new(0)),
             timeline: config
                 .timeline_capacity
-                .map(|c| Arc::new(Timeline::new(n, c))),
+                .map(|c| std::sync::Arc::new(Timeline::new(n, c))),
             config,
         });
         let handle = Handle { shared };

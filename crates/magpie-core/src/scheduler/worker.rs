@@ -49,7 +49,6 @@ use crate::metrics::POLL_TIME_SAMPLE_EVERY;
 use crate::task::Notified;
 use crate::timeline::{Event, Timeline};
 use magpie_shim::deque::Worker;
-use magpie_shim::Arc;
 use magpie_shim::{diagnostics, Ordering};
 use std::cell::Cell;
 use std::time::Instant;
@@ -83,7 +82,7 @@ pub(crate) struct WorkerLocal {
     coarse_now: Cell<u64>,
     /// The runtime's timeline, when it is on (a clone: read on every poll, it must sit on
     /// this thread's own lines).
-    timeline: Option<Arc<Timeline>>,
+    timeline: Option<std::sync::Arc<Timeline>>,
 }
 
 /// The body of worker thread `index`.
