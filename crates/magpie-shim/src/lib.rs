@@ -274,7 +274,7 @@ pub mod diagnostics;
 /// runtime metrics, which order nothing another thread relies on.
 pub mod unmodelled {
     pub use parking_lot::Mutex;
-    pub use std::sync::atomic::{AtomicU64, Ordering};
+    pub use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 }
 
 /// `loom::model` that reports how many interleavings it explored (for docs/reliability.md).

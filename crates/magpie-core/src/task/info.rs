@@ -5,10 +5,8 @@
 //! the list as a whole is not one instant's picture (a task may finish or be spawned while
 //! the walk goes on).
 
-use super::meta::TaskMeta;
 use super::raw::Header;
 use super::{Id, TaskName};
-use crate::metrics::clock;
 use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
@@ -90,7 +88,7 @@ impl TaskInfo {
             state,
             worker: worker.filter(|_| snapshot.is_running()),
             polls: header.meta.polls(),
-            age: age(&header.meta),
+            age: header.meta.age(),
         }
     }
 
@@ -124,14 +122,12 @@ impl TaskInfo {
         self.polls
     }
 
-    /// Time since it was spawned, to the resolution of a coarse clock (a few milliseconds).
+    /// Time since it was spawned, to about 4 ms (a coarse clock; a task spawned on a worker
+    /// takes the worker's reading from its last driver turn or unpark). Wraps for tasks
+    /// older than 208 days (task/meta.rs says why).
     pub fn age(&self) -> Duration {
         self.age
     }
-}
-
-fn age(meta: &TaskMeta) -> Duration {
-    Duration::from_nanos(clock::coarse_nanos().saturating_sub(meta.spawned_at()))
 }
 
 /// One row of the table (see [`table`]): id, state, worker, polls, age, name, location.

@@ -494,3 +494,17 @@ unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
         drop(unsafe { TaskRef::from_raw(ptr) });
     }
 }
+
+#[cfg(all(test, not(loom), target_pointer_width = "64"))]
+mod tests {
+    use super::Header;
+
+    /// The header is on every spawn's path; the metrics' fields (task/meta.rs) were paid for
+    /// so that it stays at its size from before them.
+    #[test]
+    fn the_header_is_64_bytes_at_most() {
+        let size = std::mem::size_of::<Header>();
+        let limit = if cfg!(magpie_no_metrics) { 56 } else { 64 };
+        assert!(size <= limit, "Header is {size} bytes");
+    }
+}

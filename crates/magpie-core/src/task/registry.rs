@@ -17,12 +17,12 @@ use magpie_shim::CachePadded;
 use magpie_shim::{Mutex, MutexGuard};
 use std::ptr::NonNull;
 
-/// Intrusive list links in the task header.
+/// Intrusive list links in the task header. A task is linked when it has a `prev` or is its
+/// shard's head (no flag: the header is on the spawn path, and 8 bytes there show).
 #[derive(Default)]
 pub(crate) struct Links {
     prev: Option<NonNull<Header>>,
     next: Option<NonNull<Header>>,
-    linked: bool,
 }
 
 struct Shard {
@@ -84,7 +84,6 @@ impl Registry {
             header.links.with_mut(|l| {
                 (*l).prev = None;
                 (*l).next = shard.head;
-                (*l).linked = true;
             });
             if let Some(old) = shard.head {
                 old.as_ref().links.with_mut(|l| (*l).prev = Some(ptr));
@@ -111,13 +110,13 @@ impl Registry {
         // are kept alive by the registry's reference.
         unsafe {
             let header = ptr.as_ref();
+            let is_head = shard.head == Some(ptr);
             let (prev, next) = header
                 .links
                 .with_mut(|l| {
-                    if !(*l).linked {
+                    if (*l).prev.is_none() && !is_head {
                         return Err(());
                     }
-                    (*l).linked = false;
                     Ok(((*l).prev.take(), (*l).next.take()))
                 })
                 .ok()?;
