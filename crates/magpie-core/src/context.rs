@@ -173,5 +173,5 @@ pub fn current_task_id() -> Option<Id> {
 
 /// The name of the task being polled on this thread, if it has one.
 pub fn current_task_name() -> Option<String> {
-    with_task(|h| h.name.as_deref().map(str::to_owned)).flatten()
+    with_task(|h| h.site.name().map(str::to_owned)).flatten()
 }

@@ -9,8 +9,8 @@ pub(crate) fn spawned(task: &Header) {
     tracing::debug!(
         target: "magpie::task",
         task_id = task.id.as_u64(),
-        task_name = task.name.as_deref(),
-        spawned_at = %task.meta.location,
+        task_name = task.site.name(),
+        spawned_at = %task.site.location(),
         "task spawned"
     );
 }
@@ -20,7 +20,7 @@ pub(crate) fn finished(task: &Header, outcome: &'static str) {
     tracing::debug!(
         target: "magpie::task",
         task_id = task.id.as_u64(),
-        task_name = task.name.as_deref(),
+        task_name = task.site.name(),
         outcome,
         "task finished"
     );

@@ -150,7 +150,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let name = name.map(task::TaskName::from);
+        let name = name.map(|name| task::TaskName::new(name, location));
         // One look at the thread's context: on a worker of this runtime the task goes to
         // its queues and takes the worker's clock reading (metrics/clock.rs); anywhere else
         // to the injector, with a reading of its own.

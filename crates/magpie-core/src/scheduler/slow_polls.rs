@@ -101,8 +101,8 @@ fn identify(shared: &Shared, remote: &Remote, polls: usize) -> Option<Polled> {
     let id = remote.metrics.current_task();
     let task = shared.registry.find(id, |header| Polled {
         id: header.id,
-        name: header.name.clone(),
-        location: header.meta.location,
+        name: header.site.task_name(),
+        location: header.site.location(),
     })?;
     // Still the same poll: the id read belongs to it.
     (remote.polls.load(Ordering::Acquire) == polls).then_some(task)

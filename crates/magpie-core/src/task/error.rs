@@ -31,7 +31,7 @@ impl JoinError {
     pub(crate) fn cancelled(task: &Header) -> JoinError {
         JoinError {
             id: task.id,
-            name: task.name.clone(),
+            name: task.site.task_name(),
             repr: Repr::Cancelled,
         }
     }
@@ -39,7 +39,7 @@ impl JoinError {
     pub(crate) fn panic(task: &Header, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
             id: task.id,
-            name: task.name.clone(),
+            name: task.site.task_name(),
             repr: Repr::Panic(SyncPayload(payload)),
         }
     }

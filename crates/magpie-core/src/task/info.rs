@@ -83,8 +83,8 @@ impl TaskInfo {
         };
         TaskInfo {
             id: header.id,
-            name: header.name.clone(),
-            location: header.meta.location,
+            name: header.site.task_name(),
+            location: header.site.location(),
             state,
             worker: worker.filter(|_| snapshot.is_running()),
             polls: header.meta.polls(),
@@ -117,7 +117,7 @@ impl TaskInfo {
         self.worker
     }
 
-    /// How many times its future has been polled.
+    /// How many times its future has been polled (saturating at `u32::MAX`).
     pub fn polls(&self) -> u64 {
         self.polls
     }

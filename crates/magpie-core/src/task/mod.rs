@@ -18,6 +18,7 @@ mod join;
 mod meta;
 pub(crate) mod raw;
 mod registry;
+mod site;
 mod slow_poll;
 mod state;
 mod waker;
@@ -47,37 +48,8 @@ pub(crate) use registry::Registry;
 pub use slow_poll::SlowPoll;
 
 use raw::{Cell, Header};
+pub(crate) use site::TaskName;
 
-/// A task's name, shared (not copied) by its `JoinError`s, its `TaskInfo`s and the timeline.
-/// One pointer wide (an `Arc<String>`, not an `Arc<str>`): it sits in every task's header,
-/// where 8 bytes showed in `spawn_many` (docs/observability.md, "What it costs").
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct TaskName(std::sync::Arc<String>);
-
-impl std::ops::Deref for TaskName {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<&str> for TaskName {
-    fn from(name: &str) -> TaskName {
-        TaskName(std::sync::Arc::new(name.to_owned()))
-    }
-}
-
-impl std::fmt::Debug for TaskName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl std::fmt::Display for TaskName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self)
-    }
-}
 use std::future::Future;
 use std::ptr::NonNull;
 

@@ -3,8 +3,8 @@
 //! A task is **one** heap block, a `#[repr(C)]` [`Cell`]:
 //!
 //! ```text
-//! Cell<F, S> ┌ Header   state word · vtable · id · name · meta ·     (what a type-erased
-//!            │          registry links                               pointer can reach)
+//! Cell<F, S> ┌ Header   state word · vtable · id · site (location,   (what a type-erased
+//!            │          name) · meta · registry links                  pointer can reach)
 //!            ├ S        the scheduler the task belongs to (an Arc)
 //!            ├ Stage    the future, then its output, then nothing
 //!            └ Trailer  the JoinHandle's waker
@@ -17,6 +17,7 @@
 use super::error::JoinError;
 use super::meta::TaskMeta;
 use super::registry::Links;
+use super::site::Site;
 use super::state::{EndPoll, StartPoll, State};
 use super::{Id, Notified, Schedule, TaskName, TaskRef};
 use crate::context;
@@ -36,9 +37,9 @@ pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
     pub(crate) id: Id,
-    /// The name given with `task::Builder::name`, for errors and diagnostics.
-    pub(crate) name: Option<TaskName>,
-    /// Spawn location, spawn time and poll count (`Handle::tasks`).
+    /// Where it was spawned, and the name given with `task::Builder::name` (one pointer).
+    pub(crate) site: Site,
+    /// Spawn time and poll count (`Handle::tasks`).
     pub(crate) meta: TaskMeta,
     /// Links of the owned-task registry; guarded by the lock of the task's registry shard.
     pub(crate) links: UnsafeCell<Links>,
@@ -113,8 +114,8 @@ where
                 state: State::new(),
                 vtable: &Self::VTABLE,
                 id,
-                name,
-                meta: TaskMeta::new(location, spawned_at),
+                site: Site::new(name, location),
+                meta: TaskMeta::new(spawned_at),
                 links: UnsafeCell::new(Links::default()),
             },
             scheduler,
@@ -504,7 +505,7 @@ mod tests {
     #[test]
     fn the_header_is_64_bytes_at_most() {
         let size = std::mem::size_of::<Header>();
-        let limit = if cfg!(magpie_no_metrics) { 56 } else { 64 };
+        let limit = if cfg!(magpie_no_metrics) { 48 } else { 56 };
         assert!(size <= limit, "Header is {size} bytes");
     }
 }

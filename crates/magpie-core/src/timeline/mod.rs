@@ -40,7 +40,7 @@ impl Event {
     pub(crate) fn poll_start(header: &Header) -> Event {
         Event::PollStart {
             task: header.id.as_u64(),
-            name: header.name.clone(),
+            name: header.site.task_name(),
         }
     }
 }
