@@ -77,7 +77,11 @@ const NAMED: usize = 1;
 impl Site {
     pub(crate) fn new(name: Option<TaskName>, location: &'static Location<'static>) -> Site {
         match name {
-            None => Site(NonNull::from(location).cast()),
+            None => {
+                // `Location` holds a `&str`: aligned to 8, bit 0 is free.
+                debug_assert_eq!(location as *const Location<'_> as usize & NAMED, 0);
+                Site(NonNull::from(location).cast())
+            }
             Some(TaskName(named)) => {
                 let ptr = Arc::into_raw(named).cast_mut();
                 // The pointer is to an `Arc`'s contents, aligned to 8: bit 0 is free.
