@@ -199,13 +199,14 @@ def ordered_workloads(results) -> list[str]:
     return known + sorted(seen - set(known))
 
 
-def fmt_ns(ns: float | None) -> str:
+def fmt_ns(ns: float | None, digits: int = 3) -> str:
+    """A duration in nanoseconds with `digits` significant digits and a unit that fits."""
     if ns is None:
         return "—"
     for limit, factor, unit in ((1e3, 1.0, "ns"), (1e6, 1e3, "µs"), (1e9, 1e6, "ms"), (None, 1e9, "s")):
         if limit is None or ns < limit:
             x = ns / factor
-            decimals = 2 if x < 10 else 1 if x < 100 else 0
+            decimals = max(digits - (1 if x < 10 else 2 if x < 100 else 3), 0)
             return f"{x:.{decimals}f} {unit}"
     raise AssertionError("unreachable")
 

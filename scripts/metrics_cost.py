@@ -29,6 +29,8 @@ import statistics
 import sys
 from pathlib import Path
 
+import bench_report  # scripts/bench_report.py: the shared duration format
+
 BENCH_TARGETS = ("runtimes", "sync", "timers", "io")
 # with/without at or below this is "within 2%".
 THRESHOLD = 1.02
@@ -90,14 +92,7 @@ def cmd_estimate(home: str, group: str, function: str) -> int:
 
 def fmt_ns(ns: float | None) -> str:
     """Four significant digits: 2% differences stay visible."""
-    if ns is None:
-        return "—"
-    for limit, factor, unit in ((1e3, 1.0, "ns"), (1e6, 1e3, "µs"), (1e9, 1e6, "ms"), (None, 1e9, "s")):
-        if limit is None or ns < limit:
-            x = ns / factor
-            decimals = 3 if x < 10 else 2 if x < 100 else 1
-            return f"{x:.{decimals}f} {unit}"
-    raise AssertionError("unreachable")
+    return bench_report.fmt_ns(ns, digits=4)
 
 
 def spread(values: list[float]) -> float | None:
