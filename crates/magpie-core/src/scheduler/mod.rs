@@ -66,8 +66,10 @@ struct Remote {
     /// only the worker writes it. A searcher or the monitor that sees the same odd value
     /// twice, some time apart, knows the worker is stuck in one poll.
     polls: AtomicUsize,
-    /// The worker's own counters (metrics/worker.rs), on the lines only it writes.
-    metrics: WorkerMetrics,
+    /// The worker's own counters (metrics/worker.rs), on cache lines of their own: the
+    /// worker writes the current task's id on every poll, and the lines above are read by
+    /// every remote spawn (the parker) and every searcher (the stealer, the LIFO slot).
+    metrics: CachePadded<WorkerMetrics>,
 }
 
 pub(crate) struct Shared {
@@ -462,7 +464,7 @@ impl Scheduler {
                     lifo: LifoSlot::new(),
                     parker: Parker::new(),
                     polls: AtomicUsize::new(0),
-                    metrics: WorkerMetrics::new(),
+                    metrics: CachePadded::new(WorkerMetrics::new()),
                 })
             })
             .collect();
