@@ -29,6 +29,10 @@
 # per process (chained_spawn's CPU per iteration is ~130 or ~310 µs from one
 # run to the next of the same binary), so a 2% verdict needs a quiet machine
 # and more rounds (MAGPIE_COST_ROUNDS=5 or more on the workloads concerned).
+# With one worker (MAGPIE_BENCH_WORKERS=1) the rounds of one build agree within
+# a few percent on most workloads; docs/observability.md's figures use it.
+# Measured here: MAGPIE_COST_ROUNDS=4, every workload, 11 min 16 s with the
+# builds; MAGPIE_BENCH_WORKERS=1 MAGPIE_COST_ROUNDS=5, 14 min 44 s.
 #
 # Usage: scripts/metrics_cost.sh [WORKLOAD-REGEX]
 #   scripts/metrics_cost.sh                                # every workload: ~8 min on 2 cores

@@ -1,7 +1,8 @@
 //! The counters one worker keeps about itself.
 //!
-//! They live in the worker's `Remote`, which is `CachePadded`: the worker writes them on
-//! lines no other worker writes, next to the poll counter it already writes on every poll.
+//! They live in the worker's `Remote`, on cache lines of their own (`CachePadded`): the
+//! worker writes the current task's id on every poll, and must not dirty the lines other
+//! threads read there (the parker, the stealer, the LIFO slot).
 //! Only the owning worker writes a counter, so an increment is a plain load and store
 //! (`bump`), not a locked read-modify-write; a reader on another thread may see a value a
 //! few events old, never a torn one.

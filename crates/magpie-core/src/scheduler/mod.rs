@@ -208,7 +208,7 @@ impl Handle {
     /// of the registry, each shard locked in turn. Blocking closures are not tasks here.
     pub fn tasks(&self) -> Vec<task::TaskInfo> {
         let running = self.running_tasks();
-        let mut tasks = Vec::with_capacity(self.shared.registry.len());
+        let mut tasks = Vec::new();
         self.shared
             .registry
             .for_each(|header| tasks.push(task::TaskInfo::of(header, &running)));

@@ -500,8 +500,8 @@ unsafe fn shutdown<F: Future, S: Schedule>(ptr: NonNull<Header>) {
 mod tests {
     use super::Header;
 
-    /// The header is on every spawn's path; the metrics' fields (task/meta.rs) were paid for
-    /// so that it stays at its size from before them.
+    /// The header is on every spawn's path, where its size shows (task/meta.rs): with the
+    /// metrics' fields it is 56 bytes, 8 fewer than before them (task/site.rs).
     #[test]
     fn the_header_is_64_bytes_at_most() {
         let size = std::mem::size_of::<Header>();
