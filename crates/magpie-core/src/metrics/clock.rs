@@ -5,8 +5,8 @@
 //! 3.5 ns (it reads the time of the last kernel tick) and is good to a few milliseconds,
 //! which is all a task's age needs. Other platforms use `Instant`. A spawn from a worker
 //! does not read it at all: the worker keeps a reading, refreshed at each driver turn (every
-//! `event_interval` ticks) and each time it leaves its park, so a task's age is short by at
-//! most the time of the polls since that reading.
+//! `event_interval` ticks) and each time it wakes from a sleep in its parker, so a task's age
+//! is short by at most the time of the polls since that reading.
 
 /// Nanoseconds on a monotonic clock with a resolution of a few milliseconds (Linux) or
 /// better; only differences of two readings mean anything.

@@ -92,7 +92,8 @@ impl RuntimeMetrics {
         self.handle.worker_polls(worker)
     }
 
-    /// Times this worker parked (went to sleep for want of work).
+    /// Times this worker slept for want of work (in the driver or on its condvar). A park
+    /// that finds a wake-up already waiting does not sleep and is not counted.
     pub fn worker_park_count(&self, worker: usize) -> u64 {
         self.handle.worker_metrics(worker).parks()
     }
@@ -107,8 +108,9 @@ impl RuntimeMetrics {
         self.handle.worker_queue_depth(worker)
     }
 
-    /// Time this worker spent out of its park (polling, searching, turning the driver
-    /// between polls) since it started, the current busy stretch included.
+    /// Time this worker spent awake (polling, searching, turning the driver between polls)
+    /// since it started, the current busy stretch included; its sleeps in the parker are
+    /// not busy.
     pub fn worker_total_busy_duration(&self, worker: usize) -> Duration {
         self.handle.worker_metrics(worker).busy()
     }

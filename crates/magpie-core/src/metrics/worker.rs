@@ -70,7 +70,8 @@ impl WorkerMetrics {
         bump(&self.steals, tasks as u64);
     }
 
-    /// The worker starts running (it started, or left a park). One atomic store.
+    /// The worker starts running (it started, or woke from a sleep in its parker). One
+    /// atomic store.
     pub(crate) fn busy_from_now(&self) {
         if !cfg!(magpie_no_metrics) {
             let now = self.epoch.elapsed().as_nanos() as u64;
@@ -78,8 +79,9 @@ impl WorkerMetrics {
         }
     }
 
-    /// The worker is about to park: counts the park and closes the busy stretch, reading
-    /// the clock under the lock (see `busy`).
+    /// The worker is about to sleep in its parker (only a real sleep: park.rs, `SleepWatch`):
+    /// counts the park and closes the busy stretch, reading the clock under the lock (see
+    /// `busy`).
     pub(crate) fn park(&self) {
         if cfg!(magpie_no_metrics) {
             return;

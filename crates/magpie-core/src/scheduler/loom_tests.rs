@@ -27,7 +27,7 @@ fn unpark_before_or_during_park_is_not_lost() {
         let slot = Arc::new(slot());
         let (p, s) = (parker.clone(), slot.clone());
         let unparker = loom::thread::spawn(move || p.unpark(&s.driver));
-        parker.park(&slot.lock, &slot.driver, &|| false);
+        parker.park(&slot.lock, &slot.driver, &|| false, &());
         unparker.join().unwrap();
     });
 }
@@ -43,7 +43,7 @@ fn condvar_parker_is_woken_while_another_holds_the_driver() {
             let (p, s) = (parker.clone(), slot.clone());
             let unparker = loom::thread::spawn(move || p.unpark(&s.driver));
             assert!(
-                !parker.park(&slot.lock, &slot.driver, &|| false),
+                !parker.park(&slot.lock, &slot.driver, &|| false, &()),
                 "the driver is taken: parks on its condvar"
             );
             unparker.join().unwrap();
@@ -87,7 +87,7 @@ fn producer_and_parking_worker_never_lose_the_task() {
                 }
             }
             loop {
-                parker.park(&slot.lock, &slot.driver, &|| false);
+                parker.park(&slot.lock, &slot.driver, &|| false, &());
                 if !Idle::is_sleeping(&slot.sleepers, 0) {
                     break; // notified
                 }
@@ -143,10 +143,10 @@ fn two_parking_workers_and_a_producer_never_lose_the_task() {
                         break;
                     }
                     if !Idle::is_sleeping(&slot.sleepers, 1) {
-                        parkers[1].park(&slot.lock, &slot.driver, &|| false);
+                        parkers[1].park(&slot.lock, &slot.driver, &|| false, &());
                         break;
                     }
-                    parkers[0].park(&slot.lock, &slot.driver, &|| false);
+                    parkers[0].park(&slot.lock, &slot.driver, &|| false, &());
                 }
             }
             producer.join().unwrap();

@@ -13,6 +13,15 @@
 //!   PARKED_DRIVER / PARKED_CONDVAR with a compare-exchange from EMPTY; if an unpark won the
 //!   race (NOTIFIED), it returns at once.
 //! - Returns may be spurious: the worker loop re-checks the idle state after every return.
+//!
+//! # Only real sleeps are watched
+//!
+//! A park that consumes a pending NOTIFIED, or loses the race to one, never sleeps, and a
+//! worker fed by a remote spawner makes hundreds of those per millisecond. So the worker's
+//! sleep bookkeeping (park count, busy time, timeline spans: [`SleepWatch`]) runs only
+//! once the parker has published PARKED_*, that is around the wait itself. Run on every
+//! park, its two clock reads and a lock changed the rhythm of a spawner and its worker
+//! enough to cost `spawn_many_remote` 13–24% more CPU (docs/observability.md).
 
 #[cfg(all(test, loom))]
 use super::sticky_event::StickyEvent;
@@ -60,6 +69,19 @@ impl ParkInDriver for StickyEvent {
     }
 }
 
+/// Told when a park really sleeps: after the parker published PARKED_* (so no pending
+/// notification was there to consume), and when that sleep ends.
+pub(crate) trait SleepWatch {
+    fn falling_asleep(&self);
+    fn woke(&self);
+}
+
+/// Nobody watching (the loom models).
+impl SleepWatch for () {
+    fn falling_asleep(&self) {}
+    fn woke(&self) {}
+}
+
 impl Parker {
     pub(crate) fn new() -> Parker {
         Parker {
@@ -76,6 +98,7 @@ impl Parker {
         driver_lock: &Mutex<()>,
         driver: &D,
         runtime_is_idle: &dyn Fn() -> bool,
+        watch: &impl SleepWatch,
     ) -> bool {
         if self
             .state
@@ -85,15 +108,20 @@ impl Parker {
             return false;
         }
         if let Some(_holding) = driver_lock.try_lock() {
-            self.park_in_driver(driver, runtime_is_idle);
+            self.park_in_driver(driver, runtime_is_idle, watch);
             true
         } else {
-            self.park_on_condvar();
+            self.park_on_condvar(watch);
             false
         }
     }
 
-    fn park_in_driver<D: ParkInDriver>(&self, driver: &D, runtime_is_idle: &dyn Fn() -> bool) {
+    fn park_in_driver<D: ParkInDriver>(
+        &self,
+        driver: &D,
+        runtime_is_idle: &dyn Fn() -> bool,
+        watch: &impl SleepWatch,
+    ) {
         match self
             .state
             .compare_exchange(EMPTY, PARKED_DRIVER, Ordering::SeqCst, Ordering::SeqCst)
@@ -105,9 +133,12 @@ impl Parker {
             }
             Err(other) => unreachable!("parker in state {other} when parking"),
         }
+        watch.falling_asleep();
         // The driver dispatches events by waking wakers, which may be foreign code: a panic
         // there is reported and must not take the worker down.
-        if crate::unwind::contain(|| driver.park(runtime_is_idle)) {
+        let panicked = crate::unwind::contain(|| driver.park(runtime_is_idle));
+        watch.woke();
+        if panicked {
             diagnostics::report(format_args!(
                 "a panic while the driver dispatched events was contained"
             ));
@@ -117,7 +148,7 @@ impl Parker {
         self.state.swap(EMPTY, Ordering::SeqCst);
     }
 
-    fn park_on_condvar(&self) {
+    fn park_on_condvar(&self, watch: &impl SleepWatch) {
         let mut guard = self.mutex.lock();
         match self
             .state
@@ -130,6 +161,7 @@ impl Parker {
             }
             Err(other) => unreachable!("parker in state {other} when parking"),
         }
+        watch.falling_asleep();
         loop {
             guard = self.condvar.wait(guard);
             if self
@@ -137,6 +169,7 @@ impl Parker {
                 .compare_exchange(NOTIFIED, EMPTY, Ordering::SeqCst, Ordering::SeqCst)
                 .is_ok()
             {
+                watch.woke();
                 return;
             }
             // Spurious wake-up: still PARKED_CONDVAR.
@@ -159,5 +192,110 @@ impl Parker {
             PARKED_DRIVER => driver.unpark(),
             other => unreachable!("parker in state {other}"),
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{ParkInDriver, Parker, SleepWatch};
+    use magpie_shim::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// Counts what the parker tells.
+    #[derive(Default)]
+    struct Watch {
+        asleep: AtomicUsize,
+        woke: AtomicUsize,
+    }
+
+    impl SleepWatch for Watch {
+        fn falling_asleep(&self) {
+            self.asleep.fetch_add(1, Ordering::SeqCst);
+        }
+        fn woke(&self) {
+            self.woke.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    impl Watch {
+        fn counts(&self) -> (usize, usize) {
+            (
+                self.asleep.load(Ordering::SeqCst),
+                self.woke.load(Ordering::SeqCst),
+            )
+        }
+    }
+
+    /// A driver whose park spins until unparked (sticky, as the real one).
+    #[derive(Default)]
+    struct SpinDriver {
+        unparked: AtomicBool,
+    }
+
+    impl ParkInDriver for SpinDriver {
+        fn park(&self, _runtime_is_idle: &dyn Fn() -> bool) {
+            while !self.unparked.swap(false, Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        fn unpark(&self) {
+            self.unparked.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn wait_for_sleep(watch: &Watch) {
+        while watch.counts().0 == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_park_that_finds_a_wake_up_waiting_is_not_a_sleep() {
+        let (parker, lock, driver, watch) = (
+            Parker::new(),
+            Mutex::new(()),
+            SpinDriver::default(),
+            Watch::default(),
+        );
+        parker.unpark(&driver);
+        assert!(!parker.park(&lock, &driver, &|| false, &watch));
+        assert_eq!(watch.counts(), (0, 0));
+    }
+
+    #[test]
+    fn a_sleep_in_the_driver_is_watched_once() {
+        let parker = Arc::new(Parker::new());
+        let driver = Arc::new(SpinDriver::default());
+        let watch = Arc::new(Watch::default());
+        let sleeper = {
+            let (parker, driver, watch) = (parker.clone(), driver.clone(), watch.clone());
+            std::thread::spawn(move || parker.park(&Mutex::new(()), &*driver, &|| false, &*watch))
+        };
+        wait_for_sleep(&watch);
+        parker.unpark(&*driver);
+        assert!(sleeper.join().unwrap(), "parked in the driver");
+        assert_eq!(watch.counts(), (1, 1));
+    }
+
+    #[test]
+    fn a_sleep_on_the_condvar_is_watched_once() {
+        let parker = Arc::new(Parker::new());
+        let driver = Arc::new(SpinDriver::default());
+        let watch = Arc::new(Watch::default());
+        // Another worker holds the driver: this one sleeps on its condvar.
+        let lock = Arc::new(Mutex::new(()));
+        let holding = lock.lock();
+        let sleeper = {
+            let (parker, driver, watch, lock) =
+                (parker.clone(), driver.clone(), watch.clone(), lock.clone());
+            std::thread::spawn(move || parker.park(&lock, &*driver, &|| false, &*watch))
+        };
+        wait_for_sleep(&watch);
+        parker.unpark(&*driver);
+        assert!(!sleeper.join().unwrap(), "parked on the condvar");
+        drop(holding);
+        assert_eq!(watch.counts(), (1, 1));
     }
 }

@@ -38,11 +38,12 @@
 //!
 //! Around every poll: the task's id in `WorkerMetrics::current_task` (the monitor and
 //! `Handle::tasks` read it with the odd poll counter), and for one poll in
-//! `POLL_TIME_SAMPLE_EVERY` on average, its duration (metrics/histogram.rs). At each park:
-//! the park count and the busy time. With the timeline on (timeline/mod.rs): poll, park,
+//! `POLL_TIME_SAMPLE_EVERY` on average, its duration (metrics/histogram.rs). Around each real
+//! sleep in the parker (not each call to `park`, park.rs): the park count and the busy time. With the timeline on (timeline/mod.rs): poll, park,
 //! turn and steal events in this worker's ring.
 
 use super::idle::Idle;
+use super::park::SleepWatch;
 use super::{steal_retrying, Handle, Shared};
 use crate::context;
 use crate::metrics::POLL_TIME_SAMPLE_EVERY;
@@ -83,6 +84,26 @@ pub(crate) struct WorkerLocal {
     /// The runtime's timeline, when it is on (a clone: read on every poll, it must sit on
     /// this thread's own lines).
     timeline: Option<std::sync::Arc<Timeline>>,
+}
+
+/// The park count, the busy time, the coarse clock and the timeline's park spans follow the
+/// parker's real sleeps, not every call to `park` (park.rs: most return at once when a
+/// spawner keeps a worker busy).
+impl SleepWatch for WorkerLocal {
+    fn falling_asleep(&self) {
+        self.shared().remotes[self.index].metrics.park();
+        if let Some(timeline) = &self.timeline {
+            timeline.record(self.index, Event::ParkStart);
+        }
+    }
+
+    fn woke(&self) {
+        self.shared().remotes[self.index].metrics.busy_from_now();
+        self.refresh_coarse_now();
+        if let Some(timeline) = &self.timeline {
+            timeline.record(self.index, Event::ParkEnd);
+        }
+    }
 }
 
 /// The body of worker thread `index`.
@@ -137,8 +158,8 @@ impl WorkerLocal {
     }
 
     /// This worker's coarse clock reading, for the spawn time of the tasks it spawns
-    /// (metrics/clock.rs): refreshed at each driver turn and each time the worker leaves
-    /// its park.
+    /// (metrics/clock.rs): refreshed at each driver turn and each time the worker wakes
+    /// from a sleep in its parker.
     #[inline]
     pub(crate) fn coarse_now(&self) -> u64 {
         self.coarse_now.get()
@@ -355,20 +376,11 @@ impl WorkerLocal {
         }
     }
 
-    /// Parks until there is work (or shutdown), recording the park.
+    /// Parks until there is work (or shutdown). What is recorded about it happens only when
+    /// the parker really sleeps (`SleepWatch` below, park.rs).
     fn park(&self) {
         let shared = self.shared();
-        let metrics = &shared.remotes[self.index].metrics;
-        metrics.park();
-        if let Some(timeline) = &self.timeline {
-            timeline.record(self.index, Event::ParkStart);
-        }
         self.park_until_work();
-        metrics.busy_from_now();
-        self.refresh_coarse_now();
-        if let Some(timeline) = &self.timeline {
-            timeline.record(self.index, Event::ParkEnd);
-        }
         if shared.config.slow_poll_threshold.is_some() {
             // The monitor must be awake while any worker runs, to see a slow poll; it may
             // be in its deep sleep if this worker was woken by a producer (monitor.rs).
@@ -395,6 +407,7 @@ impl WorkerLocal {
                 &shared.synced.driver,
                 &*shared.driver,
                 &runtime_is_idle,
+                self,
             );
             self.in_driver.set(false);
             if !Idle::is_sleeping(sleepers, self.index) {
