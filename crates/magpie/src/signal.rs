@@ -1,4 +1,4 @@
-//! Signals: [`ctrl_c`], woken through the runtime's own reactor.
+//! Signals: [`ctrl_c`] everywhere, and every catchable signal on Unix ([`unix`]).
 //!
 //! ```no_run
 //! #[magpie::main]
@@ -11,15 +11,38 @@
 //! }
 //! ```
 //!
+//! Any other Unix signal (SIGTERM, SIGHUP, SIGUSR1, …): `unix::signal`, for example to
+//! stop on SIGTERM, which container orchestrators and systemd send, as well as on Ctrl-C:
+//!
+//! ```no_run
+//! # #[cfg(unix)]
+//! #[magpie::main]
+//! async fn main() -> std::io::Result<()> {
+//!     use magpie::signal::unix::{signal, SignalKind};
+//!     let mut terminate = signal(SignalKind::terminate())?;
+//!     magpie::select! {
+//!         result = magpie::signal::ctrl_c() => result?,
+//!         _ = terminate.recv() => {}
+//!     }
+//!     println!("stopping");
+//!     Ok(())
+//! }
+//! # #[cfg(not(unix))]
+//! # fn main() {}
+//! ```
+//!
 //! # How it works
 //!
-//! **Unix:** each `ctrl_c` future, at its first poll, creates its own pipe, registers the read end
-//! with the runtime's reactor (as an [`Async`]), and installs a SIGINT action (through
-//! `signal-hook-registry`) that writes one byte to the write end: the only thing a signal
-//! handler may safely do. The byte makes the read end readable, the reactor wakes the
-//! task, the task drains the pipe and completes. One pipe per waiter means one signal
-//! completes every pending `ctrl_c`, on whichever runtime each waits. Completing or
-//! dropping the future removes the action, then closes both ends.
+//! **Unix:** one self-pipe and one thread for the whole process, created by the first
+//! [`ctrl_c`] or [`unix::signal`]. For each signal something listens to, one action is
+//! installed (through `signal-hook-registry`) that records the delivery in an atomic flag and
+//! writes one byte to the pipe: the only things a signal handler may safely do. The thread
+//! (`magpie-signal`) sleeps on the pipe's read end; when it wakes, it drains the pipe, and
+//! for each flag that is set, it wakes every listener of that signal. No runtime's reactor
+//! is involved, so a listener works on any executor and outlives the runtime it was created
+//! on; and one signal wakes every listener, wherever it waits. `ctrl_c` is a SIGINT listener
+//! that completes at its first delivery. The protocol (why no delivery is lost, how
+//! deliveries coalesce) is written out in `signal/registry.rs`.
 //!
 //! **Windows** (no signals, no self-pipe): the first `ctrl_c` poll installs a console control
 //! handler (`SetConsoleCtrlHandler`), once for the process. Windows runs it on a thread of
@@ -31,52 +54,55 @@
 //!
 //! # What to know
 //!
-//! - **The default action is gone for good.** As with tokio, once a `ctrl_c` future has
-//!   registered, SIGINT no longer terminates the process, for the rest of the process's
-//!   life, even after every `ctrl_c` future is gone: a SIGINT with no waiter is ignored.
-//!   Exit yourself when `ctrl_c` completes.
-//! - **Registration happens at the first poll**, not at the call: a SIGINT that arrives
-//!   before the future is first polled is not seen by it (and, if nothing registered
-//!   earlier, still terminates the process).
-//! - **Errors**, rather than hangs: polled outside a magpie runtime, `ctrl_c` fails at once
-//!   (without touching SIGINT); once the runtime it registered with shuts down, a pending
-//!   `ctrl_c` polled by another executor fails (Unix; on Windows the wait does not go
-//!   through the reactor, so it keeps waiting for Ctrl-C).
-//! - **Unix only:** the SIGINT machinery (`signal-hook-registry`, the self-pipe); there is
-//!   no `signal::unix` for other signals on Windows.
+//! - **The default action is gone for good.** As with tokio, once a signal has a listener
+//!   (a `ctrl_c` future polled, a [`unix::Signal`] created), its default action no longer
+//!   runs, for the rest of the process's life, even after every listener is gone: a SIGINT
+//!   or SIGTERM with no listener is ignored. Exit yourself when the signal comes.
+//! - **Registration happens at the first poll** of a `ctrl_c` future, not at the call (and
+//!   at the call of [`unix::signal`]): a SIGINT that arrives before the future is first
+//!   polled is not seen by it (and, if nothing registered earlier, still terminates the
+//!   process).
+//! - **Any executor.** Unix listeners do not need a magpie runtime (they are woken from the
+//!   signal thread), so they keep working after the runtime they were created on shut down.
+//!   On Windows, `ctrl_c` fails at once outside a magpie runtime.
+//! - **What a process pays:** one pipe (two descriptors) and one mostly sleeping thread,
+//!   created at the first listener, whatever the number of listeners; nothing per listener
+//!   but a small entry in its signal's waker list.
+//! - **Unix only:** the signal machinery (`signal-hook-registry`, the self-pipe, the thread)
+//!   and [`unix`]; there is no `signal::unix` on Windows.
 
+#[cfg(unix)]
+mod registry;
+#[cfg(unix)]
+pub mod unix;
 #[cfg(windows)]
 mod windows;
 
+#[cfg(windows)]
 use crate::driver;
-#[cfg(unix)]
-use crate::io::Async;
-#[cfg(unix)]
-use magpie_io::sys::signal as sys;
-#[cfg(unix)]
-use signal_hook_registry::SigId;
-#[cfg(unix)]
-use std::ffi::c_int;
 use std::io;
-#[cfg(unix)]
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 /// Completes when the process next receives SIGINT (Ctrl-C in a terminal) after this future
 /// was first polled.
 ///
 /// See the [module documentation](self) for what changes for the process and how it works.
+/// On Unix it is the same as receiving once from `unix::signal(SignalKind::interrupt())`,
+/// created at the first poll.
 ///
 /// # Errors
 ///
-/// When polled outside a magpie runtime; when the runtime has shut down (at the first poll,
-/// or later while waiting); when the OS refuses a pipe or the reactor registration.
-/// Windows: the console's Ctrl-C (`CTRL_C_EVENT`) instead of SIGINT, and no pipe: the
-/// errors are the absent runtime and a refused `SetConsoleCtrlHandler`.
+/// Unix: when the first listener of the process cannot create the signal pipe or thread
+/// (the OS's error, with context), or if the signal thread stopped (never expected: an OS
+/// error reading its pipe). Windows: the console's Ctrl-C (`CTRL_C_EVENT`) instead of
+/// SIGINT; the errors are a poll outside a magpie runtime and a refused
+/// `SetConsoleCtrlHandler`.
 pub async fn ctrl_c() -> io::Result<()> {
     #[cfg(unix)]
     {
-        let pipe = SignalPipe::register(sys::SIGINT)?;
-        pipe.recv().await
+        let mut sigint = unix::signal(unix::SignalKind::interrupt())?;
+        sigint.recv().await.ok_or_else(|| {
+            io::Error::other("magpie::signal::ctrl_c: magpie's signal thread stopped; SIGINT can no longer be seen")
+        })
     }
     #[cfg(windows)]
     {
@@ -85,7 +111,9 @@ pub async fn ctrl_c() -> io::Result<()> {
     }
 }
 
-/// The error for a `ctrl_c` awaited outside a magpie runtime.
+/// The error for a `ctrl_c` awaited outside a magpie runtime (Windows, where the wait needs
+/// one).
+#[cfg(windows)]
 fn no_runtime_error() -> io::Result<()> {
     if driver::with_current(|d| d.is_none()) {
         return Err(io::Error::other(
@@ -96,70 +124,18 @@ fn no_runtime_error() -> io::Result<()> {
     Ok(())
 }
 
-/// Unix: one waiter's self-pipe, and the signal action that writes to it.
-///
-/// Drop order is the safety argument for the action: `Drop` unregisters the action first,
-/// and only then do the fields drop, closing the read end (after deregistering it from the
-/// reactor) and then the write end (`_write`) the action writes to.
-#[cfg(unix)]
-struct SignalPipe {
-    action: SigId,
-    read: Async<OwnedFd>,
-    /// Never read: held so that the descriptor the action writes to stays open.
-    _write: OwnedFd,
-}
-
-#[cfg(unix)]
-impl SignalPipe {
-    /// Creates the pipe, registers its read end with the current runtime, then installs the
-    /// action for `signal`. Fails before touching the signal if there is no runtime.
-    fn register(signal: c_int) -> io::Result<SignalPipe> {
-        no_runtime_error()?;
-        let (read, write) = sys::pipe()?;
-        let read = Async::new(read)?;
-        let raw = write.as_raw_fd();
-        // `raw` stays open for as long as the action can run: `SignalPipe::drop` unregisters
-        // the action before `write` is closed, and `signal_hook_registry::unregister` returns
-        // only once no handler still runs with the old action table (it swaps the table,
-        // then spins until every handler that read the old one has left).
-        let action = move || {
-            // SAFETY: `raw` is open while this action can run (see above).
-            let fd = unsafe { BorrowedFd::borrow_raw(raw) };
-            sys::notify(fd);
-        };
-        // `register` requires an action that is async-signal-safe and never panics. The
-        // action only calls `notify`: one `write(2)` of one byte, errno saved and restored,
-        // no allocation, no lock, no panic (`borrow_raw` asserts only that the descriptor is
-        // not -1, and `raw` is valid). SIGINT is not one of the signals `register` forbids.
-        // SAFETY: the action is async-signal-safe and cannot panic (see above).
-        let action = unsafe { signal_hook_registry::register(signal, action)? };
-        Ok(SignalPipe {
-            action,
-            read,
-            _write: write,
-        })
-    }
-
-    /// Waits until the action has written, then empties the pipe.
-    async fn recv(&self) -> io::Result<()> {
-        self.read.read_with(|fd| sys::drain(fd.as_fd())).await?;
-        Ok(())
-    }
-}
-
-#[cfg(unix)]
-impl Drop for SignalPipe {
-    fn drop(&mut self) {
-        // Before the fields drop: after this, no handler writes to `self._write` any more.
-        signal_hook_registry::unregister(self.action);
-    }
-}
-
 /// Compile-time check: a `ctrl_c` future can be spawned.
 const _: () = {
     fn send<T: Send>(_: &T) {}
     #[allow(dead_code)]
     fn checks() {
         send(&ctrl_c());
+        #[cfg(unix)]
+        {
+            fn sync<T: Sync>(_: &T) {}
+            let signal = unix::signal(unix::SignalKind::hangup()).unwrap();
+            send(&signal);
+            sync(&signal);
+        }
     }
 };

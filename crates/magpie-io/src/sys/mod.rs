@@ -10,9 +10,9 @@
 //! - `socket.rs`: sockets created non-blocking and close-on-exec, non-blocking `connect`,
 //!   `accept4`, and the conversions between `SocketAddr` and the C socket addresses (libc on
 //!   Unix; `socket2` over Winsock on Windows, non-inheritable sockets).
-//! - `signal.rs` (Unix only): the signal self-pipe (a pipe, and the async-signal-safe write
-//!   to it). Windows has no signals; `magpie::signal::ctrl_c` uses the console control
-//!   handler there instead.
+//! - `signal.rs` (Unix only): the signal self-pipe (a pipe, the async-signal-safe write to
+//!   it, the blocking wait on its read end and the drain). Windows has no signals;
+//!   `magpie::signal::ctrl_c` uses the console control handler there instead.
 //! - `epoll.rs` (Linux) / `portable.rs` (elsewhere, over `polling`): the poller, one small
 //!   interface (`Poller`, `PollEvents`, `PollEvent`) with two implementations.
 

@@ -1,9 +1,10 @@
 //! The signal self-pipe: a pipe whose write end a signal handler writes one byte to, and
-//! whose read end the reactor watches.
+//! whose read end a thread waits on.
 //!
 //! A signal handler may only call async-signal-safe functions (no allocation, no lock), so it
 //! cannot wake a task itself. It calls [`notify`] instead: one `write(2)` of one byte, which
-//! makes the read end readable; the task waiting on the read end then runs [`drain`].
+//! makes the read end readable; the thread reading the pipe ([`wait_readable`], then
+//! [`drain`]) does the rest (`magpie::signal`'s driver thread).
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -87,6 +88,40 @@ pub fn drain(fd: BorrowedFd<'_>) -> io::Result<usize> {
                     io::ErrorKind::WouldBlock if total > 0 => return Ok(total),
                     _ => return Err(err),
                 }
+            }
+        }
+    }
+}
+
+/// Blocks the calling thread until `fd` (the read end of a [`pipe`]) is readable, or its
+/// write ends are all closed; a signal interrupting the wait (`EINTR`) does not end it.
+///
+/// # Errors
+///
+/// Any error of `poll(2)` other than `EINTR`; `fd` reported invalid (`POLLNVAL`).
+pub fn wait_readable(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let mut entry = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: `entry` is one writable `pollfd`, and the count passed is 1; `fd` is
+        // borrowed, so open for the whole call. A timeout of -1 waits without a limit.
+        let ready = unsafe { libc::poll(&mut entry, 1, -1) };
+        if ready > 0 {
+            if entry.revents & libc::POLLNVAL != 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "poll reports the signal pipe's read end as not open (POLLNVAL)",
+                ));
+            }
+            return Ok(());
+        }
+        if ready < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
             }
         }
     }
@@ -193,6 +228,26 @@ mod tests {
         notify(write.as_fd());
         assert_eq!(errno(), libc::EBADF);
         assert_eq!(drain(read.as_fd()).unwrap(), 1);
+    }
+
+    #[test]
+    fn wait_readable_returns_once_a_byte_is_written() {
+        let (read, write) = pipe().unwrap();
+        // Already readable: returns at once.
+        notify(write.as_fd());
+        wait_readable(read.as_fd()).unwrap();
+        assert_eq!(drain(read.as_fd()).unwrap(), 1);
+        // Empty: waits for the other thread's byte.
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            notify(write.as_fd());
+            write
+        });
+        wait_readable(read.as_fd()).unwrap();
+        assert_eq!(drain(read.as_fd()).unwrap(), 1);
+        drop(writer.join().unwrap());
+        // Every write end closed: readable (end of file), not a hang.
+        wait_readable(read.as_fd()).unwrap();
     }
 
     #[test]
