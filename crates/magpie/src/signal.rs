@@ -61,7 +61,8 @@
 //! - **Registration happens at the first poll** of a `ctrl_c` future, not at the call (and
 //!   at the call of [`unix::signal`]): a SIGINT that arrives before the future is first
 //!   polled is not seen by it (and, if nothing registered earlier, still terminates the
-//!   process).
+//!   process). One exception, on Unix: a signal that arrived a moment before, which the
+//!   signal thread had not handed out yet, is seen by a listener registered in that moment.
 //! - **Any executor.** Unix listeners do not need a magpie runtime (they are woken from the
 //!   signal thread), so they keep working after the runtime they were created on shut down.
 //!   On Windows, `ctrl_c` fails at once outside a magpie runtime.

@@ -46,6 +46,11 @@
 //! never one per step. What is certain: after a signal arrives, each listener that existed
 //! then completes its next receive.
 //!
+//! **Where "from now on" starts.** A listener sees the deliveries the thread makes after it
+//! subscribed. A signal that arrived just before the subscription, but that the thread had
+//! not delivered yet, is therefore seen too; one that arrives after the subscription always
+//! is.
+//!
 //! **Every listener sees each delivery**: the generation is per slot, and `seen` per
 //! listener, so a delivery is not consumed by whichever listener polls first.
 //!

@@ -140,7 +140,8 @@ impl fmt::Debug for SignalKind {
     }
 }
 
-/// Starts listening for `kind`: the returned [`Signal`] sees every delivery from now on.
+/// Starts listening for `kind`: the returned [`Signal`] sees every delivery from now on
+/// (and possibly one that arrived a moment before, not yet handed out by the signal thread).
 ///
 /// The first `signal` for a kind replaces the OS's default action for it, for the rest of
 /// the process's life, even after every `Signal` is dropped: a SIGTERM with no `Signal`
