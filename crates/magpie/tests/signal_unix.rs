@@ -33,11 +33,8 @@ fn raise(signum: i32) {
 /// Sends `signum` to the whole process (any thread not blocking it takes it).
 fn kill_self(signum: i32) {
     // SAFETY: as in `raise`; `getpid` has no preconditions.
-    assert_eq!(
-        unsafe { libc::kill(libc::getpid(), signum) },
-        0,
-        "kill({signum})"
-    );
+    let sent = unsafe { libc::kill(libc::getpid(), signum) };
+    assert_eq!(sent, 0, "kill({signum})");
 }
 
 /// Waits (up to [`HANG`]) for `signal`'s next receive; panics naming `what` if it is still
