@@ -33,7 +33,8 @@
 //!   [`Builder::timeline`] show what a running runtime does: counters in the Prometheus
 //!   format, the live task list (`asyncio.all_tasks()`), reports of polls that block a
 //!   worker (asyncio's debug mode), and a trace for Perfetto (`docs/observability.md`).
-//! - [`signal::ctrl_c`] waits for Ctrl-C (`loop.add_signal_handler(SIGINT, ...)`).
+//! - [`signal::ctrl_c`] waits for Ctrl-C (`loop.add_signal_handler(SIGINT, ...)`), and on
+//!   Unix `signal::unix::signal` for any catchable signal (SIGTERM, SIGHUP, ...).
 //! - [`sync`] has channels and locks (asyncio's `Queue`, `Lock`, `Event`, `Semaphore`, ...),
 //!   usable from any executor.
 //! - [`join!`], [`try_join!`], [`select!`], [`join_all`] and [`try_join_all`] run futures
@@ -49,7 +50,7 @@
 //! **Platforms.** Linux (epoll), macOS and the BSDs (`polling`: kqueue), and Windows
 //! (`polling`: IOCP/AFD): the scheduler, timers, [`sync`], TCP and UDP, [`signal::ctrl_c`]
 //! (the console control handler on Windows) and the blocking pool everywhere. Unix only:
-//! `net::UnixStream`/`net::UnixListener`, and [`io::Async`] over any `AsFd` (on Windows
+//! `net::UnixStream`/`net::UnixListener`, `signal::unix`, and [`io::Async`] over any `AsFd` (on Windows
 //! `Async<T>` takes `T: AsSocket`, sockets only).
 //!
 //! How it works is described in `docs/architecture.md`.
