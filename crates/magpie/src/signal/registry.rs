@@ -80,13 +80,13 @@ use std::task::{Context, Poll, Waker};
 /// The highest signal number this OS can have (`NSIG - 1`); the registry holds a slot for
 /// each of `1..=MAX_SIGNAL`.
 #[cfg(target_vendor = "apple")]
-pub(crate) const MAX_SIGNAL: c_int = 31;
+const MAX_SIGNAL: c_int = 31;
 /// The highest signal number this OS can have (`_SIG_MAXSIG`).
 #[cfg(target_os = "freebsd")]
-pub(crate) const MAX_SIGNAL: c_int = 128;
+const MAX_SIGNAL: c_int = 128;
 /// The highest signal number this OS can have (`SIGRTMAX`, at most 64).
 #[cfg(not(any(target_vendor = "apple", target_os = "freebsd")))]
-pub(crate) const MAX_SIGNAL: c_int = 64;
+const MAX_SIGNAL: c_int = 64;
 
 /// Waits for the deliveries of one signal number (crate-private: [`Signal`] wraps it, and
 /// other modules may hold one directly).
@@ -280,9 +280,11 @@ impl Registry {
         // ruled out the signals for which `register` panics.
         let registered = unsafe { signal_hook_registry::register(signum, action) };
         // The action's id is dropped: it stays installed for the process's life.
+        // Its only error is `sigaction`'s: `EINVAL` (`InvalidInput`) for a number that is not
+        // a signal here, or one the C library keeps for itself (glibc: 32 and 33).
         registered.map(drop).map_err(|e| {
             io::Error::new(
-                io::ErrorKind::InvalidInput,
+                e.kind(),
                 format!("cannot listen for {}: {e}", describe(signum)),
             )
         })
