@@ -196,6 +196,11 @@ impl Drop for CancellationToken {
     }
 }
 
+// No user code runs while a node's lock is held (wakers run after it is released), so a panic
+// elsewhere cannot leave the tree half-changed: a token is safe to use after an unwind.
+impl std::panic::UnwindSafe for CancellationToken {}
+impl std::panic::RefUnwindSafe for CancellationToken {}
+
 impl Default for CancellationToken {
     fn default() -> Self {
         Self::new()

@@ -170,3 +170,40 @@ fn dropping_a_child_during_a_cancel_loses_nothing() {
     assert!(grandchildren.iter().all(CancellationToken::is_cancelled));
     assert_eq!(root.child_count(), 0);
 }
+
+#[test]
+fn children_made_and_dropped_on_several_threads_while_cancelling_leave_nothing() {
+    for round in 0..20 {
+        let root = CancellationToken::new();
+        let middle = root.child_token();
+        let workers: Vec<_> = (0..4)
+            .map(|i| {
+                let middle = middle.clone();
+                std::thread::spawn(move || {
+                    for n in 0..2000 {
+                        let child = middle.child_token();
+                        let grandchild = child.child_token();
+                        if (n + i) % 2 == 0 {
+                            drop(child);
+                            drop(grandchild);
+                        } else {
+                            drop(grandchild);
+                            drop(child);
+                        }
+                    }
+                })
+            })
+            .collect();
+        if round % 2 == 0 {
+            middle.cancel();
+        }
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        assert_eq!(middle.child_count(), 0, "round {round}");
+        assert_eq!(root.child_count(), 1, "round {round}: only `middle`");
+        drop(middle);
+        assert_eq!(root.child_count(), 0, "round {round}");
+        assert_eq!(Arc::strong_count(&root.node), 1);
+    }
+}
