@@ -174,7 +174,7 @@ impl CancellationToken {
     }
 
     /// How many children are linked to this token's node (for tests of the tree's memory).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn child_count(&self) -> usize {
         self.node.child_count()
     }

@@ -18,16 +18,16 @@
 //!
 //! # Lock order
 //!
-//! **A thread blocks on a node's lock only while every lock it holds belongs to a node created
-//! earlier.** Locks of newer nodes may be taken with `try_lock` only. Creation order is a total
-//! order, so no two threads can wait on each other: the thread holding the newest lock in a
-//! wait-for cycle would have to be blocked on an older one.
+//! **A thread takes a node's lock only while every lock it holds belongs to a node created
+//! earlier.** Creation order is a total order, so no two threads can wait on each other: in a
+//! wait-for cycle, the thread holding the newest of the locks involved would be waiting for an
+//! older one.
 //!
 //! Every parent is older than its children: a new node is a leaf under an existing one, and
 //! a node is only ever moved to its grandparent (older still). So walking down the tree, parent
 //! before child, keeps the order. Going up (a node to its parent) is the only direction that
-//! needs care; [`Node::unlink`] does it with a `try_lock`, or by letting go and relocking in
-//! order.
+//! needs care: [`Node::unlink`] lets the node go, locks the parent and then the node, and
+//! checks that the link still holds.
 //!
 //! # The operations
 //!
@@ -181,10 +181,12 @@ impl Node {
     /// Takes the node out of the tree: out of its parent's list, its children moved to the
     /// parent (or made roots).
     ///
-    /// Locking the parent is going up the tree: holding `this` (newer), the parent may only be
-    /// `try_lock`ed. When that fails, `this` is let go, both are locked in order, and the link is
-    /// checked again: meanwhile a cancel may have unlinked `this`, or the parent may have been
-    /// dropped and `this` moved up. A node's parent only ever moves up, so the loop ends.
+    /// Locking the parent is going up the tree: `this` (newer) is let go first, both are locked
+    /// in order, and the link is checked again: meanwhile a cancel may have unlinked `this`, or
+    /// the parent may have been dropped and `this` moved up. A node's parent only ever moves up,
+    /// so the loop ends. (A `try_lock` of the parent would save a lock in the common case, but
+    /// loom models a `try_lock` that meets a held lock as blocking (tokio-rs/loom#376), so the
+    /// models could not check that path.)
     fn unlink(this: &Arc<Node>) {
         let mut x = this.synced.lock();
         loop {
@@ -195,20 +197,14 @@ impl Node {
                 }
                 return;
             };
-            let mut p = match parent.synced.try_lock() {
-                Some(p) => p,
-                None => {
-                    drop(x);
-                    let p = parent.synced.lock();
-                    x = this.synced.lock();
-                    let same = x.parent.as_ref().is_some_and(|now| Arc::ptr_eq(now, &parent));
-                    if !same {
-                        drop(p);
-                        continue;
-                    }
-                    p
-                }
-            };
+            // Going up: let `this` go, then lock in order and check the link again.
+            drop(x);
+            let mut p = parent.synced.lock();
+            x = this.synced.lock();
+            if !x.parent.as_ref().is_some_and(|now| Arc::ptr_eq(now, &parent)) {
+                drop(p);
+                continue;
+            }
             // Out of the parent's list.
             let index = x.index;
             x.parent = None;
@@ -265,19 +261,19 @@ impl Node {
     }
 
     /// How many children are linked to this node.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(super) fn child_count(&self) -> usize {
         self.synced.lock().children.len()
     }
 
     /// How many waiters are queued on this node.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(super) fn waiter_count(&self) -> usize {
         self.synced.lock().waiters.len()
     }
 
     /// The node's parent, if it is linked to one.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(super) fn parent(&self) -> Option<Arc<Node>> {
         self.synced.lock().parent.clone()
     }

@@ -9,6 +9,7 @@
 //! `futures` feature and with it one more crate (pin-utils).
 
 mod barrier;
+mod cancellation_token;
 mod broadcast;
 mod mpsc;
 mod notify;
