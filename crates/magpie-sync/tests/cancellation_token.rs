@@ -26,7 +26,11 @@ fn cancel_wakes_every_waiter_once() {
     assert!(poll(on_child.as_mut(), &waker).is_pending());
     assert_eq!(wakes(&count), 0);
     token.cancel();
-    assert_eq!(wakes(&count), 4, "each waiter, on the token and its child, woken once");
+    assert_eq!(
+        wakes(&count),
+        4,
+        "each waiter, on the token and its child, woken once"
+    );
     assert!(poll(a.as_mut(), &waker).is_ready());
     assert!(poll(b.as_mut(), &waker).is_ready());
     assert!(poll(owned.as_mut(), &waker).is_ready());
@@ -120,7 +124,10 @@ fn clones_share_one_state() {
     assert!(!child_of_clone.is_cancelled());
     token.cancel();
     assert!(child_of_clone.is_cancelled());
-    assert_eq!(format!("{token:?}"), "CancellationToken { is_cancelled: true }");
+    assert_eq!(
+        format!("{token:?}"),
+        "CancellationToken { is_cancelled: true }"
+    );
 }
 
 #[test]
@@ -210,7 +217,11 @@ fn cancel_from_another_thread_wakes_blocked_waiters() {
             .map(|i| {
                 let (token, start) = (token.clone(), start.clone());
                 thread::spawn(move || {
-                    let token = if i % 2 == 0 { token.child_token() } else { token };
+                    let token = if i % 2 == 0 {
+                        token.child_token()
+                    } else {
+                        token
+                    };
                     start.wait();
                     block_on(token.cancelled());
                     assert!(token.is_cancelled());
@@ -268,7 +279,10 @@ fn cancel_races_child_tokens_drops_and_waiters_from_several_threads() {
             root.cancel();
             for worker in workers {
                 let kept = worker.join().unwrap();
-                assert!(kept.iter().all(CancellationToken::is_cancelled), "round {round}");
+                assert!(
+                    kept.iter().all(CancellationToken::is_cancelled),
+                    "round {round}"
+                );
             }
             assert!(middle.is_cancelled());
         }

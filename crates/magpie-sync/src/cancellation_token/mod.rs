@@ -1,54 +1,10 @@
-//! [`CancellationToken`]: a shutdown signal that a tree of tasks can wait on (tokio-util's
-//! `CancellationToken`).
-//!
-//! A token is cancelled once, by [`cancel`](CancellationToken::cancel), and stays cancelled.
-//! Tasks check it with [`is_cancelled`](CancellationToken::is_cancelled) or wait for it with
-//! [`cancelled().await`](CancellationToken::cancelled), typically in a `select!` beside their
-//! work. In asyncio terms it is the `asyncio.Event` a server sets at shutdown, or the
-//! `task.cancel()` of a task group, except that nothing is thrown into the task: the task sees
-//! the cancellation where it chooses to look, and winds down in its own way.
-//!
-//! # Trees
-//!
-//! [`child_token`](CancellationToken::child_token) makes a token that is cancelled with its
-//! parent, and can also be cancelled alone:
-//!
-//! - Cancelling a token cancels all its descendants (children, grandchildren, ...), never its
-//!   parent or siblings.
-//! - A child made from an already cancelled token starts cancelled.
-//! - Clones share one state: cancelling any clone cancels them all.
-//! - When every clone of a child is dropped, the child leaves its parent, so a long-lived parent
-//!   that hands out children to short-lived requests holds none of them once they are gone.
-//! - When every clone of an intermediate token is dropped, its children are handed to its
-//!   parent: they stay usable and are still cancelled when an ancestor that is alive is
-//!   cancelled. A tree may be dropped in any order.
-//!
-//! The locks behind the tree and their order are described in `tree.rs`.
-//!
-//! # Example
-//!
-//! ```
-//! use magpie_sync::CancellationToken;
-//!
-//! let shutdown = CancellationToken::new();
-//! let worker = {
-//!     // One child per worker: cancelling it stops this worker only; cancelling `shutdown`
-//!     // stops them all.
-//!     let token = shutdown.child_token();
-//!     std::thread::spawn(move || {
-//!         futures_lite::future::block_on(async {
-//!             token.cancelled().await;
-//!             "stopped cleanly"
-//!         })
-//!     })
-//! };
-//! shutdown.cancel();
-//! assert_eq!(worker.join().unwrap(), "stopped cleanly");
-//! ```
+//! [`CancellationToken`], its two wait futures and its [`DropGuard`] (tokio-util's, with the
+//! same names). The tree of nodes behind the tokens, its invariants and its lock order are in
+//! `tree.rs`.
 
-mod tree;
 #[cfg(all(test, not(loom)))]
 mod tests;
+mod tree;
 
 use crate::waiters::Key;
 use magpie_shim::coop;
@@ -60,11 +16,60 @@ use std::task::{Context, Poll};
 use tree::Node;
 
 /// A token that can be cancelled once, and waited on until it is; cancelling it cancels its
-/// [children](CancellationToken::child_token) too.
+/// [children](CancellationToken::child_token) too. `Clone + Send + Sync`; waiting needs
+/// nothing but a [`Waker`](std::task::Waker), so it works on any executor.
 ///
-/// Clones share one state. `CancellationToken` is `Send + Sync`; waiting needs nothing but a
-/// [`Waker`](std::task::Waker), so it works on any executor. See the [module docs](self) for trees and an
-/// example.
+/// A token is cancelled once, by [`cancel`](CancellationToken::cancel), and stays cancelled.
+/// Tasks check it with [`is_cancelled`](CancellationToken::is_cancelled) or wait for it with
+/// [`cancelled().await`](CancellationToken::cancelled), typically in a `select!` beside their
+/// work. In asyncio terms it is the `asyncio.Event` a server sets at shutdown, or the
+/// `task.cancel()` of a task group, except that nothing is thrown into the task: the task sees
+/// the cancellation where it chooses to look, and winds down in its own way.
+///
+/// # Trees
+///
+/// [`child_token`](CancellationToken::child_token) makes a token that is cancelled with its
+/// parent, and can also be cancelled alone:
+///
+/// - Cancelling a token cancels all its descendants (children, grandchildren, ...), never its
+///   parent or siblings.
+/// - A child made from an already cancelled token starts cancelled.
+/// - Clones share one state: cancelling any clone cancels them all.
+/// - When every clone of a child is dropped, the child leaves its parent, so a long-lived parent
+///   that hands out children to short-lived requests holds none of them once they are gone.
+/// - When every clone of an intermediate token is dropped, its children are handed to its
+///   parent: they stay usable and are still cancelled when an ancestor that is alive is
+///   cancelled. A tree may be dropped in any order.
+///
+/// # Example
+///
+/// A worker that runs until shutdown, as an asyncio task would run until `task.cancel()` (or a
+/// shutdown `Event`) stops it. On magpie, `magpie::select!` races the two futures the same way.
+///
+/// ```
+/// use futures_lite::future;
+/// use magpie_sync::CancellationToken;
+///
+/// let shutdown = CancellationToken::new();
+/// let worker = {
+///     // One child per worker: cancelling it stops this worker only; cancelling `shutdown`
+///     // stops them all.
+///     let token = shutdown.child_token();
+///     std::thread::spawn(move || {
+///         future::block_on(async {
+///             let work = async {
+///                 loop {
+///                     future::yield_now().await; // one unit of work
+///                 }
+///             };
+///             future::or(work, token.cancelled()).await;
+///             "stopped cleanly"
+///         })
+///     })
+/// };
+/// shutdown.cancel();
+/// assert_eq!(worker.join().unwrap(), "stopped cleanly");
+/// ```
 pub struct CancellationToken {
     node: Arc<Node>,
 }

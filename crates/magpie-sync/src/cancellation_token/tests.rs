@@ -63,7 +63,10 @@ fn a_dropped_intermediate_hands_its_children_to_its_parent() {
     assert!(Arc::ptr_eq(&parent_of(&leaf).unwrap(), &root.node));
     assert_eq!(root.child_count(), 1);
     root.cancel();
-    assert!(leaf.is_cancelled(), "the leaf is still cancelled by its grandparent");
+    assert!(
+        leaf.is_cancelled(),
+        "the leaf is still cancelled by its grandparent"
+    );
     assert_eq!(root.child_count(), 0);
     assert!(parent_of(&leaf).is_none());
 }
@@ -118,7 +121,9 @@ fn cancelling_a_deep_chain_unlinks_it_without_recursion() {
     }
     root.cancel();
     assert!(chain.iter().all(CancellationToken::is_cancelled));
-    assert!(chain.iter().all(|t| t.child_count() == 0 && parent_of(t).is_none()));
+    assert!(chain
+        .iter()
+        .all(|t| t.child_count() == 0 && parent_of(t).is_none()));
     let weaks: Vec<_> = chain.iter().map(weak).collect();
     drop(chain);
     assert!(weaks.iter().all(|w| w.upgrade().is_none()));

@@ -201,7 +201,11 @@ impl Node {
             drop(x);
             let mut p = parent.synced.lock();
             x = this.synced.lock();
-            if !x.parent.as_ref().is_some_and(|now| Arc::ptr_eq(now, &parent)) {
+            if !x
+                .parent
+                .as_ref()
+                .is_some_and(|now| Arc::ptr_eq(now, &parent))
+            {
                 drop(p);
                 continue;
             }

@@ -9,8 +9,8 @@
 //! `futures` feature and with it one more crate (pin-utils).
 
 mod barrier;
-mod cancellation_token;
 mod broadcast;
+mod cancellation_token;
 mod mpsc;
 mod notify;
 mod oneshot;
