@@ -213,7 +213,11 @@ impl Node {
             let index = x.index;
             x.parent = None;
             let removed = p.children.swap_remove(index);
-            debug_assert!(Arc::ptr_eq(&removed, this));
+            // Checked in release builds too: a wrong index would unlink a sibling silently.
+            assert!(
+                Arc::ptr_eq(&removed, this),
+                "CancellationToken: a node's index does not name it in its parent's list"
+            );
             // The children go to the parent (they are newer than both locked nodes). The parent
             // is not cancelled: a cancelled node has no children, and `this` was its child.
             for child in std::mem::take(&mut x.children) {
@@ -265,7 +269,7 @@ impl Node {
     }
 
     /// How many children are linked to this node.
-    #[cfg(all(test, not(loom)))]
+    #[cfg(test)]
     pub(super) fn child_count(&self) -> usize {
         self.synced.lock().children.len()
     }

@@ -136,3 +136,21 @@ fn cancel_of_a_child_races_dropping_its_parent() {
         },
     );
 }
+
+/// A child's unlink lets the child go to lock its parent; meanwhile the parent's own unlink moves
+/// the child up to the grandparent. The child must notice and unlink from the grandparent.
+#[test]
+fn dropping_a_child_races_dropping_its_parent() {
+    loom_model(
+        "cancellation_token: a child's drop races its parent's drop",
+        || {
+            let root = CancellationToken::new();
+            let middle = root.child_token();
+            let leaf = middle.child_token();
+            let dropper = thread::spawn(move || drop(middle));
+            drop(leaf);
+            dropper.join().unwrap();
+            assert_eq!(root.child_count(), 0, "nothing is left linked to the root");
+        },
+    );
+}
