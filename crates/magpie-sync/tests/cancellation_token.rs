@@ -288,3 +288,49 @@ fn cancel_races_child_tokens_drops_and_waiters_from_several_threads() {
         }
     });
 }
+
+#[test]
+fn run_until_cancelled_gives_the_output_or_none_when_cancelled() {
+    let token = CancellationToken::new();
+    assert_eq!(block_on(token.run_until_cancelled(async { 1 })), Some(1));
+    // Cancelled while the future waits: the future is dropped unfinished.
+    let (count, waker) = counting_waker();
+    let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let guard = SetOnDrop(dropped.clone());
+    let mut run = Box::pin(token.run_until_cancelled(async move {
+        let _guard = guard;
+        futures_lite::future::pending::<u32>().await
+    }));
+    assert!(poll(run.as_mut(), &waker).is_pending());
+    token.cancel();
+    assert_eq!(wakes(&count), 1);
+    assert_eq!(poll(run.as_mut(), &waker), std::task::Poll::Ready(None));
+    drop(run);
+    assert!(dropped.load(std::sync::atomic::Ordering::SeqCst));
+    // Already cancelled: the future is never polled.
+    let polled = std::cell::Cell::new(false);
+    let output = block_on(token.run_until_cancelled(async {
+        polled.set(true);
+    }));
+    assert_eq!(output, None);
+    assert!(!polled.get());
+}
+
+#[test]
+fn run_until_cancelled_owned_is_static_and_runs_on_another_thread() {
+    watchdog(|| {
+        let token = CancellationToken::new();
+        let run = token
+            .child_token()
+            .run_until_cancelled_owned(futures_lite::future::pending::<()>());
+        let waiter = thread::spawn(move || block_on(run));
+        token.cancel();
+        assert_eq!(waiter.join().unwrap(), None);
+    });
+}

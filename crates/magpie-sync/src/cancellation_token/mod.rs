@@ -164,6 +164,28 @@ impl CancellationToken {
         }
     }
 
+    /// Runs `future` until it completes (`Some(output)`) or this token is cancelled (`None`, and
+    /// `future` is dropped unfinished). The token is checked first at every poll, so an already
+    /// cancelled token gives `None` without polling `future` at all.
+    ///
+    /// ```
+    /// use futures_lite::future::{block_on, pending};
+    ///
+    /// let token = magpie_sync::CancellationToken::new();
+    /// assert_eq!(block_on(token.run_until_cancelled(async { 7 })), Some(7));
+    /// token.cancel();
+    /// assert_eq!(block_on(token.run_until_cancelled(pending::<()>())), None);
+    /// ```
+    pub async fn run_until_cancelled<F: Future>(&self, future: F) -> Option<F::Output> {
+        race_cancellation(self.cancelled(), future).await
+    }
+
+    /// Like [`run_until_cancelled`](CancellationToken::run_until_cancelled), but the returned
+    /// future owns the token, so it is `'static` when `future` is.
+    pub async fn run_until_cancelled_owned<F: Future>(self, future: F) -> Option<F::Output> {
+        race_cancellation(self.cancelled_owned(), future).await
+    }
+
     /// A guard that cancels this token when it is dropped (when its scope ends, or on a panic
     /// that unwinds through it), unless [`disarm`](DropGuard::disarm)ed first.
     ///
@@ -218,6 +240,23 @@ impl fmt::Debug for CancellationToken {
             .field("is_cancelled", &self.is_cancelled())
             .finish()
     }
+}
+
+/// Polls `cancelled` first, then `future`, until one of them is ready.
+async fn race_cancellation<C, F>(cancelled: C, future: F) -> Option<F::Output>
+where
+    C: Future<Output = ()>,
+    F: Future,
+{
+    let mut cancelled = std::pin::pin!(cancelled);
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        if cancelled.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        future.as_mut().poll(cx).map(Some)
+    })
+    .await
 }
 
 /// A waiter's place on a token's node: its key in the node's queue once it has waited.
