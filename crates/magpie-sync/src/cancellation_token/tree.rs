@@ -12,9 +12,12 @@
 //! - **Linked both ways.** `x.parent == Some(p)` exactly when `p.children[x.index]` is `x`.
 //! - **A cancelled node has no children and no waiters.** Cancelling a node cancels and unlinks
 //!   its whole subtree and wakes every waiter; a child created later starts cancelled, with no
-//!   parent; a future that finds the node cancelled does not queue.
-//! - **An uncancelled node whose parent is alive is linked to it**, so a cancel that reaches the
-//!   parent reaches it.
+//!   parent; a future that finds the node cancelled does not queue. (The cancelled node itself
+//!   stays in its own parent's list until its last handle is gone.)
+//! - **An uncancelled node loses its parent link only to a new one, higher up**: when its
+//!   parent's last handle is gone, it is moved to its grandparent (or becomes a root if there is
+//!   none). So a cancel of any ancestor that still has handles reaches it. Only a cancel takes a
+//!   node's parent link away for good, and it cancels the node in the same critical section.
 //!
 //! # Lock order
 //!
