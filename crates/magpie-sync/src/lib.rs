@@ -9,6 +9,8 @@
 //! - [`Mutex`] (fair, first come first served), [`RwLock`], [`Semaphore`] (with owned permits).
 //! - [`Notify`], [`Barrier`], [`watch`] (latest value) and [`broadcast`] (every value to every
 //!   receiver): asyncio's `Event`, `Condition` and `Barrier` and their neighbours.
+//! - [`CancellationToken`] (tokio-util's): a shutdown signal for a tree of tasks, asyncio's
+//!   `task.cancel()` without the exception.
 //!
 //! # Two rules every primitive keeps
 //!
@@ -60,12 +62,16 @@ pub mod watch;
 
 // Locks and signals.
 mod barrier;
+mod cancellation_token;
 mod mutex;
 mod notify;
 mod rwlock;
 mod semaphore;
 
 pub use barrier::{Barrier, BarrierWaitResult};
+pub use cancellation_token::{
+    CancellationToken, DropGuard, WaitForCancellationFuture, WaitForCancellationFutureOwned,
+};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use rwlock::{

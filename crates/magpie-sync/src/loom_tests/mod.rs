@@ -10,6 +10,7 @@
 
 mod barrier;
 mod broadcast;
+mod cancellation_token;
 mod mpsc;
 mod notify;
 mod oneshot;
