@@ -364,6 +364,7 @@ impl Inner {
     }
 
     /// tokio's `poll_complete`: waits for the seek in flight and returns where it went.
+    #[cfg(feature = "tokio-io")]
     fn poll_complete(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
         loop {
             match ready!(self.poll_busy(cx))? {

@@ -48,7 +48,7 @@ pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
         path,
         state: State::Idle(Batch {
             entries: VecDeque::new(),
-            iter: Some(iter),
+            iter: Some(Box::new(iter)),
         }),
     })
 }
@@ -71,10 +71,11 @@ enum State {
     Busy(JoinHandle<Batch>),
 }
 
-/// Fetched entries and the iterator that fetches more (`None` once it ended).
+/// Fetched entries and the iterator that fetches more (`None` once it ended; boxed, as
+/// std's iterator is hundreds of bytes on Windows).
 struct Batch {
     entries: VecDeque<io::Result<DirEntry>>,
-    iter: Option<std::fs::ReadDir>,
+    iter: Option<Box<std::fs::ReadDir>>,
 }
 
 impl Batch {
