@@ -345,6 +345,23 @@ fn file_methods_work() {
 }
 
 #[test]
+fn into_std_after_a_dropped_sync_all_still_gives_the_file() {
+    let dir = TempDir::new("into-std");
+    let path = dir.join("data");
+    run_on("into-std", 2, async move {
+        let mut file = File::create(&path).await.unwrap();
+        file.write_all(b"kept").await.unwrap();
+        // The sync starts on the blocking pool, then its future is dropped: the blocking
+        // call may still hold the file when `into_std` asks for it.
+        let _ = futures_lite::future::poll_once(file.sync_all()).await;
+        let mut std = file.into_std().await;
+        std::io::Write::write_all(&mut std, b" too").unwrap();
+        drop(std);
+        assert_eq!(fs::read(&path).await.unwrap(), b"kept too");
+    });
+}
+
+#[test]
 fn a_dropped_file_finishes_its_write() {
     let dir = TempDir::new("dropped");
     let path = dir.join("data");

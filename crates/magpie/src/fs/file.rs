@@ -590,11 +590,27 @@ impl File {
         let read_ahead = inner.discard_read_ahead();
         // An `lseek`: no wait for the disk.
         let _ = seek_back(&self.std, read_ahead);
-        Arc::try_unwrap(self.std).expect("an idle File's std file is held by no blocking operation")
+        let mut std = self.std;
+        loop {
+            match Arc::try_unwrap(std) {
+                Ok(file) => return file,
+                // A blocking call whose caller went away (a `sync_all` future dropped
+                // before it finished) still holds the file: a duplicate descriptor shares
+                // its position. Should `dup` fail (no descriptor left), wait for the call.
+                Err(shared) => match shared.try_clone() {
+                    Ok(duplicate) => return duplicate,
+                    Err(_) => {
+                        std = shared;
+                        magpie_core::yield_now().await;
+                    }
+                },
+            }
+        }
     }
 
     /// The std file at once, or the `File` back when an operation is in flight (or
-    /// read-ahead cannot be given back by a seek).
+    /// read-ahead cannot be given back by a seek, or a blocking call whose caller went
+    /// away still holds the file).
     #[allow(clippy::result_large_err)]
     pub fn try_into_std(mut self) -> Result<std::fs::File, File> {
         let inner = self.inner.get_mut();
