@@ -33,6 +33,8 @@
 //!   [`Builder::timeline`] show what a running runtime does: counters in the Prometheus
 //!   format, the live task list (`asyncio.all_tasks()`), reports of polls that block a
 //!   worker (asyncio's debug mode), and a trace for Perfetto (`docs/observability.md`).
+//! - [`fs`] has files and directories (tokio::fs's names), on the blocking pool, with
+//!   errors that name the operation and the path.
 //! - [`signal::ctrl_c`] waits for Ctrl-C (`loop.add_signal_handler(SIGINT, ...)`), and on
 //!   Unix `signal::unix::signal` for any catchable signal (SIGTERM, SIGHUP, ...).
 //! - [`sync`] has channels and locks (asyncio's `Queue`, `Lock`, `Event`, `Semaphore`, ...),
@@ -60,6 +62,7 @@ mod combinators;
 #[cfg(feature = "criterion")]
 mod criterion;
 mod driver;
+pub mod fs;
 mod handle;
 #[cfg(feature = "hyper")]
 pub mod hyper;
@@ -142,6 +145,10 @@ const _: () = {
         send_sync::<time::Timeout<time::Sleep>>();
         send_sync::<time::Interval>();
         send_sync::<time::Elapsed>();
+        send_sync::<fs::File>();
+        send_sync::<fs::ReadDir>();
+        send_sync::<fs::DirEntry>();
+        send_sync::<fs::OpenOptions>();
         fn unpin<T: Unpin>() {}
         unpin::<time::Sleep>();
     }

@@ -25,7 +25,13 @@ use std::task::{ready, Context, Poll};
 /// runtime. [`readable`](Async::readable) / [`writable`](Async::writable) wait for
 /// readiness; [`read_with`](Async::read_with) / [`write_with`](Async::write_with) retry a
 /// non-blocking operation until it does not return `WouldBlock`. When `&T` implements
-/// `Read`/`Write`, `Async<T>` and `&Async<T>` implement futures-io's `AsyncRead`/`AsyncWrite`.
+/// `Read`/`Write`, `Async<T>` and `&Async<T>` implement futures-io's `AsyncRead`/`AsyncWrite`:
+/// the impls need `&T: Read`/`&T: Write`, not only `T: Read`, so `Async<ChildStdout>` has no
+/// `AsyncRead` (std's `ChildStdout` reads through `&mut` only); `magpie::process` gives async
+/// pipes for child processes.
+///
+/// Regular files are not for `Async`: the OS reports them always ready (epoll refuses them
+/// outright, so `Async::new` fails on Linux with a message saying so). Use [`crate::fs`].
 ///
 /// ```
 /// use magpie::io::{Async, AsyncReadExt, AsyncWriteExt};
@@ -62,6 +68,23 @@ impl<T: AsSource + fmt::Debug> fmt::Debug for Async<T> {
     }
 }
 
+/// On Linux, epoll refuses regular files and directories with `EPERM`, which alone reads as
+/// a bare "Operation not permitted": the message says why and where to go instead (the kind,
+/// `PermissionDenied`, is kept).
+fn explain_registration_error(error: io::Error) -> io::Error {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if error.raw_os_error() == Some(1) {
+        return io::Error::new(
+            error.kind(),
+            format!(
+                "regular files and directories cannot be registered with the reactor (epoll \
+                 refuses them: {error}); use magpie::fs for files"
+            ),
+        );
+    }
+    error
+}
+
 impl<T: AsSource> Async<T> {
     /// Registers `io` with the current runtime's reactor, in non-blocking mode.
     ///
@@ -85,7 +108,8 @@ impl<T: AsSource> Async<T> {
         })?;
         // SAFETY: `io` owns the descriptor and is dropped only after the registration (field
         // order, and `into_inner` drops the registration first).
-        let registration = unsafe { reactor.register(as_source(&io))? };
+        let registration =
+            unsafe { reactor.register(as_source(&io)) }.map_err(explain_registration_error)?;
         Ok(Async {
             registration,
             io: Some(io),

@@ -1,11 +1,11 @@
 //! I/O: the readiness wrapper [`Async`] and the futures-io traits.
 //!
-//! `magpie::io` re-exports futures-io's `AsyncRead`, `AsyncWrite`, `AsyncBufRead` and
-//! futures-lite's extension traits (`AsyncReadExt`, ...), so `read`, `write_all`,
-//! `read_to_end` and friends work on every magpie I/O type.
+//! `magpie::io` re-exports futures-io's `AsyncRead`, `AsyncWrite`, `AsyncBufRead`,
+//! `AsyncSeek` and futures-lite's extension traits (`AsyncReadExt`, `AsyncSeekExt`, ...), so
+//! `read`, `write_all`, `seek`, `read_to_end` and friends work on every magpie I/O type.
 
 mod async_io;
 
 pub use async_io::Async;
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
-pub use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+pub use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
