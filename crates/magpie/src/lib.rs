@@ -33,6 +33,8 @@
 //!   [`Builder::timeline`] show what a running runtime does: counters in the Prometheus
 //!   format, the live task list (`asyncio.all_tasks()`), reports of polls that block a
 //!   worker (asyncio's debug mode), and a trace for Perfetto (`docs/observability.md`).
+//! - `process` (Unix only for now) runs subprocesses with piped stdio
+//!   (`asyncio.create_subprocess_exec`), waiting for them without a thread.
 //! - [`signal::ctrl_c`] waits for Ctrl-C (`loop.add_signal_handler(SIGINT, ...)`).
 //! - [`sync`] has channels and locks (asyncio's `Queue`, `Lock`, `Event`, `Semaphore`, ...),
 //!   usable from any executor.
@@ -65,6 +67,8 @@ pub mod hyper;
 pub mod io;
 pub mod metrics;
 pub mod net;
+#[cfg(unix)]
+pub mod process;
 mod runtime;
 mod scope;
 pub mod signal;
