@@ -2,9 +2,9 @@
 
 use super::pipes::{ChildStderr, ChildStdin, ChildStdout};
 use super::{orphans, sigchld::SigchldPipe};
-use crate::io::AsyncReadExt;
 #[cfg(target_os = "linux")]
 use crate::io::Async;
+use crate::io::AsyncReadExt;
 use futures_lite::future::try_zip;
 use std::fmt;
 use std::future::poll_fn;

@@ -175,7 +175,10 @@ impl Command {
             )));
         }
         orphans::reap();
-        let child = self.std.spawn().map_err(|e| self.error("failed to spawn", e))?;
+        let child = self
+            .std
+            .spawn()
+            .map_err(|e| self.error("failed to spawn", e))?;
         Child::new(child, self.kill_on_drop)
             .map_err(|e| self.error("failed to set up the pipes or the wait of", e))
     }

@@ -27,7 +27,9 @@ static LEN: AtomicUsize = AtomicUsize::new(0);
 
 fn queue() -> MutexGuard<'static, Vec<StdChild>> {
     // A panic while holding the lock cannot leave the Vec inconsistent (push and retain only).
-    QUEUE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    QUEUE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Queues `child`, which has not been seen to exit, for [`reap`].

@@ -70,14 +70,15 @@ impl SigchldPipe {
         cx: &mut Context<'_>,
         check: &mut impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.read.poll_with(Direction::Read, cx, &mut |fd: &OwnedFd| {
-            match sys::drain(fd.as_fd()) {
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
-            }
-            check()
-        })
+        self.read
+            .poll_with(Direction::Read, cx, &mut |fd: &OwnedFd| {
+                match sys::drain(fd.as_fd()) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(e),
+                }
+                check()
+            })
     }
 }
 
