@@ -23,6 +23,7 @@ use std::time::Duration;
 /// Marks the child process that runs [`sigchld_child`].
 const SIGCHLD_CHILD_ENV: &str = "MAGPIE_PROCESS_TEST_SIGCHLD_CHILD";
 /// Marks the child process that runs [`emfile_child`].
+#[cfg(target_os = "linux")]
 const EMFILE_CHILD_ENV: &str = "MAGPIE_PROCESS_TEST_EMFILE_CHILD";
 
 /// Runs `future` on a fresh two-worker runtime under the hang watchdog.
