@@ -61,7 +61,9 @@ pub(super) fn adopt(child: StdChild, waiter: Waiter) {
     match handle {
         // The task is detached (its handle dropped). If the runtime is shutting down, the
         // future is dropped at once and `Orphan::drop` queues the child.
-        Some(handle) => drop(handle.spawn(orphan.reap())),
+        Some(handle) => {
+            drop(handle.spawn_named(orphan.reap(), Some("magpie::process orphan reaper")))
+        }
         None => drop(orphan),
     }
 }

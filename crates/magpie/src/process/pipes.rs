@@ -177,3 +177,51 @@ impl tokio::io::AsyncWrite for ChildStdin {
         futures_io::AsyncWrite::poll_close(self, cx)
     }
 }
+
+#[cfg(all(test, feature = "tokio-io"))]
+mod tests {
+    use crate::process::Command;
+    use std::future::poll_fn;
+    use std::pin::Pin;
+    use std::process::Stdio;
+    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+    /// A round trip through `cat` written with tokio's trait methods only.
+    #[test]
+    fn cat_round_trip_through_tokio_traits() {
+        crate::Runtime::new().unwrap().block_on(async {
+            let mut child = Command::new("cat")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            let mut data: &[u8] = b"through tokio's traits";
+            while !data.is_empty() {
+                let n = poll_fn(|cx| Pin::new(&mut stdin).poll_write(cx, data))
+                    .await
+                    .unwrap();
+                data = &data[n..];
+            }
+            poll_fn(|cx| Pin::new(&mut stdin).poll_shutdown(cx))
+                .await
+                .unwrap();
+            drop(stdin);
+            let mut stdout = child.stdout.take().unwrap();
+            let mut got = Vec::new();
+            let mut chunk = [0u8; 5];
+            loop {
+                let mut buf = ReadBuf::new(&mut chunk);
+                poll_fn(|cx| Pin::new(&mut stdout).poll_read(cx, &mut buf))
+                    .await
+                    .unwrap();
+                if buf.filled().is_empty() {
+                    break;
+                }
+                got.extend_from_slice(buf.filled());
+            }
+            assert_eq!(got, b"through tokio's traits");
+            assert!(child.wait().await.unwrap().success());
+        });
+    }
+}
