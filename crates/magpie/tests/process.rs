@@ -117,17 +117,32 @@ async fn concurrent_children(n: usize) {
 }
 
 async fn wait_is_cancel_safe() {
-    let mut child = Command::new("sleep").arg("0.5").spawn().unwrap();
-    let timed_out = magpie::time::timeout(Duration::from_millis(20), child.wait()).await;
-    // The sleep cannot be over before 20 ms have passed (only later).
-    assert!(timed_out.is_err(), "sleep 0.5 exited within 20 ms");
+    let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+    let timed_out = magpie::time::timeout(Duration::from_millis(50), child.wait()).await;
+    // `sleep 30` cannot have exited (only a 30 s stall would let it).
+    assert!(timed_out.is_err(), "sleep 30 exited within the timeout");
     assert!(child.id().is_some());
+    // The cancelled wait left nothing behind: the next one still sees the exit.
+    child.start_kill().unwrap();
     let status = child.wait().await.unwrap();
-    assert!(status.success());
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL));
     assert_eq!(child.id(), None, "no id once reaped");
     // Waiting again gives the same status at once.
     assert_eq!(child.wait().await.unwrap(), status);
     assert_eq!(child.try_wait().unwrap(), Some(status));
+
+    // A wait cancelled many times over (a short timeout in a loop) still ends with the status.
+    let mut child = Command::new("sh")
+        .args(["-c", "sleep 0.3; exit 9"])
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Ok(status) = magpie::time::timeout(Duration::from_millis(5), child.wait()).await {
+            break status.unwrap();
+        }
+    };
+    assert_eq!(status.code(), Some(9));
 }
 
 async fn kill_then_wait() {
