@@ -319,6 +319,42 @@ fn wait_closes_stdin_first() {
     });
 }
 
+/// A child whose runtime has shut down: `wait` elsewhere is an error (the pidfd or SIGCHLD
+/// pipe was registered with the gone reactor), never a hang; `try_wait` and `kill` still
+/// work, and the child is reaped.
+#[test]
+fn waiting_after_the_runtime_shut_down_is_an_error_not_a_hang() {
+    guard("wait after shutdown", || {
+        let first = runtime(1);
+        let mut child = first.block_on(async { Command::new("sleep").arg("30").spawn().unwrap() });
+        drop(first);
+        let second = runtime(1);
+        second.block_on(async {
+            let waited = magpie::time::timeout(Duration::from_secs(10), child.wait()).await;
+            let err = waited
+                .expect("wait hung after its runtime shut down")
+                .unwrap_err();
+            let message = err.to_string();
+            assert!(
+                message.starts_with("failed to wait for child process ")
+                    && message.contains("shut down"),
+                "{message}"
+            );
+            assert_eq!(child.try_wait().unwrap(), None);
+            child.start_kill().unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while child.try_wait().unwrap().is_none() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "SIGKILL not delivered"
+                );
+                magpie::time::sleep(Duration::from_millis(5)).await;
+            }
+            assert_eq!(child.id(), None);
+        });
+    });
+}
+
 #[test]
 fn a_missing_program_is_not_found_and_named() {
     run("missing program", async {

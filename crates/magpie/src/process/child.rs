@@ -180,7 +180,14 @@ impl Child {
             return Poll::Ready(Ok(status));
         }
         let running = self.running.as_mut().expect("not reaped: try_wait said so");
-        let status = std::task::ready!(running.waiter.poll_exit(cx, &mut running.child))?;
+        let status =
+            std::task::ready!(running.waiter.poll_exit(cx, &mut running.child)).map_err(|e| {
+                let pid = running.child.id();
+                io::Error::new(
+                    e.kind(),
+                    format!("failed to wait for child process {pid}: {e}"),
+                )
+            })?;
         self.reaped(status);
         Poll::Ready(Ok(status))
     }
