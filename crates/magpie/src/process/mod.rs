@@ -63,6 +63,20 @@
 //!   pidfd or by a SIGCHLD. An orphan that exits while no magpie child is spawned or waited
 //!   for again stays a zombie until then, or until this process exits.
 //!
+//! # What to know
+//!
+//! - **SIGCHLD path:** the first child waited for through SIGCHLD installs the process's
+//!   SIGCHLD action (`SA_RESTART`, so interrupted system calls resume), and it stays for the
+//!   life of the process; with no magpie child waiting it only calls the previous handler.
+//! - **`SIGCHLD` set to `SIG_IGN`** (by the program, or inherited through `exec`) makes the
+//!   kernel reap children itself, so their statuses are gone and `wait` fails with `ECHILD`
+//!   (an error, not a hang). That applies to the pidfd path, which leaves the disposition
+//!   alone; the SIGCHLD path replaces it with its action. Other code calling `waitpid(-1)`
+//!   has the same effect on both paths.
+//! - **Pipes:** dropping [`Child::stdin`] closes the child's input; `wait` drops it first.
+//!   Reading [`Child::stdout`] to the end waits for every process holding the pipe's write
+//!   end, grandchildren included.
+//!
 //! # Errors
 //!
 //! A program that cannot be started gives the OS's error kind with the program named:
