@@ -22,6 +22,8 @@ use std::time::Duration;
 
 /// Marks the child process that runs [`sigchld_child`].
 const SIGCHLD_CHILD_ENV: &str = "MAGPIE_PROCESS_TEST_SIGCHLD_CHILD";
+/// Marks the child process that runs [`sig_ign_child`].
+const SIG_IGN_CHILD_ENV: &str = "MAGPIE_PROCESS_TEST_SIG_IGN_CHILD";
 /// Marks the child process that runs [`emfile_child`].
 #[cfg(target_os = "linux")]
 const EMFILE_CHILD_ENV: &str = "MAGPIE_PROCESS_TEST_EMFILE_CHILD";
@@ -551,4 +553,55 @@ fn emfile_child() {
     assert!(errors >= 1, "no spawn ran out of descriptors");
     drop(hog);
     println!("EMFILE-DONE errors={errors}");
+}
+
+// ---- SIGCHLD ignored (SIG_IGN), in a child process (it changes the disposition). ----
+
+#[test]
+fn sigchld_ignored_is_an_error_or_a_status_never_a_hang() {
+    let exe = std::env::current_exe().unwrap();
+    let output = std::process::Command::new(exe)
+        .args(["--exact", "sig_ign_child", "--ignored", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env(SIG_IGN_CHILD_ENV, "1")
+        .output()
+        .expect("failed to start the child test process");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("SIG-IGN-DONE"),
+        "the SIG_IGN scenario failed in the child process:\n{stdout}\n{stderr}"
+    );
+}
+
+#[test]
+#[ignore = "run in a child process by sigchld_ignored_is_an_error_or_a_status_never_a_hang"]
+fn sig_ign_child() {
+    if std::env::var_os(SIG_IGN_CHILD_ENV).is_none() {
+        eprintln!("sig_ign_child runs only as the child of its parent test");
+        return;
+    }
+    // SAFETY: setting SIGCHLD's disposition to SIG_IGN installs no handler code.
+    let previous = unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+    assert_ne!(previous, libc::SIG_ERR);
+    run("SIG_IGN", async {
+        for _ in 0..3 {
+            let mut child = Command::new("sh").args(["-c", "exit 4"]).spawn().unwrap();
+            let waited = magpie::time::timeout(Duration::from_secs(10), child.wait()).await;
+            match waited.expect("wait hung with SIGCHLD ignored") {
+                // The SIGCHLD path replaced SIG_IGN with its action: a normal status.
+                Ok(status) => assert_eq!(status.code(), Some(4)),
+                // The kernel reaped the child itself (the pidfd path): ECHILD, named.
+                Err(e) => {
+                    let message = e.to_string();
+                    assert!(
+                        message.starts_with("failed to wait for child process "),
+                        "{message}"
+                    );
+                    println!("with SIGCHLD ignored: {message}");
+                }
+            }
+        }
+    });
+    println!("SIG-IGN-DONE");
 }

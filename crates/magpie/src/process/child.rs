@@ -176,20 +176,18 @@ impl Child {
     }
 
     fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ExitStatus>> {
-        if let Some(status) = self.try_wait()? {
+        if let Some(status) = self.status {
             return Poll::Ready(Ok(status));
         }
-        let running = self.running.as_mut().expect("not reaped: try_wait said so");
-        let status =
-            std::task::ready!(running.waiter.poll_exit(cx, &mut running.child)).map_err(|e| {
-                let pid = running.child.id();
-                io::Error::new(
-                    e.kind(),
-                    format!("failed to wait for child process {pid}: {e}"),
-                )
-            })?;
-        self.reaped(status);
-        Poll::Ready(Ok(status))
+        let running = self.running.as_mut().expect("not reaped: no status yet");
+        // Checked before every wait: an exit before the waiter existed (a SIGCHLD it could
+        // not see) is found here.
+        let polled = match running.child.try_wait() {
+            Ok(Some(status)) => Poll::Ready(Ok(status)),
+            Ok(None) => running.waiter.poll_exit(cx, &mut running.child),
+            Err(e) => Poll::Ready(Err(e)),
+        };
+        Poll::Ready(self.settle(std::task::ready!(polled)))
     }
 
     /// Reaps the child if it has exited, without waiting: `Ok(None)` while it runs. Does not
@@ -203,11 +201,31 @@ impl Child {
             return Ok(Some(status));
         }
         let running = self.running.as_mut().expect("not reaped: no status yet");
-        let status = running.child.try_wait()?;
-        if let Some(status) = status {
-            self.reaped(status);
+        match running.child.try_wait() {
+            Ok(None) => Ok(None),
+            Ok(Some(status)) => self.settle(Ok(status)).map(Some),
+            Err(e) => self.settle(Err(e)).map(Some),
         }
-        Ok(status)
+    }
+
+    /// A wait's outcome: an exit status is recorded (the child is reaped); an error gets the
+    /// child's pid in its message, keeping its kind.
+    fn settle(&mut self, outcome: io::Result<ExitStatus>) -> io::Result<ExitStatus> {
+        match outcome {
+            Ok(status) => {
+                self.reaped(status);
+                Ok(status)
+            }
+            Err(e) => {
+                let pid = self
+                    .id()
+                    .map_or_else(|| "?".to_owned(), |pid| pid.to_string());
+                Err(io::Error::new(
+                    e.kind(),
+                    format!("failed to wait for child process {pid}: {e}"),
+                ))
+            }
+        }
     }
 
     /// Records the exit status and drops the waiter (closing the pidfd or the SIGCHLD pipe).
