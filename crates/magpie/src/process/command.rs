@@ -164,7 +164,8 @@ impl Command {
     ///   `PermissionDenied`, ...) and a message naming it:
     ///   ``failed to spawn `nosuch`: No such file or directory (os error 2)``.
     /// - When descriptors run out (`EMFILE`) or the reactor refuses a registration: the
-    ///   child, if already started, is killed and reaped.
+    ///   child, if already started, is killed, and reaped at once or through the orphan
+    ///   queue.
     pub fn spawn(&mut self) -> io::Result<Child> {
         if driver::with_current(|d| d.is_none()) {
             return Err(io::Error::other(format!(
