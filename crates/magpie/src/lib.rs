@@ -35,6 +35,8 @@
 //!   worker (asyncio's debug mode), and a trace for Perfetto (`docs/observability.md`).
 //! - [`fs`] has files and directories (tokio::fs's names), on the blocking pool, with
 //!   errors that name the operation and the path.
+//! - `process` (Unix only for now) runs subprocesses with piped stdio
+//!   (`asyncio.create_subprocess_exec`), waiting for them without a thread.
 //! - [`signal::ctrl_c`] waits for Ctrl-C (`loop.add_signal_handler(SIGINT, ...)`), and on
 //!   Unix `signal::unix::signal` for any catchable signal (SIGTERM, SIGHUP, ...).
 //! - [`sync`] has channels and locks (asyncio's `Queue`, `Lock`, `Event`, `Semaphore`, ...),
@@ -69,6 +71,8 @@ pub mod hyper;
 pub mod io;
 pub mod metrics;
 pub mod net;
+#[cfg(unix)]
+pub mod process;
 mod runtime;
 mod scope;
 pub mod signal;
