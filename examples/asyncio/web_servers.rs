@@ -184,12 +184,12 @@ fn slow_duration(query: Option<&str>) -> Result<Duration, String> {
 }
 
 /// A `text/plain` response.
-fn text(status: StatusCode, body: impl Into<String>) -> Response<Full<Bytes>> {
+pub fn text(status: StatusCode, body: impl Into<String>) -> Response<Full<Bytes>> {
     respond(status, "text/plain; charset=utf-8", body.into().into())
 }
 
 /// An `application/json` response holding `value`.
-fn json(status: StatusCode, value: &serde_json::Value) -> Response<Full<Bytes>> {
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Full<Bytes>> {
     // Serializing a `Value` cannot fail.
     let body = serde_json::to_vec(value).unwrap_or_default();
     respond(status, "application/json", body.into())
@@ -391,6 +391,26 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future,
     ) -> io::Result<ServeStats> {
+        self.serve_with(listener, shutdown, handle).await
+    }
+
+    /// [`serve`](Server::serve), with `app` answering the requests instead of [`handle`]:
+    /// another application on the same server (`examples/service.rs`). `app` is called once
+    /// per request; it never fails (every problem is a response).
+    ///
+    /// # Errors
+    ///
+    /// See [`serve`](Server::serve).
+    pub async fn serve_with<A, F>(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future,
+        app: A,
+    ) -> io::Result<ServeStats>
+    where
+        A: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
+    {
         let Server { config, counters } = self;
         let builder = Arc::new(http_builder(&config));
         let (stop, stop_rx) = watch::channel(false);
@@ -406,6 +426,7 @@ impl Server {
                         counters.connections.fetch_add(1, Ordering::Relaxed);
                         connections.spawn(serve_connection(
                             stream,
+                            app.clone(),
                             builder.clone(),
                             counters.clone(),
                             stop_rx.clone(),
@@ -500,13 +521,17 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 }
 
 /// One connection, from its first byte to its close.
-async fn serve_connection(
+async fn serve_connection<A, F>(
     stream: TcpStream,
+    app: A,
     builder: Arc<auto::Builder<HyperExecutor>>,
     counters: Arc<Counters>,
     mut stop: watch::Receiver<bool>,
     config: ServerConfig,
-) {
+) where
+    A: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
+{
     // hyper-util reads the first bytes (HTTP/2's preface, or not?) before hyper's own
     // header-read timeout starts: bound that wait too, or a client that connects and sends
     // nothing would hold the connection forever.
@@ -524,10 +549,11 @@ async fn serve_connection(
     let log = config.log;
     let service = service_fn(move |req: Request<Incoming>| {
         let in_flight = InFlight::begin(&counters);
+        let app = app.clone();
         async move {
             let start = time::now();
             let line = log.then(|| format!("{} {}", req.method(), req.uri()));
-            let response = handle(req).await;
+            let response = app(req).await;
             if let (Some(line), Ok(response)) = (line, &response) {
                 say!(
                     "{line} -> {} in {}",
