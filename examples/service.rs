@@ -187,7 +187,11 @@ mod service {
             .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         println!("listening on http://{local}");
-        println!("jobs run `{}`, output in {}", options.program.join(" "), dir.display());
+        println!(
+            "jobs run `{}`, output in {}",
+            options.program.join(" "),
+            dir.display()
+        );
 
         let app = Arc::new(App {
             dir: dir.clone(),
@@ -221,9 +225,7 @@ mod service {
         // The jobs: the grace period, then the kill.
         let mut running = std::mem::take(&mut *app.running.lock().await);
         let jobs = running.len();
-        let all_done = async {
-            while running.join_next().await.is_some() {}
-        };
+        let all_done = async { while running.join_next().await.is_some() {} };
         let killed = match time::timeout(options.grace, all_done).await {
             Ok(()) => 0,
             Err(_) => {
@@ -253,14 +255,20 @@ mod service {
                 Ok(id) => job_output(&app, id).await,
                 Err(_) => text(StatusCode::BAD_REQUEST, "a job id is a whole number\n"),
             },
-            _ => text(StatusCode::NOT_FOUND, "routes: POST /jobs, GET /jobs, GET /jobs/<id>\n"),
+            _ => text(
+                StatusCode::NOT_FOUND,
+                "routes: POST /jobs, GET /jobs, GET /jobs/<id>\n",
+            ),
         };
         Ok(response)
     }
 
     async fn start_job(app: Arc<App>, req: Request<Incoming>) -> Response<Full<Bytes>> {
         if app.stopping.load(Ordering::SeqCst) {
-            return text(StatusCode::SERVICE_UNAVAILABLE, "shutting down: no new jobs\n");
+            return text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting down: no new jobs\n",
+            );
         }
         let input = match Limited::new(req.into_body(), MAX_INPUT).collect().await {
             Ok(body) => body.to_bytes(),

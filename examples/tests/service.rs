@@ -44,14 +44,18 @@ struct Service {
 
 impl Service {
     fn start(name: &str, grace_ms: u64, program: &[&str]) -> Service {
-        let dir = std::env::temp_dir().join(format!(
-            "magpie-service-test-{name}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("magpie-service-test-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let mut child = Command::new(service_binary())
             .arg(&dir)
-            .args(["--addr", "127.0.0.1:0", "--grace-ms", &grace_ms.to_string(), "--"])
+            .args([
+                "--addr",
+                "127.0.0.1:0",
+                "--grace-ms",
+                &grace_ms.to_string(),
+                "--",
+            ])
             .args(program)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -138,7 +142,11 @@ impl Service {
             std::thread::sleep(Duration::from_millis(20));
         };
         let mut rest = String::new();
-        let _ = child.stdout.take().expect("piped").read_to_string(&mut rest);
+        let _ = child
+            .stdout
+            .take()
+            .expect("piped")
+            .read_to_string(&mut rest);
         (status.code(), rest)
     }
 }
@@ -189,11 +197,16 @@ fn sigterm_lets_running_jobs_finish_and_exits_zero() {
     // Each job prints its input, works a while, then prints "done".
     let script = "read x; echo \"start $x\"; sleep 1; echo \"done $x\"";
     let mut service = Service::start("term", 20_000, &["sh", "-c", script]);
-    let jobs: Vec<(u64, i32)> = (0..3).map(|i| service.post_job(&format!("{i}\n"))).collect();
+    let jobs: Vec<(u64, i32)> = (0..3)
+        .map(|i| service.post_job(&format!("{i}\n")))
+        .collect();
     // Mid-job: each has printed its first line.
     for (id, _) in &jobs {
         until("the job to start", || {
-            service.request("GET", &format!("/jobs/{id}"), "").2.starts_with("start")
+            service
+                .request("GET", &format!("/jobs/{id}"), "")
+                .2
+                .starts_with("start")
         });
     }
     service.signal(libc::SIGTERM);
@@ -221,7 +234,10 @@ fn jobs_past_the_grace_period_are_killed_and_reaped() {
     assert!(printed.contains("1 killed"), "{printed}");
     let output = std::fs::read_to_string(service.dir.join(format!("job-{id}.out"))).unwrap();
     assert_eq!(output, "started\n");
-    assert!(!exists(pid), "the killed job's process {pid} is still there");
+    assert!(
+        !exists(pid),
+        "the killed job's process {pid} is still there"
+    );
 }
 
 #[test]

@@ -73,7 +73,7 @@
 //!   and [`unix`]; there is no `signal::unix` on Windows.
 
 #[cfg(unix)]
-mod registry;
+pub(crate) mod registry;
 #[cfg(unix)]
 pub mod unix;
 #[cfg(windows)]

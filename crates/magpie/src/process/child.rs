@@ -1,7 +1,7 @@
 //! [`Child`]: a spawned process, its pipes, and the thread-free wait for its exit.
 
 use super::pipes::{ChildStderr, ChildStdin, ChildStdout};
-use super::{orphans, sigchld::SigchldPipe};
+use super::{orphans, sigchld::SigchldWatch};
 #[cfg(target_os = "linux")]
 use crate::io::Async;
 use crate::io::AsyncReadExt;
@@ -20,8 +20,8 @@ pub(super) enum Waiter {
     /// Linux: the child's pidfd, readable once it exits.
     #[cfg(target_os = "linux")]
     Pidfd(Async<OwnedFd>),
-    /// A self-pipe written to on every SIGCHLD.
-    Sigchld(SigchldPipe),
+    /// A listener of SIGCHLD, from the process's signal registry.
+    Sigchld(SigchldWatch),
 }
 
 impl Waiter {
@@ -35,7 +35,7 @@ impl Waiter {
             }
         }
         let _ = child;
-        Ok(Waiter::Sigchld(SigchldPipe::new()?))
+        Ok(Waiter::Sigchld(SigchldWatch::new()?))
     }
 
     fn kind(&self) -> &'static str {
@@ -52,7 +52,7 @@ impl Waiter {
     ///
     /// Each wake-up also checks the orphan queue ([`orphans::reap`]).
     pub(super) fn poll_exit(
-        &self,
+        &mut self,
         cx: &mut Context<'_>,
         child: &mut StdChild,
     ) -> Poll<io::Result<ExitStatus>> {
@@ -67,7 +67,7 @@ impl Waiter {
             Waiter::Pidfd(pidfd) => {
                 pidfd.poll_with(magpie_io::Direction::Read, cx, &mut |_: &OwnedFd| check())
             }
-            Waiter::Sigchld(pipe) => pipe.poll_check(cx, &mut check),
+            Waiter::Sigchld(watch) => watch.poll_check(cx, &mut check),
         }
     }
 }
@@ -168,8 +168,9 @@ impl Child {
     /// # Errors
     ///
     /// When `waitpid` fails (`ECHILD`: something else reaped the child, e.g. a
-    /// `waitpid(-1)` elsewhere in the process), or when the runtime the child was spawned on
-    /// has shut down while the wait was pending.
+    /// `waitpid(-1)` elsewhere in the process), or, on Linux's pidfd path, when the runtime
+    /// the child was spawned on has shut down (its reactor held the pidfd; `try_wait` and
+    /// `kill` still work). The SIGCHLD path needs no runtime and keeps waiting.
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
         drop(self.stdin.take());
         poll_fn(|cx| self.poll_wait(cx)).await

@@ -39,13 +39,14 @@
 //! - **Elsewhere, or where `pidfd_open` fails (`ENOSYS` on older kernels, `EPERM` under a
 //!   seccomp filter), and when the environment variable `MAGPIE_PROCESS_SIGCHLD` is set to
 //!   anything but `0` (read once, at the first spawn): SIGCHLD.** Each child waited this way
-//!   owns a small self-pipe, watched by the reactor, and a SIGCHLD action (through
-//!   `signal-hook-registry`) that writes one byte to it. Every SIGCHLD thus wakes every
-//!   such child, and each calls `waitpid(its own pid, WNOHANG)`.
+//!   is a SIGCHLD listener of the process's one signal registry (the self-pipe and thread
+//!   behind [`signal::unix`](crate::signal::unix): no descriptor per child). Every SIGCHLD
+//!   thus wakes every such child, and each calls `waitpid(its own pid, WNOHANG)`.
 //!
 //! magpie never calls `waitpid(-1)`: a child spawned with `std::process::Command` keeps its
 //! exit status for its own `wait`. (Installing the SIGCHLD action changes nothing for such
-//! children: the action only writes to the pipes; the previous disposition keeps running.)
+//! children: the action only writes to the registry's pipe; the previous disposition keeps
+//! running.)
 //!
 //! # No zombies: when a dropped child is reaped
 //!
@@ -67,7 +68,8 @@
 //!
 //! - **SIGCHLD path:** the first child waited for through SIGCHLD installs the process's
 //!   SIGCHLD action (`SA_RESTART`, so interrupted system calls resume), and it stays for the
-//!   life of the process; with no magpie child waiting it only calls the previous handler.
+//!   life of the process (the signal registry's, as for any `signal::unix` listener); with no
+//!   magpie child waiting, a SIGCHLD costs the registry's thread one wake-up.
 //! - **`SIGCHLD` set to `SIG_IGN`** (by the program, or inherited through `exec`) makes the
 //!   kernel reap children itself, so their statuses are gone and `wait` fails with `ECHILD`
 //!   (an error, not a hang). That applies to the pidfd path, which leaves the disposition

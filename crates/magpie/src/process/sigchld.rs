@@ -1,91 +1,62 @@
 //! The SIGCHLD path: how a child is waited for where there is no pidfd (every Unix but
 //! Linux, Linux before 5.3, or forced with `MAGPIE_PROCESS_SIGCHLD`).
 //!
-//! Each [`SigchldPipe`] owns a self-pipe: its read end is registered with the reactor, and a
-//! SIGCHLD action installed through `signal-hook-registry` writes one byte to its write end.
-//! Every SIGCHLD therefore wakes every waiter, and each waiter checks its own child only
-//! (`waitpid(pid, WNOHANG)`), never `waitpid(-1)`. Signals coalesce (two children exiting
-//! together may raise one SIGCHLD), which is why a wake-up checks rather than counts.
+//! Each [`SigchldWatch`] is a listener of the process's signal registry
+//! (`signal/registry.rs`: one self-pipe and one thread per process, one SIGCHLD action
+//! installed once), so waiting this way costs no descriptor and no thread per child, and
+//! works on whichever runtime (or executor) polls it. Every SIGCHLD wakes every waiter, and
+//! each waiter checks its own child only (`waitpid(pid, WNOHANG)`), never `waitpid(-1)`.
+//! Signals coalesce (two children exiting together may raise one SIGCHLD, and deliveries
+//! between two polls count as one), which is why a wake-up checks rather than counts.
 //!
-//! This is deliberately small and private: a process-wide signal broadcaster
-//! (`signal::unix`) can replace the per-waiter pipe without changing the callers, which only
-//! use [`SigchldPipe::new`] and [`SigchldPipe::poll_check`].
+//! **No exit is missed.** [`SigchldWatch::poll_check`] checks the child first, then asks the
+//! listener for a delivery; the listener reports every delivery made after it subscribed
+//! that it has not reported yet. A child that exits after the check raises a SIGCHLD whose
+//! delivery comes after the subscription (the watch exists before the first check), so the
+//! listener is ready (at once, or by waking the task) and the loop checks again.
 
-use crate::io::Async;
-use magpie_io::sys::signal as sys;
-use magpie_io::Direction;
-use signal_hook_registry::SigId;
+use crate::signal::registry::{self, Listener};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::task::{Context, Poll};
 
-/// One waiter's self-pipe and the SIGCHLD action that writes to it.
-///
-/// Drop order is the safety argument for the action (as for `ctrl_c`'s pipe): `Drop`
-/// unregisters the action first; only then do the fields drop, deregistering and closing the
-/// read end, and closing the write end the action wrote to.
-pub(super) struct SigchldPipe {
-    action: SigId,
-    read: Async<OwnedFd>,
-    /// Never read: held so that the descriptor the action writes to stays open.
-    _write: OwnedFd,
+/// One waiter's subscription to SIGCHLD.
+pub(super) struct SigchldWatch {
+    listener: Listener,
 }
 
-impl SigchldPipe {
-    /// Creates the pipe, registers its read end with the current runtime's reactor, then
-    /// installs the SIGCHLD action. A SIGCHLD raised before this returns is not seen: the
-    /// caller checks its child once after this, before it waits.
-    pub(super) fn new() -> io::Result<SigchldPipe> {
-        let (read, write) = sys::pipe()?;
-        let read = Async::new_nonblocking(read)?;
-        let raw = write.as_raw_fd();
-        // `raw` stays open for as long as the action can run: `Drop` unregisters the action
-        // before `_write` is closed, and `signal_hook_registry::unregister` returns only once
-        // no handler still runs with the old action table.
-        let action = move || {
-            // SAFETY: `raw` is open while this action can run (see above).
-            let fd = unsafe { BorrowedFd::borrow_raw(raw) };
-            sys::notify(fd);
-        };
-        // `register` requires an action that is async-signal-safe and never panics: `notify`
-        // is one `write(2)` of one byte, errno saved and restored, no allocation, no lock, no
-        // panic. SIGCHLD is not one of the signals `register` forbids.
-        // SAFETY: the action is async-signal-safe and cannot panic (see above).
-        let action = unsafe { signal_hook_registry::register(libc::SIGCHLD, action)? };
-        Ok(SigchldPipe {
-            action,
-            read,
-            _write: write,
+impl SigchldWatch {
+    /// Subscribes to SIGCHLD (the first subscription of the process installs the action).
+    /// A SIGCHLD raised before this returns may not be seen: the caller checks its child
+    /// once after this, before it waits ([`poll_check`](Self::poll_check) does).
+    pub(super) fn new() -> io::Result<SigchldWatch> {
+        Ok(SigchldWatch {
+            listener: registry::subscribe(libc::SIGCHLD)?,
         })
     }
 
-    /// Waits for a SIGCHLD and runs `check` after each: `Ready` with what `check` returns
-    /// unless it is `WouldBlock` (the child has not exited), in which case the wait goes on.
-    ///
-    /// The pipe is emptied before `check` runs, so a SIGCHLD that arrives after the check
-    /// leaves a byte behind and a new readiness event: it is never lost (the readiness is
-    /// cleared only if no newer event arrived, see `Async::poll_with`).
+    /// Runs `check`, and until it returns something other than `WouldBlock` (the child has
+    /// not exited), waits for a SIGCHLD and runs it again.
     pub(super) fn poll_check<R>(
-        &self,
+        &mut self,
         cx: &mut Context<'_>,
         check: &mut impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.read
-            .poll_with(Direction::Read, cx, &mut |fd: &OwnedFd| {
-                match sys::drain(fd.as_fd()) {
-                    Ok(_) => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) => return Err(e),
+        loop {
+            match check() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                done => return Poll::Ready(done),
+            }
+            match self.listener.poll_recv(cx) {
+                Poll::Ready(Some(())) => continue,
+                Poll::Ready(None) => {
+                    return Poll::Ready(Err(io::Error::other(
+                        "cannot wait for the child: the process's signal thread stopped \
+                         (see magpie::signal::unix)",
+                    )))
                 }
-                check()
-            })
-    }
-}
-
-impl Drop for SigchldPipe {
-    fn drop(&mut self) {
-        // Before the fields drop: after this, no handler writes to `self._write` any more.
-        signal_hook_registry::unregister(self.action);
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }
 
