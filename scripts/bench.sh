@@ -89,7 +89,7 @@ for arg in "$@"; do
     esac
 done
 
-criterion_cmd=(cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io -- "$@")
+criterion_cmd=(cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io --bench fs -- "$@")
 figures_cmd=(cargo bench -p magpie-benches --bench timer_figures)
 io_figures_cmd=(cargo bench -p magpie-benches --bench io_figures)
 http_figures_cmd=(cargo bench -p magpie-benches --bench http_figures)

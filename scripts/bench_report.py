@@ -65,6 +65,8 @@ WORKLOAD_ORDER = [
     "timer_churn",
     "timer_fire",
     "tcp_echo",
+    "fs_read_small",
+    "fs_read_large",
 ]
 MEASUREMENTS = [
     ("wall", "Wall-clock time", ""),
@@ -85,12 +87,17 @@ WORKLOAD_TARGETS = {
     "timer_fire": {"magpie/tokio": 1.0},
     # issue 4: on wall time (see TARGET_MEASUREMENTS)
     "tcp_echo": {"magpie/tokio": 0.83, "magpie/smol": 0.8},
+    # issue 17: magpie::fs at most 0.8 of tokio::fs's time (wall, see TARGET_MEASUREMENTS)
+    "fs_read_small": {"magpie/tokio": 0.8},
+    "fs_read_large": {"magpie/tokio": 0.8},
 }
 # The measurements (MEASUREMENTS keys) in which a workload's targets are
 # judged; a workload not listed is judged in every measurement. In the others
 # its ratios are shown without a verdict.
 TARGET_MEASUREMENTS = {
     "tcp_echo": ("wall",),
+    "fs_read_small": ("wall",),
+    "fs_read_large": ("wall",),
 }
 # The figures written by benches/timer_figures.rs.
 FIGURES_FILE = "magpie-timer-figures.json"
@@ -121,6 +128,11 @@ WORKLOAD_TEXT = {
     "(an accept loop, a task per connection) and 50 client tasks (connect, `set_nodelay`, "
     "2,000 × {write 64 bytes, `read_exact` 64 bytes}) on the same runtime, listener bound "
     "per iteration (smol: async-io's `Async<TcpStream>`)",
+    "fs_read_small": "2,000 files of 4 KiB (in the page cache), each read whole by its own "
+    "task, all spawned at once and joined: `magpie::fs::read`, `tokio::fs::read` (smol: "
+    "`blocking::unblock(std::fs::read)`)",
+    "fs_read_large": "one 256 MiB file (in the page cache) read whole with `fs::read` "
+    "(magpie reads files of 8 MiB or more in parallel parts, one per core up to 4)"
 }
 BENCH_FILES = {
     "ping_pong": "benches/sync.rs",
@@ -129,6 +141,8 @@ BENCH_FILES = {
     "timer_churn": "benches/timers.rs",
     "timer_fire": "benches/timers.rs",
     "tcp_echo": "benches/io.rs",
+    "fs_read_small": "benches/fs.rs",
+    "fs_read_large": "benches/fs.rs",
 }
 # The figures written by benches/io_figures.rs.
 IO_FIGURES_FILE = "magpie-io-figures.json"
