@@ -3,8 +3,8 @@
 # docs/benchmarks.svg from their results:
 #   1. criterion: benches/runtimes.rs (scheduler workloads), benches/sync.rs
 #      (ping_pong, mpsc, mpsc_unbounded: each runtime's own channels),
-#      benches/timers.rs (timer_churn, timer_fire) and benches/io.rs (tcp_echo),
-#      wall and CPU time;
+#      benches/timers.rs (timer_churn, timer_fire), benches/io.rs (tcp_echo) and
+#      benches/fs.rs (fs_read_small, fs_read_large), wall and CPU time;
 #   2. benches/timer_figures.rs (not criterion): sleep lateness percentiles and
 #      the memory of 1,000,000 pending sleeps, into target/magpie-timer-figures.json;
 #   3. benches/io_figures.rs (not criterion): the CPU an idle runtime with
@@ -21,6 +21,7 @@
 #   scripts/bench.sh 'ping_pong|mpsc'         # the channel workloads
 #   scripts/bench.sh timer_                   # the timer workloads (no figure matches)
 #   scripts/bench.sh tcp_echo                 # the I/O workload (no figure matches)
+#   scripts/bench.sh fs_read                  # the file workloads (no figure matches)
 #   scripts/bench.sh sleep_lateness           # one figure (no criterion group matches)
 #   scripts/bench.sh idle_cpu                 # the idle CPU figure
 #   scripts/bench.sh http_hello               # the HTTP figure (no criterion group matches)

@@ -2,7 +2,7 @@
 """Turn benchmark results (criterion; timer, I/O, HTTP figures) into docs/benchmarks.md + .svg.
 
 Reads every `<criterion dir>/**/new/{benchmark,estimates}.json` written by
-`cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io`
+`cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io --bench fs`
 (groups `<workload>` for wall time and `<workload>/cpu` for process CPU time;
 functions `magpie`, `tokio`, `tokio_b`, `smol`, and `magpie_1wheel` on
 `timer_churn`), takes the median point estimate of each, and reads the JSON
