@@ -24,4 +24,5 @@ export RUSTFLAGS="-Zsanitizer=address"
 export RUSTDOCFLAGS="-Zsanitizer=address"
 export ASAN_OPTIONS="detect_leaks=1"
 export CARGO_TARGET_DIR=target/asan
-cargo +nightly test --target x86_64-unknown-linux-gnu -p magpie-core -p magpie-timer -p magpie-io -p magpie --lib --tests "$@"
+cargo +nightly test --target x86_64-unknown-linux-gnu -p magpie-core -p magpie-timer -p magpie-io -p magpie-sync \
+    -p magpie --lib --tests "$@"

@@ -4,7 +4,7 @@
 //! loop, tasks, gather, exceptions, async context managers, futures, async generators,
 //! concurrency vs parallelism), then what an asyncio user reaches for next (cancellation,
 //! task groups, waiting, queues, locks and events, timers, streams, web servers, paused
-//! time, debug mode). Each section is a module in `examples/asyncio/` and an example of
+//! time, debug mode, subprocesses, files). Each section is a module in `examples/asyncio/` and an example of
 //! its own (`--example coroutines`, ...);
 //! `docs/asyncio.md` maps every asyncio concept to the section that shows it.
 //!
@@ -13,8 +13,8 @@
 
 use magpie_examples::{
     async_generators, cancellation, concurrency_vs_parallelism, context_managers, coroutines,
-    debug_mode, event_loop, exceptions, futures, gather, locks_and_events, ms, paused_time, queues,
-    say, set_second, streams, task_groups, tasks, timers, waiting, web_servers,
+    debug_mode, event_loop, exceptions, files, futures, gather, locks_and_events, ms, paused_time,
+    queues, say, set_second, streams, task_groups, tasks, timers, waiting, web_servers,
 };
 use std::time::{Duration, Instant};
 
@@ -44,6 +44,9 @@ fn main() {
     magpie::run(web_servers::main());
     paused_time::main(); // starts a paused runtime itself
     debug_mode::main(); // starts a runtime in debug mode itself
+    #[cfg(unix)]
+    magpie::run(magpie_examples::subprocesses::main());
+    magpie::run(files::main());
 
     say!();
     say!("The tour took {}.", ms(start.elapsed()));

@@ -23,12 +23,15 @@ pub mod coroutines;
 pub mod debug_mode;
 pub mod event_loop;
 pub mod exceptions;
+pub mod files;
 pub mod futures;
 pub mod gather;
 pub mod locks_and_events;
 pub mod paused_time;
 pub mod queues;
 pub mod streams;
+#[cfg(unix)]
+pub mod subprocesses;
 pub mod task_groups;
 pub mod tasks;
 pub mod timers;

@@ -8,8 +8,8 @@
 
 use magpie_examples::{
     async_generators, cancellation, capture, concurrency_vs_parallelism, context_managers,
-    coroutines, debug_mode, event_loop, exceptions, futures, gather, locks_and_events, paused_time,
-    queues, streams, task_groups, tasks, timers, waiting, web_servers,
+    coroutines, debug_mode, event_loop, exceptions, files, futures, gather, locks_and_events,
+    paused_time, queues, streams, task_groups, tasks, timers, waiting, web_servers,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -447,4 +447,63 @@ fn debug_mode_names_the_task_that_blocks_a_worker() {
         .unwrap();
     assert!(row.contains("running"), "{row}");
     assert_eq!(count(&lines, "took 0."), 1, "one finished report");
+}
+
+/// The "after X s" a line of the subprocesses section reports, in the notes' seconds.
+#[cfg(unix)]
+fn seconds_after(line: &str) -> f64 {
+    line.rsplit_once(" after ")
+        .and_then(|(_, rest)| rest.strip_suffix(" s"))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no time in {line:?}"))
+}
+
+#[cfg(unix)]
+#[test]
+fn subprocesses_read_lines_as_they_come_and_kill_after_a_timeout() {
+    // Real time (the child's sleeps are its own): the notes' second at 50 ms.
+    let lines = capture(Duration::from_millis(50), || {
+        magpie::run(magpie_examples::subprocesses::main())
+    });
+    assert_in_order(
+        &lines,
+        &[
+            "\"line 1\" after",
+            "\"line 2\" after",
+            "\"line 3\" after",
+            "returncode: Some(3)",
+            "communicate: \"HELLO\\n\"",
+            "still running after 1 s: kill it",
+            "killed: true",
+            "failed to spawn `no-such-program`",
+        ],
+    );
+    // Each line is read when the child writes it, not at its exit: line 3 comes after the
+    // child's two half-second pauses (sleeps are never early).
+    let line3 = lines.iter().find(|l| l.contains("\"line 3\"")).unwrap();
+    assert!(seconds_after(line3) >= 0.95, "{line3}");
+    let missing = lines
+        .iter()
+        .find(|l| l.contains("no-such-program"))
+        .unwrap();
+    assert!(missing.contains("NotFound"), "{missing}");
+}
+
+#[test]
+fn files_write_read_list_and_name_the_missing_path() {
+    let lines = capture(SECOND, || magpie::run(files::main()));
+    assert_in_order(
+        &lines,
+        &[
+            "read back: \"coroutines, tasks, gather\\n\"",
+            "from byte 6: \"line\\nsecond line\\n\"",
+            "in the directory: [\"log.txt\", \"notes.txt\"]",
+            "failed to open `<dir>",
+        ],
+    );
+    let error = lines.iter().find(|l| l.contains("failed to open")).unwrap();
+    assert!(
+        error.contains("missing.txt`") && error.contains("(kind: NotFound)"),
+        "{error}"
+    );
 }

@@ -189,7 +189,10 @@ mod tests {
         std::fs::write(&path, &data).unwrap();
         let back = read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
-        assert!(back == data, "the parts came back in the wrong order or length");
+        assert!(
+            back == data,
+            "the parts came back in the wrong order or length"
+        );
     }
 
     #[test]
