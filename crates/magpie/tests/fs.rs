@@ -50,6 +50,26 @@ fn assert_names(err: &std::io::Error, kind: ErrorKind, operation: &str, path: &P
     );
 }
 
+/// As [`assert_names`], for an operation on two paths: "failed to `operation` `first`
+/// `joiner` `second`".
+fn assert_names_both(
+    err: &std::io::Error,
+    kind: ErrorKind,
+    operation: &str,
+    (first, joiner, second): (&Path, &str, &Path),
+) {
+    let expected = format!(
+        "failed to {operation} `{}` {joiner} `{}`: ",
+        first.display(),
+        second.display()
+    );
+    assert_eq!(err.kind(), kind, "{err}");
+    assert!(
+        err.to_string().starts_with(&expected),
+        "`{err}` does not start with `{expected}`"
+    );
+}
+
 #[test]
 fn a_mebibyte_is_written_synced_read_back_and_sought() {
     let dir = TempDir::new("mebibyte");
@@ -505,34 +525,15 @@ fn errors_name_the_operation_and_the_path_and_keep_the_kind() {
         // Two paths: both named.
         let to = root.join("to");
         let err = fs::rename(&missing, &to).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::NotFound);
-        assert!(
-            err.to_string().starts_with(&format!(
-                "failed to rename `{}` to `{}`: ",
-                missing.display(),
-                to.display()
-            )),
-            "{err}"
-        );
+        assert_names_both(&err, ErrorKind::NotFound, "rename", (&missing, "to", &to));
         let err = fs::copy(&missing, &to).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::NotFound);
-        assert!(
-            err.to_string().starts_with(&format!(
-                "failed to copy `{}` to `{}`: ",
-                missing.display(),
-                to.display()
-            )),
-            "{err}"
-        );
+        assert_names_both(&err, ErrorKind::NotFound, "copy", (&missing, "to", &to));
         let err = fs::hard_link(&file, &exists).await.unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::AlreadyExists);
-        assert!(
-            err.to_string().starts_with(&format!(
-                "failed to create hard link `{}` to `{}`: ",
-                exists.display(),
-                file.display()
-            )),
-            "{err}"
+        assert_names_both(
+            &err,
+            ErrorKind::AlreadyExists,
+            "create hard link",
+            (&exists, "to", &file),
         );
         let inner = err
             .get_ref()
