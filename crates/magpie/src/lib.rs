@@ -23,7 +23,8 @@
 //!   [`JoinHandle`] for the output. A panic in a task becomes [`JoinError::is_panic`].
 //! - [`Runtime`] and [`Builder`] give control over threads, hooks and scheduling intervals;
 //!   a [`Handle`] spawns from any thread.
-//! - [`task`] has `yield_now`, `spawn_blocking`, `JoinSet`, named tasks and task ids.
+//! - [`task`] has `yield_now`, `spawn_blocking`, `JoinSet`, named tasks and task ids;
+//!   [`task_local!`] declares values that follow a task (`contextvars.ContextVar`).
 //! - [`time`] has `sleep`, `timeout` and `interval` (Python's `asyncio.sleep`,
 //!   `asyncio.wait_for` / `asyncio.timeout`), and a clock tests can pause.
 //! - [`net`] has TCP, UDP and (Unix only) Unix sockets (`asyncio.open_connection`,
@@ -145,6 +146,9 @@ const _: () = {
         send_sync::<task::AbortHandle>();
         send_sync::<Builder>();
         send::<task::JoinSet<u8>>();
+        send::<task::TaskLocalFuture<u8, std::future::Ready<()>>>();
+        send_sync::<task::LocalKey<std::cell::Cell<u8>>>();
+        send_sync::<task::AccessError>();
         send_sync::<time::Sleep>();
         send_sync::<time::Timeout<time::Sleep>>();
         send_sync::<time::Interval>();

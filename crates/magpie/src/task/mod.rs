@@ -4,12 +4,17 @@
 //! [`JoinHandle`], itself a future of `Result<T, JoinError>`: `Ok` with the task's output,
 //! or a [`JoinError`] when the task panicked (the panic never takes a worker thread down)
 //! or was cancelled. Dropping a `JoinHandle` detaches the task; it runs on.
+//!
+//! Task-local values ([`LocalKey`], declared with [`task_local!`](crate::task_local)) follow
+//! a future across workers, as Python's `contextvars` follow an asyncio task.
 
 mod builder;
 mod join_set;
+mod local_key;
 
 pub use builder::Builder;
 pub use join_set::JoinSet;
+pub use local_key::{AccessError, LocalKey, TaskLocalFuture};
 pub use magpie_core::task::{table, SlowPoll, TaskInfo, TaskState, TaskTable};
 pub use magpie_core::{AbortHandle, Id, JoinError, JoinHandle};
 
