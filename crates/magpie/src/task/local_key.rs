@@ -328,7 +328,7 @@ pin_project! {
     impl<T: 'static, F> PinnedDrop for TaskLocalFuture<T, F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            let key: &'static LocalKey<T> = *this.key;
+            let key = *this.key;
             let mut future = this.future;
             if mem::needs_drop::<F>() && future.is_some() {
                 // The inner future is dropped with the value installed, so that its `Drop`
