@@ -24,7 +24,7 @@
 //! `std::fs` on the blocking pool ([`task::spawn_blocking`](crate::task::spawn_blocking)).
 //! One operation costs one trip to a blocking thread and back, so:
 //!
-//! - The whole-file functions ([`read`], [`write`], [`read_to_string`], [`copy`]) are one
+//! - The whole-file functions ([`read`], [`write`](fn@write), [`read_to_string`], [`copy`]) are one
 //!   trip each, whatever the size.
 //! - [`File`] moves one buffer to the blocking thread per read or write: a read into a large
 //!   buffer, or a large write, is one blocking call of up to 2 MiB ([`File`] says more). Many
