@@ -273,11 +273,12 @@ impl Registry {
             slot.pending.store(true, Ordering::Release);
             sys::notify(pipe);
         };
-        // SAFETY: `register` requires an action that is async-signal-safe and cannot panic.
-        // This one stores to a lock-free atomic and calls `notify`: one `write(2)` of one
-        // byte to a descriptor that is open for the process's life (`Registry::write`),
-        // errno saved and restored, no allocation, no lock, no panic. `check_catchable`
-        // ruled out the signals for which `register` panics.
+        // `register` requires an action that is async-signal-safe and cannot panic. This one
+        // stores to a lock-free atomic and calls `notify`: one `write(2)` of one byte to a
+        // descriptor that is open for the process's life (`Registry::write`), errno saved and
+        // restored, no allocation, no lock, no panic. `check_catchable` ruled out the signals
+        // for which `register` panics.
+        // SAFETY: the action is async-signal-safe and cannot panic (see above).
         let registered = unsafe { signal_hook_registry::register(signum, action) };
         // The action's id is dropped: it stays installed for the process's life.
         // Its only error is `sigaction`'s: `EINVAL` (`InvalidInput`) for a number that is not
