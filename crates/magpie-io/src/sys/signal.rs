@@ -9,9 +9,6 @@
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-/// The signal a terminal sends on Ctrl-C.
-pub const SIGINT: libc::c_int = libc::SIGINT;
-
 /// Creates a pipe, both ends non-blocking and close-on-exec: `(read end, write end)`.
 /// `pipe2` where the OS has it; `pipe` + `fcntl` on Apple systems.
 pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {

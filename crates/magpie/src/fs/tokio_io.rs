@@ -10,7 +10,7 @@
 use super::File;
 use std::io::{self, IoSlice, SeekFrom};
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use tokio::io::ReadBuf;
 
 impl tokio::io::AsyncRead for File {
@@ -19,12 +19,8 @@ impl tokio::io::AsyncRead for File {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        // `ReadBuf` remembers what it initialized: the zeroing happens once per buffer.
-        let n = ready!(self
-            .get_mut()
-            .poll_read_bytes(cx, buf.initialize_unfilled()))?;
-        buf.advance(n);
-        Poll::Ready(Ok(()))
+        let file = self.get_mut();
+        crate::net::tokio_io::read_into(buf, |bytes| file.poll_read_bytes(cx, bytes))
     }
 }
 

@@ -185,8 +185,8 @@ impl<T: AsSource> Async<T> {
     /// drained the data but not the end of stream must leave readiness set for the read
     /// that returns `Ok(0)` (`tests/net.rs` has the case).
     ///
-    /// Every socket operation of magpie (reads, writes, accepts, sends, receives, peeks, the
-    /// signal pipe's drain) comes through here or through [`Async::poll_readable`] /
+    /// Every socket and pipe operation of magpie (reads, writes, accepts, sends, receives,
+    /// peeks, a child's pipes and pidfd) comes through here or through [`Async::poll_readable`] /
     /// [`Async::poll_writable`] (connect), so this is where I/O spends the cooperative
     /// budget: one unit per completed operation, none for a `WouldBlock` that ends in
     /// `Pending`. With the budget spent it returns `Pending` (the task woken) before trying.

@@ -53,7 +53,7 @@
 mod accept;
 mod tcp;
 #[cfg(feature = "tokio-io")]
-mod tokio_io;
+pub(crate) mod tokio_io;
 mod udp;
 #[cfg(unix)]
 mod unix;

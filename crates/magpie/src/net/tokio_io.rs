@@ -27,7 +27,7 @@ use tokio::io::ReadBuf;
 /// Reads into the unfilled part of `buf` with a futures-io read, then marks what was read as
 /// filled. tokio's `ReadBuf` remembers how much of its memory is initialized, so the
 /// zeroing `initialize_unfilled` does happens once per buffer, not once per read.
-fn read_into(
+pub(crate) fn read_into(
     buf: &mut ReadBuf<'_>,
     read: impl FnOnce(&mut [u8]) -> Poll<io::Result<usize>>,
 ) -> Poll<io::Result<()>> {

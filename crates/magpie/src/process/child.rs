@@ -25,8 +25,9 @@ pub(super) enum Waiter {
 }
 
 impl Waiter {
-    /// A waiter for `child`, which has just been spawned and not been waited for. Must run
-    /// inside a runtime (the registration needs its reactor).
+    /// A waiter for `child`, which has just been spawned and not been waited for. The pidfd
+    /// needs the current runtime's reactor; without one (or without a pidfd) the waiter is a
+    /// SIGCHLD listener, which needs none.
     pub(super) fn new(child: &StdChild) -> io::Result<Waiter> {
         #[cfg(target_os = "linux")]
         if !super::sigchld::forced() {
@@ -229,7 +230,8 @@ impl Child {
         }
     }
 
-    /// Records the exit status and drops the waiter (closing the pidfd or the SIGCHLD pipe).
+    /// Records the exit status and drops the waiter (closing the pidfd, or ending the SIGCHLD
+    /// subscription).
     fn reaped(&mut self, status: ExitStatus) {
         self.status = Some(status);
         self.running = None;

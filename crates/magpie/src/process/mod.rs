@@ -84,7 +84,7 @@
 //! A program that cannot be started gives the OS's error kind with the program named:
 //! `failed to spawn `nosuch`: No such file or directory (os error 2)`. Running out of
 //! descriptors (`EMFILE`) is an error from `spawn`, never a panic. Spawning outside a magpie
-//! runtime is an error that says so (the pipes and the wait need its reactor).
+//! runtime is an error that says so (the pipes and the pidfd wait need its reactor).
 
 mod child;
 mod command;

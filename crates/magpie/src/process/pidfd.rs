@@ -16,7 +16,7 @@ static UNSUPPORTED: AtomicBool = AtomicBool::new(false);
 ///
 /// `None` when no pidfd can be had (the caller falls back to SIGCHLD): an unsupported
 /// kernel, a refusal, or any other failure of `pidfd_open` or of the registration (a full
-/// descriptor table: the SIGCHLD path then reports the error itself if it hits it too).
+/// descriptor table included: the SIGCHLD path needs no descriptor per child).
 ///
 /// `pid` must be a child of this process that nobody has reaped yet, so that the pid cannot
 /// have been reused: [`Child`](super::Child) calls this right after the spawn, before any

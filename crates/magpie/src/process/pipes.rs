@@ -132,13 +132,9 @@ macro_rules! async_read {
                 cx: &mut Context<'_>,
                 buf: &mut tokio::io::ReadBuf<'_>,
             ) -> Poll<io::Result<()>> {
-                let n = std::task::ready!(futures_io::AsyncRead::poll_read(
-                    self,
-                    cx,
-                    buf.initialize_unfilled()
-                ))?;
-                buf.advance(n);
-                Poll::Ready(Ok(()))
+                crate::net::tokio_io::read_into(buf, |bytes| {
+                    futures_io::AsyncRead::poll_read(self, cx, bytes)
+                })
             }
         }
     };
