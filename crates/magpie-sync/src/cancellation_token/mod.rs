@@ -109,8 +109,10 @@ impl CancellationToken {
     }
 
     /// Cancels this token and all its descendants, and wakes every task waiting on any of them.
-    /// Calling it again does nothing. When it returns, every descendant reports
-    /// [`is_cancelled`](CancellationToken::is_cancelled).
+    /// Calling it again does nothing. When it returns, and once any cancel of an ancestor
+    /// already under way has returned too, every descendant reports
+    /// [`is_cancelled`](CancellationToken::is_cancelled) (a concurrent ancestor's cancel may
+    /// have marked this token and not yet reached its children).
     ///
     /// ```
     /// let token = magpie_sync::CancellationToken::new();

@@ -14,7 +14,7 @@
 //! - **write**: waits for the operation in flight (returning its error if it was a failed
 //!   write), copies up to 2 MiB of the caller's bytes into the buffer, and sends the buffer
 //!   for one `write_all`; `poll_write` returns `Ready(n)` at once (write-behind). The
-//!   write's error, if any, comes from the next write, flush, seek-after-write or sync.
+//!   write's error, if any, comes from the next write, flush or sync.
 //!   When read-ahead is buffered, the blocking call first seeks back over it, so the bytes
 //!   land where the caller's position is.
 //! - **seek**: `SeekFrom::Current(n)` becomes `Current(n - read_ahead)` (the OS position is
@@ -259,7 +259,9 @@ impl Inner {
                     let want = dst.len().min(MAX_BUF);
                     let std = std.clone();
                     self.start(move |mut buf| {
-                        buf.data.clear();
+                        // No `clear` first: `resize` then zeroes only what the buffer never
+                        // held (a full read leaves it `want` long, so the next read zeroes
+                        // nothing); only the `n` bytes the read writes are ever exposed.
                         buf.pos = 0;
                         buf.data.resize(want, 0);
                         let result = loop {

@@ -92,14 +92,13 @@ fn read_in_parts(file: File, len: usize, parts: usize) -> io::Result<Vec<u8>> {
     }
     buffer.truncate(end);
     if end == len {
-        // Grown since the metadata was read: the rest, from where the parts ended.
-        let mut rest = Vec::new();
+        // The file may have grown since the metadata was read: the rest, from where the
+        // parts ended (std's `read_to_end` probes a full buffer before it grows it).
         let mut tail = FileAtEnd {
             file: &file,
             offset: len as u64,
         };
-        tail.read_to_end(&mut rest)?;
-        buffer.extend_from_slice(&rest);
+        tail.read_to_end(&mut buffer)?;
     }
     Ok(buffer)
 }
