@@ -7,8 +7,10 @@
 //! - `entered`: the thread is inside a runtime (a worker, or inside `block_on`); a nested
 //!   `block_on` would deadlock the worker it runs on, so it panics instead.
 //! - `task`: the id of the task being polled, for `task::id()`.
+//! - `local`: where `task::spawn_local` puts a task on this thread: the session of the
+//!   worker, or of the `block_on`, this thread is running (scheduler/local.rs).
 
-use crate::scheduler::{Handle, WorkerLocal};
+use crate::scheduler::{Handle, LocalSession, WorkerLocal};
 use crate::task::raw::Header;
 use crate::task::Id;
 use std::cell::{Cell, RefCell};
@@ -21,6 +23,7 @@ struct Context {
     task: Cell<Option<NonNull<Header>>>,
     /// On a blocking-pool thread: the address of its pool (an identity, never dereferenced).
     blocking_pool: Cell<usize>,
+    local: Cell<*const LocalSession>,
 }
 
 thread_local! {
@@ -31,6 +34,7 @@ thread_local! {
             entered: Cell::new(false),
             task: Cell::new(None),
             blocking_pool: Cell::new(0),
+            local: Cell::new(std::ptr::null()),
         }
     };
 }
@@ -93,6 +97,61 @@ pub(crate) struct WorkerGuard(());
 impl Drop for WorkerGuard {
     fn drop(&mut self) {
         let _ = CONTEXT.try_with(|c| c.worker.set(std::ptr::null()));
+    }
+}
+
+/// Makes `session` the place `spawn_local` puts tasks on this thread until the guard drops
+/// (restoring the previous one: a `block_on` inside `block_in_place` has its own).
+pub(crate) fn set_local_session(session: &LocalSession) -> LocalSessionGuard {
+    let prev = CONTEXT.with(|c| c.local.replace(session));
+    LocalSessionGuard { prev }
+}
+
+pub(crate) struct LocalSessionGuard {
+    prev: *const LocalSession,
+}
+
+impl Drop for LocalSessionGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.local.set(self.prev));
+    }
+}
+
+/// Runs `f` with this thread's local session, if it has one.
+pub(crate) fn with_local_session<R>(f: impl FnOnce(Option<&LocalSession>) -> R) -> R {
+    let ptr = CONTEXT
+        .try_with(|c| c.local.get())
+        .unwrap_or(std::ptr::null());
+    // SAFETY: `local` is non-null only between `set_local_session` and the drop of its
+    // guard; the session outlives the guard (both live in the same frame, the session
+    // declared first), on this very thread.
+    f(unsafe { ptr.as_ref() })
+}
+
+/// Takes the thread out of its worker until the guard drops (block_in_place.rs): while a
+/// stand-in runs the worker, this thread is a plain thread of the runtime, which may even
+/// `block_on`; its local tasks wait for it.
+pub(crate) fn leave_worker() -> LeftWorkerGuard {
+    CONTEXT.with(|c| LeftWorkerGuard {
+        worker: c.worker.replace(std::ptr::null()),
+        entered: c.entered.replace(false),
+        local: c.local.replace(std::ptr::null()),
+    })
+}
+
+pub(crate) struct LeftWorkerGuard {
+    worker: *const WorkerLocal,
+    entered: bool,
+    local: *const LocalSession,
+}
+
+impl Drop for LeftWorkerGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| {
+            c.worker.set(self.worker);
+            c.entered.set(self.entered);
+            c.local.set(self.local);
+        });
     }
 }
 

@@ -33,7 +33,7 @@ mod yield_now;
 pub use block_on::block_on;
 pub use context::{current_task_id, current_task_name};
 pub use driver::Driver;
-pub use scheduler::{Config, Handle, Hook, Scheduler, SlowPollHook};
+pub use scheduler::{block_in_place, Config, Handle, Hook, Scheduler, SlowPollHook};
 pub use task::{AbortHandle, Id, JoinError, JoinHandle};
 pub use yield_now::yield_now;
 
@@ -52,6 +52,38 @@ pub fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
 /// runtime: per-worker structures (timer shards) use it to stay local.
 pub fn worker_index(handle: &Handle) -> Option<usize> {
     context::with_worker(|w| w.filter(|w| w.belongs_to(handle)).map(|w| w.index()))
+}
+
+/// Spawns a `!Send` future as a local task of the current thread's session: it is polled
+/// and dropped on this thread only (scheduler/local.rs says where that is and when pending
+/// ones are dropped).
+///
+/// # Panics
+///
+/// On a thread with no session: outside a runtime, or on a blocking thread.
+pub fn spawn_local<F>(
+    future: F,
+    name: Option<&str>,
+    location: &'static std::panic::Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: std::future::Future + 'static,
+    F::Output: 'static,
+{
+    context::with_local_session(|session| match session {
+        Some(session) => session.spawn(future, name, location),
+        None => panic!(
+            "spawn_local must be called on a thread that runs a magpie runtime's tasks: \
+             inside block_on (either runtime flavour) or from a task on a worker thread. \
+             This thread runs none (outside a runtime, a blocking thread, or inside \
+             block_in_place); a `!Send` future cannot be sent to one that does."
+        ),
+    })
+}
+
+/// Whether [`spawn_local`] would find a session on this thread.
+pub fn can_spawn_local() -> bool {
+    context::with_local_session(|session| session.is_some())
 }
 
 /// Whether this thread is already inside a runtime (a worker, or inside `block_on`).

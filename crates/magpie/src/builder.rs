@@ -52,12 +52,56 @@ impl Builder {
         }
     }
 
+    /// A builder for a **current-thread runtime**: asyncio's model, one thread. No worker
+    /// thread is started; every task runs on the thread inside [`Runtime::block_on`], and
+    /// only while a `block_on` runs. Timers, I/O, `spawn_blocking` (its pool is still
+    /// threads), the cooperative budget, paused time, metrics and every
+    /// [`sync`](crate::sync) primitive work as on the multi-thread runtime.
+    /// [`Runtime::spawn`] from another thread queues the task for the runtime's thread and
+    /// wakes it. [`task::spawn_local`](crate::task::spawn_local) runs `!Send` futures here
+    /// without a `LocalSet`.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use std::cell::Cell;
+    /// let rt = magpie::Builder::new_current_thread().build().unwrap();
+    /// let hits = rt.block_on(async {
+    ///     let hits = Rc::new(Cell::new(0));
+    ///     let tasks: Vec<_> = (0..3)
+    ///         .map(|_| {
+    ///             let hits = hits.clone();
+    ///             magpie::task::spawn_local(async move { hits.set(hits.get() + 1) })
+    ///         })
+    ///         .collect();
+    ///     for task in tasks {
+    ///         task.await.unwrap();
+    ///     }
+    ///     hits.get()
+    /// });
+    /// assert_eq!(hits, 3);
+    /// ```
+    ///
+    /// When two threads are inside its `block_on` at once, one of them runs the tasks and
+    /// the other polls only its own future until the first returns.
+    pub fn new_current_thread() -> Builder {
+        let mut builder = Builder::new();
+        builder.config.worker_threads = 1;
+        builder.config.current_thread = true;
+        builder
+    }
+
     /// The number of worker threads that run tasks.
     ///
     /// # Panics
     ///
-    /// When `n` is 0.
+    /// When `n` is 0, and on a current-thread builder (its one thread is the caller of
+    /// `block_on`).
     pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        assert!(
+            !self.config.current_thread,
+            "Builder::worker_threads does not apply to a current-thread runtime: its tasks \
+             run on the thread inside block_on (use Runtime::builder() for worker threads)"
+        );
         assert!(
             n > 0,
             "Builder::worker_threads must be at least 1 (got 0): a runtime needs a worker thread to run tasks"
@@ -221,6 +265,34 @@ impl Builder {
         self
     }
 
+    /// Draws the order in which ready tasks run from `seed` (a current-thread runtime only):
+    /// each time the runtime's thread picks what to poll next, every ready task, and the
+    /// `block_on` future when it was woken, is a candidate, and the pick is drawn from the
+    /// seed. Tasks woken by timers that fire at the same instant are ready together, so
+    /// their order is drawn as well. The same seed and the same program give the same
+    /// sequence of polls, run after run; different seeds give different interleavings,
+    /// which is how [`#[magpie::test(explore = N)]`](crate::test) shakes out ordering bugs.
+    /// Without a seed the order is FIFO (the last-woken task first, as on a worker).
+    ///
+    /// Outside what the seed orders: real sockets (when their data arrives), the blocking
+    /// pool's threads, other threads spawning, and the wall clock (use
+    /// [`start_paused`](Builder::start_paused) to keep time out of it).
+    ///
+    /// # Panics
+    ///
+    /// On a multi-thread builder: its workers' order depends on the OS's thread schedule,
+    /// which no seed controls.
+    pub fn rng_seed(&mut self, seed: u64) -> &mut Self {
+        assert!(
+            self.config.current_thread,
+            "Builder::rng_seed orders the tasks of a current-thread runtime only: build with \
+             Builder::new_current_thread() (a multi-thread runtime's order depends on the OS's \
+             thread schedule)"
+        );
+        self.config.rng_seed = Some(seed);
+        self
+    }
+
     /// Starts the runtime with its clock paused (for tests; see [`crate::time::pause`]):
     /// when the runtime has nothing else to do, time jumps to the next timer.
     pub fn start_paused(&mut self, paused: bool) -> &mut Self {
@@ -242,8 +314,8 @@ impl Builder {
         self
     }
 
-    /// Starts the runtime's worker threads. Fails when the OS refuses a thread, or the
-    /// poller (epoll) cannot be created.
+    /// Starts the runtime's worker threads (none for a current-thread runtime). Fails when
+    /// the OS refuses a thread, or the poller (epoll) cannot be created.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let shards = self.timer_shards.unwrap_or(self.config.worker_threads);
         let driver = Driver::new(shards, self.start_paused)?;

@@ -40,6 +40,12 @@ pub struct Config {
     /// Record a timeline of scheduler events, this many per worker (timeline/mod.rs);
     /// `None`: off.
     pub timeline_capacity: Option<usize>,
+    /// A current-thread runtime: no worker thread is started; the thread inside `block_on`
+    /// is the one worker (current_thread.rs). `worker_threads` is 1.
+    pub current_thread: bool,
+    /// Current-thread only: the seed the order of ready tasks is drawn from (worker.rs,
+    /// "Seeded order"); `None`: FIFO, the LIFO slot first.
+    pub rng_seed: Option<u64>,
 }
 
 impl Default for Config {
@@ -57,6 +63,8 @@ impl Default for Config {
             slow_poll_threshold: None,
             on_slow_poll: None,
             timeline_capacity: None,
+            current_thread: false,
+            rng_seed: None,
         }
     }
 }
@@ -73,6 +81,8 @@ impl fmt::Debug for Config {
             .field("event_interval", &self.event_interval)
             .field("slow_poll_threshold", &self.slow_poll_threshold)
             .field("timeline_capacity", &self.timeline_capacity)
+            .field("current_thread", &self.current_thread)
+            .field("rng_seed", &self.rng_seed)
             .finish_non_exhaustive()
     }
 }

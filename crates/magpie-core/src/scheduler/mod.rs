@@ -11,6 +11,10 @@
 //!   when a worker stays stuck in one poll; `sticky_event.rs`, what it sleeps on;
 //!   `slow_polls.rs`, its reports of polls that run past `Config::slow_poll_threshold`.
 //! - `shutdown.rs`: the shutdown sequence, step by step.
+//! - `local.rs`: local (`!Send`) tasks, and why they never leave their thread.
+//! - `current_thread.rs`: the current-thread runtime, whose one worker is the thread inside
+//!   `block_on`.
+//! - `block_in_place.rs`: a worker that blocks hands its loop to a stand-in thread.
 //!
 //! The scheduler holds the runtime's [`Driver`] (timers and I/O) by its concrete type; only
 //! the parker is generic over what it parks in, so that the loom models can put a
@@ -22,9 +26,12 @@
 //!   poll (a yield) goes to the back of the deque;
 //! - spawned or woken **anywhere else**: the shared injector, plus one unpark (idle.rs).
 
+mod block_in_place;
 mod config;
+pub(crate) mod current_thread;
 mod idle;
 mod lifo;
+mod local;
 mod monitor;
 mod park;
 mod shutdown;
@@ -36,7 +43,9 @@ mod worker;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub use block_in_place::block_in_place;
 pub use config::{Config, Hook, SlowPollHook};
+pub(crate) use local::LocalSession;
 pub(crate) use worker::WorkerLocal;
 
 use crate::blocking::BlockingPool;
@@ -98,6 +107,14 @@ pub(crate) struct Shared {
     /// keeps a clone in its `WorkerLocal`, so the hot path's "is it on?" reads a line no
     /// other thread writes.
     timeline: Option<std::sync::Arc<Timeline>>,
+    /// Local tasks queued in any session of this runtime (local.rs): work the paused
+    /// clock must wait for, as for any queued task.
+    local_queued: CachePadded<AtomicUsize>,
+    /// `spawn_local` calls (local tasks are in their sessions' registries, not this one's).
+    local_spawns: AtomicU64,
+    /// A current-thread runtime's worker while no `block_on` runs it (current_thread.rs);
+    /// `None` on a multi-thread runtime.
+    current_thread: Option<current_thread::CoreSlot>,
 }
 
 /// A cheap, cloneable reference to a scheduler: spawn onto it from any thread.
@@ -238,7 +255,28 @@ impl Handle {
     }
 
     pub(crate) fn spawned_tasks_count(&self) -> u64 {
-        self.shared.registry.inserted_count() + self.shared.blocking_spawns.load(Ordering::Relaxed)
+        self.shared.registry.inserted_count()
+            + self.shared.blocking_spawns.load(Ordering::Relaxed)
+            + self.shared.local_spawns.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_local_spawn(&self) {
+        if !cfg!(magpie_no_metrics) {
+            self.shared.local_spawns.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn local_queued_add(&self, n: usize) {
+        self.shared.local_queued.fetch_add(n, Ordering::SeqCst);
+    }
+
+    pub(crate) fn local_queued_sub(&self, n: usize) {
+        self.shared.local_queued.fetch_sub(n, Ordering::SeqCst);
+    }
+
+    /// Whether this is a current-thread runtime (`Builder::new_current_thread`).
+    pub fn is_current_thread(&self) -> bool {
+        self.shared.current_thread.is_some()
     }
 
     pub(crate) fn global_queue_depth(&self) -> usize {
@@ -289,6 +327,11 @@ impl Handle {
     /// waker to add to without keeping the whole runtime alive.
     pub(crate) fn block_on_runnable(&self) -> Arc<AtomicUsize> {
         self.shared.block_on_runnable.clone()
+    }
+
+    /// One `block_on` poller more is runnable (local tasks run with no wake consumed).
+    pub(crate) fn block_on_runnable_add(&self) {
+        self.shared.block_on_runnable.fetch_add(1, Ordering::SeqCst);
     }
 
     /// One `block_on` future fewer is runnable; at zero the runtime may be idle.
@@ -403,7 +446,8 @@ impl Shared {
 
     /// Whether any queue holds a task (the last searcher's final check).
     fn has_work(&self) -> bool {
-        !self.injector.is_empty()
+        self.local_queued.load(Ordering::SeqCst) > 0
+            || !self.injector.is_empty()
             || self
                 .remotes
                 .iter()
@@ -454,8 +498,17 @@ impl Scheduler {
             config.worker_threads > 0,
             "worker_threads must be at least 1"
         );
+        let current_thread = config.current_thread;
+        assert!(
+            !current_thread || config.worker_threads == 1,
+            "a current-thread runtime has exactly one worker"
+        );
+        assert!(
+            current_thread || config.rng_seed.is_none(),
+            "rng_seed orders the tasks of a current-thread runtime only"
+        );
         let n = config.worker_threads;
-        let deques: Vec<Worker<Notified>> = (0..n).map(|_| Worker::new_fifo()).collect();
+        let mut deques: Vec<Worker<Notified>> = (0..n).map(|_| Worker::new_fifo()).collect();
         let remotes = deques
             .iter()
             .map(|d| {
@@ -475,7 +528,9 @@ impl Scheduler {
             registry: Registry::new(4 * n),
             driver: Arc::new(driver),
             closed: CachePadded::new(AtomicBool::new(false)),
-            synced: Synced::new(n),
+            // A current-thread runtime's worker runs only inside `block_on`: shutdown waits
+            // for no thread.
+            synced: Synced::new(if current_thread { 0 } else { n }),
             blocking: BlockingPool::new(&config),
             block_on_runnable: Arc::new(AtomicUsize::new(0)),
             monitor: Monitor::new(),
@@ -483,6 +538,10 @@ impl Scheduler {
             timeline: config
                 .timeline_capacity
                 .map(|c| std::sync::Arc::new(Timeline::new(n, c))),
+            local_queued: CachePadded::new(AtomicUsize::new(0)),
+            local_spawns: AtomicU64::new(0),
+            current_thread: current_thread
+                .then(|| current_thread::CoreSlot::new(deques.pop().expect("one deque"))),
             config,
         });
         let handle = Handle { shared };
@@ -492,6 +551,7 @@ impl Scheduler {
             monitor: None,
             shut_down: false,
         };
+        // (A current-thread runtime's one deque went to its core slot: no thread here.)
         for (index, deque) in deques.into_iter().enumerate() {
             let handle = handle.clone();
             let spawned = handle

@@ -12,7 +12,8 @@
 //! 3. **Wait for the workers** (until the deadline, if one was given) and join those that
 //!    exited. A worker stuck in a poll that never returns is left behind, detached; the
 //!    task it polls is skipped in step 5 and cancelled by that worker when its poll ends.
-//! 4. **Drain the injector**, dropping its entries.
+//! 4. **Drain the injector**, dropping its entries; on a current-thread runtime also the
+//!    deque and LIFO slot of its worker when no `block_on` runs it (current_thread.rs).
 //! 5. **Drop every unfinished future, exactly once, with no lock held.** Tasks are taken out
 //!    of the registry one at a time (the shard lock is released before the future is
 //!    dropped), since a future's `Drop` may wake another task (step 1 makes that harmless),
@@ -89,8 +90,12 @@ impl Scheduler {
             // Otherwise: detached. It exits once its poll returns.
         }
 
-        // 4. Drain the injector.
+        // 4. Drain the injector (and a current-thread runtime's idle worker).
         shared.drain_injector();
+        if let Some(slot) = &shared.current_thread {
+            slot.drain();
+            drop(shared.remotes[0].lifo.take());
+        }
 
         // 5. Drop every unfinished future, one task at a time, no lock held.
         while let Some(task) = shared.registry.pop() {

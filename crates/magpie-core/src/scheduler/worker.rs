@@ -43,15 +43,18 @@
 //! turn and steal events in this worker's ring.
 
 use super::idle::Idle;
+use super::local::LocalSession;
 use super::park::SleepWatch;
 use super::{steal_retrying, Handle, Shared};
+use crate::block_on::{Root, ThreadWaker};
 use crate::context;
 use crate::metrics::POLL_TIME_SAMPLE_EVERY;
 use crate::task::Notified;
 use crate::timeline::{Event, Timeline};
 use magpie_shim::deque::Worker;
-use magpie_shim::{diagnostics, Ordering};
-use std::cell::Cell;
+use magpie_shim::{diagnostics, AtomicBool, DynArc, Ordering};
+use std::cell::{Cell, RefCell};
+use std::task::{Wake, Waker};
 use std::time::Instant;
 
 /// How many times in a row a worker may run the task in its LIFO slot.
@@ -84,6 +87,68 @@ pub(crate) struct WorkerLocal {
     /// The runtime's timeline, when it is on (a clone: read on every poll, it must sit on
     /// this thread's own lines).
     timeline: Option<std::sync::Arc<Timeline>>,
+    /// The local tasks this worker runs (local.rs): the session of the thread running the
+    /// loop. Null while a stand-in runs the loop (block_in_place.rs): local tasks belong to
+    /// a thread, not to a worker.
+    pub(super) session: Cell<*const LocalSession>,
+    /// On a current-thread runtime: the waker of the `block_on` future this loop runs as
+    /// its root, so that parking ends when it is woken. Null otherwise.
+    root_waker: Cell<*const ThreadWaker>,
+    /// While a stand-in thread runs this loop for a thread blocked in place: the flag that
+    /// tells it to leave (block_in_place.rs). Null otherwise.
+    pub(super) stand_in_stop: Cell<*const AtomicBool>,
+    /// `Config::rng_seed`: the order of ready tasks drawn from a seed (see "Seeded order").
+    seeded: Option<Seeded>,
+}
+
+/// The seeded order of a current-thread runtime: every ready task (and the root future,
+/// when woken) is a candidate, and each tick one is drawn at random from the seed. Tasks
+/// leave the queues for `ready` as they are found, in a fixed order (LIFO slot, deque,
+/// injector, local queue), so that the draw depends only on the seed and on what the
+/// program did.
+struct Seeded {
+    rng: Cell<u64>,
+    ready: RefCell<Vec<Notified>>,
+}
+
+impl Seeded {
+    fn new(seed: u64) -> Seeded {
+        // splitmix64 of the seed: seeds 1, 2, 3 start far apart; never zero (xorshift).
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Seeded {
+            rng: Cell::new((z ^ (z >> 31)) | 1),
+            ready: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn next(&self) -> u64 {
+        xorshift(&self.rng)
+    }
+}
+
+/// What the seeded order picked.
+enum Pick {
+    Root,
+    Task(Notified),
+}
+
+/// Wakes a worker whose local task was queued from another thread.
+struct WorkerWake {
+    handle: Handle,
+    index: usize,
+}
+
+impl Wake for WorkerWake {
+    fn wake(self: DynArc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &DynArc<Self>) {
+        let shared = &self.handle.shared;
+        shared.remotes[self.index].parker.unpark(&*shared.driver);
+    }
 }
 
 /// The park count, the busy time, the coarse clock and the timeline's park spans follow the
@@ -113,7 +178,34 @@ pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
     {
         let _entered = context::try_enter().expect("a fresh worker thread is in no runtime");
         let _handle = context::set_handle(handle.clone());
-        let local = WorkerLocal {
+        let wake = Waker::from(DynArc::new(WorkerWake {
+            handle: handle.clone(),
+            index,
+        }));
+        let session = LocalSession::new(handle.clone(), wake);
+        let _session = context::set_local_session(&session);
+        let local = WorkerLocal::new(index, handle, deque);
+        local.session.set(&session);
+        let _worker = context::set_worker(&local);
+        local.run(None);
+        local.drain();
+        // This worker's local tasks end here, on their thread.
+        session.close();
+    }
+    shared.config.run_stop_hook();
+    // Counted out last, so that shutdown, once the count is zero, finds every hook run.
+    let mut running = shared.synced.running_workers.lock();
+    *running -= 1;
+    shared.synced.workers_exited.notify_all();
+}
+
+impl WorkerLocal {
+    /// The state of worker `index`, owning its deque, for the thread about to run its loop.
+    pub(super) fn new(index: usize, handle: Handle, deque: Worker<Notified>) -> WorkerLocal {
+        let shared = handle.shared.clone();
+        let seeded = shared.config.rng_seed.map(Seeded::new);
+        shared.remotes[index].metrics.busy_from_now();
+        WorkerLocal {
             index,
             handle,
             deque,
@@ -130,22 +222,45 @@ pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
             polls_to_sample: Cell::new(1),
             coarse_now: Cell::new(crate::metrics::clock::spawn_stamp()),
             timeline: shared.timeline.clone(),
-        };
-        shared.remotes[index].metrics.busy_from_now();
-        let _worker = context::set_worker(&local);
-        local.run();
-        local.drain();
+            session: Cell::new(std::ptr::null()),
+            root_waker: Cell::new(std::ptr::null()),
+            stand_in_stop: Cell::new(std::ptr::null()),
+            seeded,
+        }
     }
-    shared.config.run_stop_hook();
-    // Counted out last, so that shutdown, once the count is zero, finds every hook run.
-    let mut running = shared.synced.running_workers.lock();
-    *running -= 1;
-    shared.synced.workers_exited.notify_all();
-}
 
-impl WorkerLocal {
+    /// Gives up the deque (a current-thread runtime keeps it between `block_on`s), with the
+    /// tasks the seeded order had taken out of the queues put back.
+    pub(super) fn into_deque(self) -> Worker<Notified> {
+        if let Some(seeded) = &self.seeded {
+            for task in seeded.ready.borrow_mut().drain(..) {
+                self.deque.push(task);
+            }
+        }
+        if self.searching.get() {
+            self.shared().idle.stop_searching();
+        }
+        // `WorkerLocal` has no `Drop`: the deque moves out.
+        let WorkerLocal { deque, .. } = self;
+        deque
+    }
+
+    /// Runs this loop with `root` (the `block_on` future of a current-thread runtime) polled
+    /// whenever it is woken; returns `true` once it completed, `false` at shutdown.
+    pub(super) fn run_with_root(&self, root: &mut dyn Root, session: &LocalSession) -> bool {
+        self.session.set(session);
+        self.root_waker.set(root.thread_waker());
+        let done = self.run(Some(root));
+        self.root_waker.set(std::ptr::null());
+        done
+    }
+
     fn shared(&self) -> &Shared {
         &self.handle.shared
+    }
+
+    pub(super) fn handle_ref(&self) -> &Handle {
+        &self.handle
     }
 
     /// This worker's index, `0..worker_threads`.
@@ -225,15 +340,37 @@ impl WorkerLocal {
         }
     }
 
-    fn run(&self) {
+    /// The loop, until shutdown (or, standing in, until the blocked worker wants it back).
+    /// With a root: also until the root future completes, which returns `true`.
+    pub(super) fn run(&self, mut root: Option<&mut dyn Root>) -> bool {
         let shared = self.shared();
         let event_interval = shared.config.event_interval.max(1);
         let global_interval = shared.config.global_queue_interval.max(1);
-        while !shared.closed.load(Ordering::Acquire) {
+        while !self.leaving() {
+            if self.seeded.is_none() {
+                if let Some(root) = root.as_deref_mut() {
+                    if root.poll_if_notified() {
+                        return true;
+                    }
+                }
+            }
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);
             if tick % event_interval == 0 {
                 self.driver_turn();
+            }
+            if let Some(seeded) = &self.seeded {
+                let root_ready = root.as_deref().is_some_and(|r| r.thread_waker().is_notified());
+                match self.pick_seeded(seeded, root_ready) {
+                    Some(Pick::Root) => {
+                        if root.as_deref_mut().is_some_and(|r| r.poll_if_notified()) {
+                            return true;
+                        }
+                    }
+                    Some(Pick::Task(task)) => self.run_task(task),
+                    None => self.park(),
+                }
+                continue;
             }
             let task = match self.next_task(tick % global_interval == 0) {
                 Some(task) => Some(task),
@@ -243,6 +380,77 @@ impl WorkerLocal {
                 Some(task) => self.run_task(task),
                 None => self.park(),
             }
+        }
+        false
+    }
+
+    /// Shutdown, or the end of a stand-in's turn.
+    fn leaving(&self) -> bool {
+        let shared = self.shared();
+        // SAFETY: `stand_in_stop` points into the `StandIn` that block_in_place.rs keeps
+        // alive until this loop has left and said so.
+        shared.closed.load(Ordering::Acquire)
+            || unsafe { self.stand_in_stop.get().as_ref() }
+                .is_some_and(|stop| stop.load(Ordering::Acquire))
+    }
+
+    /// The next local task of this thread's session, if any.
+    fn pop_local(&self) -> Option<Notified> {
+        // SAFETY: `session` is set by the frame that owns the session (worker::run, or the
+        // block_on driving a current-thread runtime), which outlives this loop, on this
+        // thread; a stand-in never has one.
+        unsafe { self.session.get().as_ref() }?.pop()
+    }
+
+    fn has_local_tasks(&self) -> bool {
+        // SAFETY: as in `pop_local`.
+        unsafe { self.session.get().as_ref() }.is_some_and(LocalSession::has_queued)
+    }
+
+    /// Whether the root future of a current-thread runtime was woken.
+    fn root_notified(&self) -> bool {
+        // SAFETY: `root_waker` is set by `run_with_root` for as long as it runs, and the
+        // waker lives in the frame of the `block_on` that called it.
+        unsafe { self.root_waker.get().as_ref() }.is_some_and(ThreadWaker::is_notified)
+    }
+
+    /// Work only this worker can run: its LIFO slot, its deque, its local tasks, the tasks
+    /// the seeded order holds, its root future.
+    fn has_own_work(&self) -> bool {
+        self.shared().remotes[self.index].lifo.is_occupied()
+            || !self.deque.is_empty()
+            || self.has_local_tasks()
+            || self
+                .seeded
+                .as_ref()
+                .is_some_and(|s| !s.ready.borrow().is_empty())
+            || self.root_notified()
+    }
+
+    /// The seeded order (see [`Seeded`]): moves what the queues hold into `ready`, then
+    /// draws one candidate; `None` when there is none.
+    fn pick_seeded(&self, seeded: &Seeded, root_ready: bool) -> Option<Pick> {
+        let shared = self.shared();
+        let mut ready = seeded.ready.borrow_mut();
+        ready.extend(shared.remotes[self.index].lifo.take());
+        while let Some(task) = self.deque.pop() {
+            ready.push(task);
+        }
+        while let Some(task) = steal_retrying(|| shared.injector.steal()) {
+            ready.push(task);
+        }
+        while let Some(task) = self.pop_local() {
+            ready.push(task);
+        }
+        let candidates = ready.len() + usize::from(root_ready);
+        if candidates == 0 {
+            return None;
+        }
+        let pick = (seeded.next() % candidates as u64) as usize;
+        if pick == ready.len() {
+            Some(Pick::Root)
+        } else {
+            Some(Pick::Task(ready.swap_remove(pick)))
         }
     }
 
@@ -275,6 +483,12 @@ impl WorkerLocal {
                 return Some(task);
             }
         }
+        // Local tasks every other tick first, else after the deque: neither starves.
+        if self.tick.get() % 2 == 1 {
+            if let Some(task) = self.pop_local() {
+                return Some(task);
+            }
+        }
         let lifo = &shared.remotes[self.index].lifo;
         let streak = self.lifo_streak.get();
         if streak < MAX_LIFO_POLLS {
@@ -287,6 +501,9 @@ impl WorkerLocal {
         }
         self.lifo_streak.set(0);
         if let Some(task) = self.deque.pop() {
+            return Some(task);
+        }
+        if let Some(task) = self.pop_local() {
             return Some(task);
         }
         steal_retrying(|| shared.injector.steal_batch_and_pop(&self.deque))
@@ -367,7 +584,10 @@ impl WorkerLocal {
         // (slow_polls.rs). A plain store on x86; the even store below needs no ordering.
         remote.polls.store(polls.wrapping_add(1), Ordering::Release);
         task.run();
-        remote.polls.store(polls.wrapping_add(2), Ordering::Relaxed);
+        // Read again: a poll that blocked in place made the counter even for the stand-in's
+        // polls and odd again when it came back (block_in_place.rs).
+        let polls = remote.polls.load(Ordering::Relaxed);
+        remote.polls.store(polls.wrapping_add(1), Ordering::Relaxed);
         if let Some(started) = started {
             remote.metrics.poll_times.record(started.elapsed());
         }
@@ -415,9 +635,8 @@ impl WorkerLocal {
                 self.searching.set(true);
                 return;
             }
-            let has_local_work =
-                shared.remotes[self.index].lifo.is_occupied() || !self.deque.is_empty();
-            if has_local_work || shared.closed.load(Ordering::Acquire) {
+            let has_local_work = self.has_own_work();
+            if has_local_work || self.leaving() {
                 if !shared.idle.unpark_self(sleepers, self.index) {
                     self.searching.set(true);
                 }
@@ -448,11 +667,16 @@ impl WorkerLocal {
 
     /// xorshift64*: victim selection only needs to differ between workers and ticks.
     fn next_random(&self) -> u64 {
-        let mut x = self.rng.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.rng.set(x);
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        xorshift(&self.rng)
     }
+}
+
+/// xorshift64* step of the state in `rng` (never zero).
+fn xorshift(rng: &Cell<u64>) -> u64 {
+    let mut x = rng.get();
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng.set(x);
+    x.wrapping_mul(0x2545_F491_4F6C_DD1D)
 }

@@ -83,8 +83,11 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
 /// One counted reference to a task.
 pub(crate) struct TaskRef(NonNull<Header>);
 
-// SAFETY: a task is `Send` (its future and output are `Send`, enforced at spawn) and its
-// shared parts are reached through the atomic state word.
+// SAFETY: the shared parts of a task are reached through the atomic state word. Its future
+// is `Send` (enforced by `new_task`), or, for a local task (`new_local_task`), is polled and
+// dropped only by its owner thread: every path that touches a local future (poll, cancel,
+// shutdown) runs where the task's `LocalScheduler` sends it, which is that thread
+// (scheduler/local.rs); a reference merely moved elsewhere only counts.
 unsafe impl Send for TaskRef {}
 // SAFETY: as above; `&TaskRef` gives only atomic operations on the header.
 unsafe impl Sync for TaskRef {}
@@ -190,9 +193,35 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
+    // SAFETY: the future and its output are `Send`: any thread may poll and drop them.
+    unsafe { new_local_task(future, scheduler, id, name, location, spawned_at) }
+}
+
+/// [`new_task`] for a future that need not be `Send` (`task::spawn_local`).
+///
+/// # Safety
+///
+/// `scheduler` queues the task only where its owner thread (the thread calling this) runs
+/// it, and whoever walks its registry to shut tasks down does so on that thread: the future
+/// is polled and dropped on no other thread (scheduler/local.rs), or the future and its
+/// output are `Send` (`new_task`).
+pub(crate) unsafe fn new_local_task<F, S>(
+    future: F,
+    scheduler: S,
+    id: Id,
+    name: Option<TaskName>,
+    location: &'static std::panic::Location<'static>,
+    spawned_at: u64,
+) -> (TaskRef, Notified, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+{
     let ptr = Cell::allocate(future, scheduler, id, name, location, spawned_at);
     // SAFETY: `allocate` counted exactly these three references and set SCHEDULED and
-    // JOIN_INTEREST for the entry and the handle; the output type is `F::Output`.
+    // JOIN_INTEREST for the entry and the handle; the output type is `F::Output`. Where the
+    // future may run is the caller's contract.
     unsafe {
         (
             TaskRef::from_raw(ptr),

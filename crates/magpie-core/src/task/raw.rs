@@ -84,10 +84,13 @@ pub(crate) struct Cell<F: Future, S> {
     trailer: Trailer,
 }
 
+/// No `Send` bound here: a local task's future is `!Send` (scheduler/local.rs). Where a
+/// future may be polled is decided by its scheduler `S`, which `task::new_task` (`Send`
+/// futures, any worker) and `task::new_local_task` (one thread) choose.
 impl<F, S> Cell<F, S>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
 {
     const VTABLE: Vtable = Vtable {

@@ -50,6 +50,30 @@ impl<'a> Builder<'a> {
         self.spawn_on(future, &handle)
     }
 
+    /// Spawns a `!Send` future as a local task of this thread (see
+    /// [`task::spawn_local`](super::spawn_local)).
+    ///
+    /// Fails (with `ErrorKind::Other`) on a thread that runs no tasks of a runtime, instead
+    /// of panicking like `spawn_local`.
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        if !magpie_core::can_spawn_local() {
+            return Err(io::Error::other(
+                "task::Builder::spawn_local: this thread runs no tasks of a magpie runtime \
+                 (call it inside block_on or from a task on a worker thread)",
+            ));
+        }
+        Ok(magpie_core::spawn_local(
+            future,
+            self.name,
+            std::panic::Location::caller(),
+        ))
+    }
+
     /// Spawns on the runtime of `handle`.
     #[track_caller]
     pub fn spawn_on<F>(self, future: F, handle: &Handle) -> io::Result<JoinHandle<F::Output>>

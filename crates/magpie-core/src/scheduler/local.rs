@@ -1,0 +1,244 @@
+//! Local tasks: `!Send` futures that are polled and dropped on one thread only
+//! (`task::spawn_local`).
+//!
+//! # Sessions
+//!
+//! A thread inside the runtime runs one *session* at a time, and `spawn_local` puts its task
+//! in the session of the calling thread (context.rs):
+//!
+//! - a **worker thread** of the multi-thread runtime: the worker's session lives as long as
+//!   the thread. Its tasks sit in the session's own queue, never in the worker's deque or
+//!   LIFO slot, so no other worker can steal them; at shutdown the worker drops them on its
+//!   own thread.
+//! - a thread **inside `block_on`** (either flavour; on a current-thread runtime the thread
+//!   inside `block_on` is the worker): the session lives as long as that `block_on`. Its
+//!   tasks run while it runs; those still pending when it returns are dropped there, on that
+//!   thread, as `asyncio.run` cancels what is left.
+//!
+//! # Why a `!Send` future never leaves its thread
+//!
+//! A task's future is touched by three paths only: a poll (a queue entry's `Notified::run`),
+//! a cancel (which is a poll that sees CANCELLED), and a shutdown walk of the registry that
+//! owns the task. For a local task:
+//!
+//! 1. Its scheduler is a [`LocalScheduler`], whose `schedule` (wakes from any thread, aborts,
+//!    yields) only pushes the entry onto the session's queue; the queue is popped by the
+//!    session's owner thread alone ([`LocalSession::pop`] asserts it in debug builds). No
+//!    entry of a local task ever reaches a deque, a LIFO slot or the injector, which are
+//!    the only queues other threads take from.
+//! 2. Its owning reference is in the session's own registry, never in the runtime's, so the
+//!    runtime's shutdown walk never sees it; the session's walk ([`LocalSession::close`])
+//!    runs on the owner thread, when the session ends.
+//! 3. Whatever else holds a reference (a waker, a `JoinHandle` sent away) can only drop it:
+//!    the last reference frees the cell, but the future is gone by then, since the
+//!    registry's reference is given up only after the future was dropped (at completion,
+//!    or by the walk in 2).
+//!
+//! After [`LocalSession::close`] the queue refuses entries (a late wake from another thread
+//! drops its entry, which only counts a reference); a push racing with the close is drained
+//! by the pusher, as the runtime's injector is.
+
+use super::Handle;
+use crate::context;
+use crate::task::{self, JoinHandle, Notified, Registry, Schedule, TaskRef};
+use magpie_shim::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
+use std::cell::OnceCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::task::Waker;
+
+/// The local tasks of one thread's session: their queue and their registry. Shared with
+/// the tasks (each holds it as its scheduler) and so with any thread that wakes one.
+pub(crate) struct LocalQueue {
+    queue: Mutex<VecDeque<Notified>>,
+    /// `queue.len()`, readable without the lock (the owner's "anything queued?" checks).
+    queued: AtomicUsize,
+    closed: AtomicBool,
+    /// Every unfinished local task: the owning references.
+    tasks: Registry,
+    /// Wakes the owner thread when a task is queued from another thread.
+    wake: Waker,
+    /// The runtime: its count of queued local tasks tells paused time that work is pending.
+    handle: Handle,
+    /// The session this queue belongs to (identity only, never dereferenced): the owner
+    /// thread is the thread whose context holds that session.
+    session: usize,
+}
+
+/// A local task's scheduler: its session's queue.
+pub(crate) struct LocalScheduler(Arc<LocalQueue>);
+
+impl Schedule for LocalScheduler {
+    fn schedule(&self, task: Notified) {
+        self.0.push(task);
+    }
+
+    fn release(&self, task: &TaskRef) -> Option<TaskRef> {
+        self.0.tasks.remove(task)
+    }
+}
+
+impl LocalQueue {
+    fn push(&self, task: Notified) {
+        if self.closed.load(Ordering::SeqCst) {
+            // The session ended: its walk dropped (or is dropping) the future.
+            drop(task);
+            return;
+        }
+        self.queue.lock().push_back(task);
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        self.handle.local_queued_add(1);
+        if self.closed.load(Ordering::SeqCst) {
+            // The close may have drained the queue before our push.
+            self.drain();
+            return;
+        }
+        let on_owner = context::with_local_session(|s| s.is_some_and(|s| s.id() == self.session));
+        if !on_owner {
+            // The owner looks at its queue before it sleeps; any other thread must wake it.
+            self.wake.wake_by_ref();
+        }
+    }
+
+    fn pop(&self) -> Option<Notified> {
+        if self.queued.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let task = self.queue.lock().pop_front()?;
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        self.handle.local_queued_sub(1);
+        Some(task)
+    }
+
+    fn drain(&self) {
+        let drained = std::mem::take(&mut *self.queue.lock());
+        if !drained.is_empty() {
+            self.queued.fetch_sub(drained.len(), Ordering::SeqCst);
+            self.handle.local_queued_sub(drained.len());
+        }
+        drop(drained);
+    }
+}
+
+/// A thread's place for local tasks (see the module documentation); the queue is made on
+/// the first `spawn_local`.
+pub(crate) struct LocalSession {
+    handle: Handle,
+    wake: Waker,
+    queue: OnceCell<Arc<LocalQueue>>,
+}
+
+impl LocalSession {
+    /// A session of `handle`'s runtime whose owner is woken with `wake`.
+    pub(crate) fn new(handle: Handle, wake: Waker) -> LocalSession {
+        LocalSession {
+            handle,
+            wake,
+            queue: OnceCell::new(),
+        }
+    }
+
+    fn id(&self) -> usize {
+        self as *const LocalSession as usize
+    }
+
+    /// Spawns a local task in this session (the caller is its owner thread).
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        name: Option<&str>,
+        location: &'static std::panic::Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let queue = self.queue.get_or_init(|| {
+            Arc::new(LocalQueue {
+                queue: Mutex::new(VecDeque::new()),
+                queued: AtomicUsize::new(0),
+                closed: AtomicBool::new(false),
+                tasks: Registry::new(1),
+                wake: self.wake.clone(),
+                handle: self.handle.clone(),
+                session: self.id(),
+            })
+        });
+        let name = name.map(|name| task::TaskName::new(name, location));
+        let spawned_at = crate::metrics::clock::spawn_stamp();
+        // SAFETY: the scheduler is this session's queue, popped only by its owner thread
+        // (this one), and only the owner walks its registry (`close`): the module
+        // documentation's argument.
+        let (owned, notified, join) = unsafe {
+            task::new_local_task(
+                future,
+                LocalScheduler(queue.clone()),
+                task::Id::next(),
+                name,
+                location,
+                spawned_at,
+            )
+        };
+        self.handle.count_local_spawn();
+        match queue.tasks.insert(owned) {
+            Ok(()) => queue.push(notified),
+            Err(owned) => {
+                // Closed: the session is ending (a local task's `Drop` spawning). Cancel
+                // it here, on the owner thread.
+                drop(notified);
+                owned.shutdown();
+            }
+        }
+        join
+    }
+
+    /// Whether a local task is queued.
+    pub(crate) fn has_queued(&self) -> bool {
+        self.queue
+            .get()
+            .is_some_and(|q| q.queued.load(Ordering::Relaxed) > 0)
+    }
+
+    /// The next queued local task. Called by the owner thread only.
+    pub(crate) fn pop(&self) -> Option<Notified> {
+        debug_assert!(
+            context::with_local_session(|s| s.is_some_and(|s| s.id() == self.id())),
+            "a local task queue popped off its owner thread"
+        );
+        self.queue.get()?.pop()
+    }
+
+    /// Runs up to `max` queued local tasks; returns how many ran.
+    pub(crate) fn run_queued(&self, max: usize) -> usize {
+        let mut ran = 0;
+        while ran < max {
+            let Some(task) = self.pop() else { break };
+            task.run();
+            ran += 1;
+        }
+        ran
+    }
+
+    /// Ends the session: no more entries are queued, and the future of every unfinished
+    /// local task is dropped, here, on the owner thread, one at a time with no lock held
+    /// (a future's `Drop` may wake, spawn or complete other tasks). Idempotent.
+    pub(crate) fn close(&self) {
+        let Some(queue) = self.queue.get() else {
+            return;
+        };
+        queue.closed.store(true, Ordering::SeqCst);
+        queue.tasks.close();
+        queue.drain();
+        while let Some(task) = queue.tasks.pop() {
+            task.shutdown();
+        }
+        // A task's `Drop` above may have woken a sibling before it was walked.
+        queue.drain();
+    }
+}
+
+impl Drop for LocalSession {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
