@@ -128,7 +128,11 @@ fn local_tasks_share_rc_state() {
     });
     assert_eq!(log.len(), 15);
     for i in 0..5 {
-        let steps: Vec<_> = log.iter().filter(|(t, _)| *t == i).map(|(_, s)| *s).collect();
+        let steps: Vec<_> = log
+            .iter()
+            .filter(|(t, _)| *t == i)
+            .map(|(_, s)| *s)
+            .collect();
         assert_eq!(steps, [0, 1, 2]);
     }
 }
@@ -158,12 +162,15 @@ fn spawns_from_another_thread_wake_the_runtime() {
 fn tasks_left_pending_run_in_the_next_block_on() {
     let rt = current_thread();
     let (tx, rx) = oneshot::channel();
+    // Spawned from inside a block_on (onto its worker's queue), which then returns.
     let join = rt.block_on(async move {
-        magpie::spawn(async move {
+        let join = magpie::spawn(async move {
             let v: u32 = rx.await.unwrap();
             v * 2
-        })
+        });
+        Some(join)
     });
+    let join = join.unwrap();
     // No block_on runs: the task waits. The next block_on runs it.
     tx.send(21).unwrap();
     assert_eq!(rt.block_on(join).unwrap(), 42);
@@ -534,7 +541,10 @@ fn a_one_worker_runtime_keeps_ticking_while_a_task_blocks_in_place() {
         ticker.abort();
         seen
     });
-    assert!(ticks >= 5, "the ticker ticked {ticks} times while a task blocked in place");
+    assert!(
+        ticks >= 5,
+        "the ticker ticked {ticks} times while a task blocked in place"
+    );
 }
 
 #[test]
@@ -750,4 +760,28 @@ fn spawn_local_counts_in_the_runtime_metrics() {
     });
     assert_eq!(rt.metrics().spawned_tasks_count() - before, 3);
     let _ = Cell::new(0);
+}
+
+#[test]
+fn slow_polls_and_worker_metrics_are_reported_on_a_current_thread_runtime() {
+    let reports = Arc::new(AtomicUsize::new(0));
+    let seen = reports.clone();
+    let rt = Builder::new_current_thread()
+        .slow_poll_threshold(Duration::from_millis(20))
+        .on_slow_poll(move |_| {
+            seen.fetch_add(1, Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        magpie::spawn(async { thread::sleep(Duration::from_millis(150)) })
+            .await
+            .unwrap();
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reports.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert!(reports.load(Ordering::SeqCst) >= 1);
+    assert!(rt.metrics().worker_poll_count(0) >= 1);
 }
