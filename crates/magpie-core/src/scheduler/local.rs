@@ -100,6 +100,7 @@ impl LocalQueue {
         }
     }
 
+    #[inline]
     fn pop(&self) -> Option<Notified> {
         if self.queued.load(Ordering::Relaxed) == 0 {
             return None;
@@ -193,6 +194,7 @@ impl LocalSession {
     }
 
     /// Whether a local task is queued.
+    #[inline]
     pub(crate) fn has_queued(&self) -> bool {
         self.queue
             .get()
@@ -200,6 +202,7 @@ impl LocalSession {
     }
 
     /// The next queued local task. Called by the owner thread only.
+    #[inline]
     pub(crate) fn pop(&self) -> Option<Notified> {
         debug_assert!(
             context::with_local_session(|s| s.is_some_and(|s| s.id() == self.id())),

@@ -387,6 +387,7 @@ impl WorkerLocal {
     }
 
     /// Shutdown, or the end of a stand-in's turn.
+    #[inline]
     fn leaving(&self) -> bool {
         let shared = self.shared();
         // SAFETY: `stand_in_stop` points into the `StandIn` that block_in_place.rs keeps
@@ -397,6 +398,7 @@ impl WorkerLocal {
     }
 
     /// The next local task of this thread's session, if any.
+    #[inline(always)]
     fn pop_local(&self) -> Option<Notified> {
         // SAFETY: `session` is set by the frame that owns the session (worker::run, or the
         // block_on driving a current-thread runtime), which outlives this loop, on this
@@ -404,6 +406,7 @@ impl WorkerLocal {
         unsafe { self.session.get().as_ref() }?.pop()
     }
 
+    #[inline]
     fn has_local_tasks(&self) -> bool {
         // SAFETY: as in `pop_local`.
         unsafe { self.session.get().as_ref() }.is_some_and(LocalSession::has_queued)
@@ -563,6 +566,7 @@ impl WorkerLocal {
         None
     }
 
+    #[inline(always)]
     fn run_task(&self, task: Notified) {
         let shared = self.shared();
         if self.searching.replace(false) && shared.idle.stop_searching() {
