@@ -247,7 +247,7 @@ pub fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
         waker: &thread_waker,
         handle,
     };
-    let session = LocalSession::new(handle.clone(), waker.clone());
+    let session = handle.local_session(waker.clone());
     let _session = context::set_local_session(&session);
     let _close = CloseSession(&session);
     let mut root = RootFuture {

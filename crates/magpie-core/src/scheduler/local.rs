@@ -38,7 +38,6 @@
 //! drops its entry, which only counts a reference); a push racing with the close is drained
 //! by the pusher, as the runtime's injector is.
 
-use super::Handle;
 use crate::context;
 use crate::task::{self, JoinHandle, Notified, Registry, Schedule, TaskRef};
 use magpie_shim::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
@@ -58,11 +57,22 @@ pub(crate) struct LocalQueue {
     tasks: Registry,
     /// Wakes the owner thread when a task is queued from another thread.
     wake: Waker,
-    /// The runtime: its count of queued local tasks tells paused time that work is pending.
-    handle: Handle,
+    /// The runtime's counts: queued local tasks tell paused time that work is pending.
+    counts: Arc<LocalCounts>,
     /// The session this queue belongs to (identity only, never dereferenced): the owner
     /// thread is the thread whose context holds that session.
     session: usize,
+}
+
+/// What a runtime counts of the local tasks of all its sessions (its `Shared` holds one).
+#[derive(Default)]
+pub(crate) struct LocalCounts {
+    /// Local tasks queued in any session: work the paused clock must wait for, as for any
+    /// queued task.
+    pub(crate) queued: AtomicUsize,
+    /// `spawn_local` calls (local tasks are in their sessions' registries, not the
+    /// runtime's, whose inserts count the other spawns).
+    pub(crate) spawns: AtomicUsize,
 }
 
 /// A local task's scheduler: its session's queue.
@@ -87,7 +97,7 @@ impl LocalQueue {
         }
         self.queue.lock().push_back(task);
         self.queued.fetch_add(1, Ordering::SeqCst);
-        self.handle.local_queued_add(1);
+        self.counts.queued.fetch_add(1, Ordering::SeqCst);
         if self.closed.load(Ordering::SeqCst) {
             // The close may have drained the queue before our push.
             self.drain();
@@ -107,7 +117,7 @@ impl LocalQueue {
         }
         let task = self.queue.lock().pop_front()?;
         self.queued.fetch_sub(1, Ordering::SeqCst);
-        self.handle.local_queued_sub(1);
+        self.counts.queued.fetch_sub(1, Ordering::SeqCst);
         Some(task)
     }
 
@@ -115,7 +125,9 @@ impl LocalQueue {
         let drained = std::mem::take(&mut *self.queue.lock());
         if !drained.is_empty() {
             self.queued.fetch_sub(drained.len(), Ordering::SeqCst);
-            self.handle.local_queued_sub(drained.len());
+            self.counts
+                .queued
+                .fetch_sub(drained.len(), Ordering::SeqCst);
         }
         drop(drained);
     }
@@ -124,16 +136,16 @@ impl LocalQueue {
 /// A thread's place for local tasks (see the module documentation); the queue is made on
 /// the first `spawn_local`.
 pub(crate) struct LocalSession {
-    handle: Handle,
+    counts: Arc<LocalCounts>,
     wake: Waker,
     queue: OnceCell<Arc<LocalQueue>>,
 }
 
 impl LocalSession {
-    /// A session of `handle`'s runtime whose owner is woken with `wake`.
-    pub(crate) fn new(handle: Handle, wake: Waker) -> LocalSession {
+    /// A session of the runtime that keeps `counts`, whose owner is woken with `wake`.
+    pub(crate) fn new(counts: Arc<LocalCounts>, wake: Waker) -> LocalSession {
         LocalSession {
-            handle,
+            counts,
             wake,
             queue: OnceCell::new(),
         }
@@ -161,7 +173,7 @@ impl LocalSession {
                 closed: AtomicBool::new(false),
                 tasks: Registry::new(1),
                 wake: self.wake.clone(),
-                handle: self.handle.clone(),
+                counts: self.counts.clone(),
                 session: self.id(),
             })
         });
@@ -180,7 +192,9 @@ impl LocalSession {
                 spawned_at,
             )
         };
-        self.handle.count_local_spawn();
+        if !cfg!(magpie_no_metrics) {
+            self.counts.spawns.fetch_add(1, Ordering::Relaxed);
+        }
         match queue.tasks.insert(owned) {
             Ok(()) => queue.push(notified),
             Err(owned) => {
@@ -204,6 +218,7 @@ impl LocalSession {
     /// The next queued local task. Called by the owner thread only.
     #[inline]
     pub(crate) fn pop(&self) -> Option<Notified> {
+        #[cfg(not(loom))]
         debug_assert!(
             context::with_local_session(|s| s.is_some_and(|s| s.id() == self.id())),
             "a local task queue popped off its owner thread"
@@ -243,5 +258,97 @@ impl LocalSession {
 impl Drop for LocalSession {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! loom models of a local task woken from another thread while its session ends: the
+    //! future is dropped exactly once, by the owner's close (so on the owner thread), and
+    //! nothing is leaked (loom checks every `Arc` is freed) or left counted as queued.
+
+    use super::{LocalCounts, LocalSession};
+    use magpie_shim::{Arc, AtomicUsize, Mutex, Ordering};
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// Pending for ever; hands its waker out on the first poll and counts its drop.
+    struct Parked {
+        waker: Arc<Mutex<Option<Waker>>>,
+        drops: Arc<AtomicUsize>,
+    }
+
+    impl Future for Parked {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            *self.waker.lock() = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    impl Drop for Parked {
+        fn drop(&mut self) {
+            self.drops.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn session_with_parked_task(
+        counts: &Arc<LocalCounts>,
+    ) -> (LocalSession, Waker, Arc<AtomicUsize>) {
+        let session = LocalSession::new(counts.clone(), Waker::noop().clone());
+        let slot = Arc::new(Mutex::new(None));
+        let drops = Arc::new(AtomicUsize::new(0));
+        let join = session.spawn(
+            Parked {
+                waker: slot.clone(),
+                drops: drops.clone(),
+            },
+            None,
+            std::panic::Location::caller(),
+        );
+        drop(join);
+        assert_eq!(session.run_queued(1), 1);
+        let waker = slot.lock().take().expect("polled once");
+        (session, waker, drops)
+    }
+
+    #[test]
+    fn a_wake_racing_the_close_never_drops_the_future_elsewhere_or_leaks() {
+        magpie_shim::loom_model(
+            "a_wake_racing_the_close_never_drops_the_future_elsewhere_or_leaks",
+            || {
+                let counts = Arc::new(LocalCounts::default());
+                let (session, waker, drops) = session_with_parked_task(&counts);
+                let waking = loom::thread::spawn(move || waker.wake());
+                session.close();
+                // The owner's close dropped the future before it returned.
+                assert_eq!(drops.load(Ordering::SeqCst), 1);
+                // The session is gone before the wake may push: a late entry must not stay.
+                drop(session);
+                waking.join().unwrap();
+                assert_eq!(drops.load(Ordering::SeqCst), 1);
+                assert_eq!(counts.queued.load(Ordering::SeqCst), 0);
+            },
+        );
+    }
+
+    #[test]
+    fn a_wake_before_the_close_is_run_or_dropped_never_both() {
+        magpie_shim::loom_model(
+            "a_wake_before_the_close_is_run_or_dropped_never_both",
+            || {
+                let counts = Arc::new(LocalCounts::default());
+                let (session, waker, drops) = session_with_parked_task(&counts);
+                let waking = loom::thread::spawn(move || waker.wake());
+                // The owner runs whatever was queued by then, then ends the session.
+                session.run_queued(1);
+                session.close();
+                assert_eq!(drops.load(Ordering::SeqCst), 1);
+                waking.join().unwrap();
+                drop(session);
+                assert_eq!(counts.queued.load(Ordering::SeqCst), 0);
+            },
+        );
     }
 }

@@ -107,11 +107,8 @@ pub(crate) struct Shared {
     /// keeps a clone in its `WorkerLocal`, so the hot path's "is it on?" reads a line no
     /// other thread writes.
     timeline: Option<std::sync::Arc<Timeline>>,
-    /// Local tasks queued in any session of this runtime (local.rs): work the paused
-    /// clock must wait for, as for any queued task.
-    local_queued: CachePadded<AtomicUsize>,
-    /// `spawn_local` calls (local tasks are in their sessions' registries, not this one's).
-    local_spawns: AtomicU64,
+    /// The local tasks of all this runtime's sessions (local.rs): queued, spawned.
+    local_counts: Arc<local::LocalCounts>,
     /// A current-thread runtime's worker while no `block_on` runs it (current_thread.rs);
     /// `None` on a multi-thread runtime.
     current_thread: Option<current_thread::CoreSlot>,
@@ -257,21 +254,12 @@ impl Handle {
     pub(crate) fn spawned_tasks_count(&self) -> u64 {
         self.shared.registry.inserted_count()
             + self.shared.blocking_spawns.load(Ordering::Relaxed)
-            + self.shared.local_spawns.load(Ordering::Relaxed)
+            + self.shared.local_counts.spawns.load(Ordering::Relaxed) as u64
     }
 
-    pub(crate) fn count_local_spawn(&self) {
-        if !cfg!(magpie_no_metrics) {
-            self.shared.local_spawns.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    pub(crate) fn local_queued_add(&self, n: usize) {
-        self.shared.local_queued.fetch_add(n, Ordering::SeqCst);
-    }
-
-    pub(crate) fn local_queued_sub(&self, n: usize) {
-        self.shared.local_queued.fetch_sub(n, Ordering::SeqCst);
+    /// A new local session of this runtime, whose owner is woken with `wake`.
+    pub(crate) fn local_session(&self, wake: std::task::Waker) -> LocalSession {
+        LocalSession::new(self.shared.local_counts.clone(), wake)
     }
 
     /// Whether this is a current-thread runtime (`Builder::new_current_thread`).
@@ -446,7 +434,7 @@ impl Shared {
 
     /// Whether any queue holds a task (the last searcher's final check).
     fn has_work(&self) -> bool {
-        self.local_queued.load(Ordering::SeqCst) > 0
+        self.local_counts.queued.load(Ordering::SeqCst) > 0
             || !self.injector.is_empty()
             || self
                 .remotes
@@ -538,8 +526,7 @@ impl Scheduler {
             timeline: config
                 .timeline_capacity
                 .map(|c| std::sync::Arc::new(Timeline::new(n, c))),
-            local_queued: CachePadded::new(AtomicUsize::new(0)),
-            local_spawns: AtomicU64::new(0),
+            local_counts: Arc::new(local::LocalCounts::default()),
             current_thread: current_thread
                 .then(|| current_thread::CoreSlot::new(deques.pop().expect("one deque"))),
             config,

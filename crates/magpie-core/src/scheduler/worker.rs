@@ -182,7 +182,7 @@ pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
             handle: handle.clone(),
             index,
         }));
-        let session = LocalSession::new(handle.clone(), wake);
+        let session = handle.local_session(wake);
         let _session = context::set_local_session(&session);
         let local = WorkerLocal::new(index, handle, deque);
         local.session.set(&session);
