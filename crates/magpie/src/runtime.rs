@@ -9,7 +9,9 @@ use std::future::Future;
 use std::io;
 use std::time::{Duration, Instant};
 
-/// A multi-threaded, work-stealing runtime.
+/// A multi-threaded, work-stealing runtime, or, built with
+/// [`Builder::new_current_thread`], a current-thread one whose tasks all run on the thread
+/// inside [`Runtime::block_on`].
 ///
 /// Dropping it shuts it down: workers stop, the future of every unfinished task is dropped
 /// exactly once, worker threads are joined, and the drop waits for blocking closures that
@@ -47,7 +49,10 @@ impl Runtime {
         Runtime { scheduler, handle }
     }
 
-    /// Runs `future` to completion on the calling thread; tasks it spawns run on the workers.
+    /// Runs `future` to completion on the calling thread; tasks it spawns run on the workers
+    /// (on a current-thread runtime: on this thread, between polls of `future`). Local tasks
+    /// spawned meanwhile ([`task::spawn_local`](crate::task::spawn_local)) run on this thread
+    /// too, and those still pending when `future` completes are dropped before this returns.
     ///
     /// # Panics
     ///
