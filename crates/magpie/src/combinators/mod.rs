@@ -18,7 +18,7 @@ mod select;
 pub use join_all::{join_all, try_join_all, JoinAll, TryJoinAll};
 
 /// What the expansions of `join!`, `try_join!` and `select!` call (`magpie::__private`).
-pub mod support {
+pub(crate) mod support {
     pub use super::maybe_done::{MaybeDone, TryMaybeDone};
     pub use super::select::{all_branches_disabled, nth_from, start as select_start};
     pub use std::future::{poll_fn, IntoFuture};
