@@ -369,4 +369,126 @@ mod tests {
         assert!(out.contains("compile_error"), "{out}");
         assert!(out.ends_with("structS;"), "{out}");
     }
+
+    #[test]
+    fn current_thread_flavor_uses_the_current_thread_builder() {
+        for attr in [Attr::Main, Attr::Test] {
+            let out = expanded(
+                attr,
+                quote!(flavor = "current_thread", start_paused = true),
+                quote!(
+                    async fn t() {}
+                ),
+            );
+            assert!(
+                out.contains("::magpie::Builder::new_current_thread().start_paused(true).build()"),
+                "{out}"
+            );
+            assert!(!out.contains("worker_threads"), "{out}");
+            assert!(!out.contains("compile_error"), "{out}");
+        }
+    }
+
+    #[test]
+    fn multi_thread_flavor_is_the_default() {
+        let out = expanded(
+            Attr::Test,
+            quote!(flavor = "multi_thread"),
+            quote!(
+                async fn t() {}
+            ),
+        );
+        assert!(
+            out.contains("::magpie::Runtime::builder().worker_threads(1).build()"),
+            "{out}"
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn worker_threads_with_current_thread_is_an_error() {
+        let out = expanded(
+            Attr::Main,
+            quote!(flavor = "current_thread", worker_threads = 2),
+            quote!(
+                async fn main() {}
+            ),
+        );
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(
+            out.contains("doesnotapplyto`flavor=\\\"current_thread\\\"`"),
+            "{out}"
+        );
+        // Expanded all the same, without the misplaced argument.
+        assert!(
+            out.contains("::magpie::Builder::new_current_thread().build()"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn explore_expands_to_a_closure_run_per_seed() {
+        let out = expanded(
+            Attr::Test,
+            quote!(explore = 50),
+            quote!(
+                async fn finds_it() {
+                    check().await
+                }
+            ),
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(
+            out.starts_with("#[::core::prelude::v1::test]fnfinds_it(){"),
+            "{out}"
+        );
+        assert!(out.contains("letbody=||asyncmove{check().await};"), "{out}");
+        assert!(
+            out.contains(
+                "return::magpie::__private::explore(::core::concat!(::core::module_path!(),\
+                 \"::\",::core::stringify!(finds_it)),50,body,);"
+            ),
+            "{out}"
+        );
+        assert!(!out.contains("Runtime::builder"), "{out}");
+        assert!(!out.contains("worker_threads"), "{out}");
+    }
+
+    #[test]
+    fn explore_rejects_what_needs_threads_or_a_real_clock() {
+        for (args, message) in [
+            (
+                quote!(explore = 5, flavor = "multi_thread"),
+                "itcannotbecombinedwith`flavor=\\\"multi_thread\\\"`",
+            ),
+            (
+                quote!(explore = 5, worker_threads = 2),
+                "`worker_threads`doesnotapplyto`explore`",
+            ),
+            (
+                quote!(start_paused = false, explore = 5),
+                "remove`start_paused=false`",
+            ),
+        ] {
+            let out = expanded(
+                Attr::Test,
+                args,
+                quote!(
+                    async fn t() {}
+                ),
+            );
+            assert!(out.contains("compile_error"), "{out}");
+            assert!(out.contains(message), "{message}: {out}");
+            assert!(out.contains("__private::explore("), "{out}");
+        }
+        // What `explore` implies anyway is accepted.
+        let out = expanded(
+            Attr::Test,
+            quote!(explore = 5, flavor = "current_thread", start_paused = true),
+            quote!(
+                async fn t() {}
+            ),
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+    }
 }

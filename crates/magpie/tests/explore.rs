@@ -182,6 +182,22 @@ fn explore_stops_at_the_first_failing_seed_and_resumes_its_panic() {
 }
 
 #[test]
+fn a_passing_body_runs_once_per_seed_each_time_as_a_fresh_future() {
+    let runs = Cell::new(0);
+    explore_with("explore::t", 25, None, || {
+        runs.set(runs.get() + 1);
+        // Each run owns its state: a fresh `Rc` per future.
+        let state = Rc::new(Cell::new(0));
+        async move {
+            state.set(state.get() + 1);
+            yield_now().await;
+            assert_eq!(state.get(), 1);
+        }
+    });
+    assert_eq!(runs.get(), 25);
+}
+
+#[test]
 fn a_seed_override_runs_only_that_seed() {
     let (seed, message) = first_failing_seed();
     let runs = Cell::new(0);
