@@ -2,8 +2,10 @@
 //!
 //! Each run gets a fresh current-thread runtime with a paused clock. Run `k` uses seed `k`:
 //! seed 0 is the runtime's own seed-free order (no [`Builder::rng_seed`] call), every other
-//! seed `k` orders the ready tasks by `rng_seed(k)`. So a run is a function of the test body
-//! and its seed alone, and a failing seed replays the failure exactly.
+//! seed `k` orders the ready tasks by `rng_seed(k)`, and the run's unbiased `select!`s draw
+//! their first branch from the seed as well (they would otherwise use a randomly keyed
+//! generator). So a run is a function of the test body and its seed alone, and a failing
+//! seed replays the failure exactly.
 //!
 //! The macro's expansion calls [`explore`]; [`explore_seeds`] is the loop itself, for tests
 //! that want the failing seed as a value. Nothing here is public API: it is reached through
@@ -116,6 +118,9 @@ where
     if seed != 0 {
         builder.rng_seed(seed);
     }
+    // Every task of the run is polled on this thread: the select! generator of this thread
+    // is the only one the run uses.
+    crate::combinators::reseed_select(seed);
     let runtime = builder.build().unwrap_or_else(|e| {
         panic!("magpie explore: failed to build the runtime for seed {seed}: {e}")
     });

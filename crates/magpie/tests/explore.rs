@@ -350,6 +350,53 @@ fn thirty_seeds_give_several_schedules() {
     );
 }
 
+/// Which branch of an unbiased `select!` of two ready futures wins, 40 times, in two tasks.
+fn select_winners(seed: u64) -> Vec<u8> {
+    let winners = Rc::new(RefCell::new(Vec::new()));
+    let result = explore_seeds([seed], || {
+        let winners = winners.clone();
+        async move {
+            winners.borrow_mut().clear();
+            let tasks: Vec<_> = (0..2)
+                .map(|_| {
+                    let winners = winners.clone();
+                    spawn_local(async move {
+                        for _ in 0..20 {
+                            let winner = magpie::select! {
+                                a = async { 0u8 } => a,
+                                b = async { 1u8 } => b,
+                            };
+                            winners.borrow_mut().push(winner);
+                            yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+        }
+    });
+    assert!(result.is_ok(), "seed {seed}: {result:?}");
+    let winners = winners.borrow().clone();
+    winners
+}
+
+#[test]
+fn an_unbiased_select_follows_the_seed() {
+    for seed in [0, 1, 5, 99] {
+        let first = select_winners(seed);
+        assert_eq!(first.len(), 40);
+        // Both branches win sometimes: the start is still drawn, from the seed.
+        assert!(first.contains(&0) && first.contains(&1), "{first:?}");
+        for _ in 0..3 {
+            assert_eq!(select_winners(seed), first, "seed {seed}");
+        }
+    }
+    let distinct: HashSet<Vec<u8>> = (0..10).map(select_winners).collect();
+    assert!(distinct.len() > 1);
+}
+
 /// Every run of an explore test is a fresh current-thread runtime with a paused clock.
 #[magpie::test(explore = 5)]
 async fn each_run_is_a_current_thread_runtime_with_a_paused_clock() {

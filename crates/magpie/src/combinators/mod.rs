@@ -16,6 +16,7 @@ mod ready_list;
 mod select;
 
 pub use join_all::{join_all, try_join_all, JoinAll, TryJoinAll};
+pub(crate) use select::reseed as reseed_select;
 
 /// What the expansions of `join!`, `try_join!` and `select!` call (`magpie::__private`).
 pub(crate) mod support {
