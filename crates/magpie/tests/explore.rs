@@ -102,8 +102,8 @@ async fn the_locked_deposit_passes_every_seed() {
 // ANCHOR_END: worked_example_fix
 
 /// The body as a test closure: the final balance of `two_deposits`, checked.
-fn lost_update_body() -> impl std::future::Future<Output = ()> {
-    async { assert_eq!(two_deposits().await, 15, "lost update") }
+async fn lost_update_body() {
+    assert_eq!(two_deposits().await, 15, "lost update");
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
