@@ -20,8 +20,12 @@ use std::panic::{self, AssertUnwindSafe};
 /// The environment variable that replays one seed.
 pub const SEED_VAR: &str = "MAGPIE_SEED";
 
-/// What an `explore` test's body returns: `()` or a `Result`, whose `Err` fails the run as a
-/// panic does.
+/// What an `explore` test's body returns: `()` or a `Result<(), E>`, whose `Err` fails the
+/// run as a panic does.
+#[diagnostic::on_unimplemented(
+    message = "a `#[magpie::test(explore = N)]` function returns `()` or `Result<(), E>`, not `{Self}`",
+    label = "the body's output must be `()` or `Result<(), E>`"
+)]
 pub trait Outcome {
     /// Whether this value fails the test.
     fn is_failure(&self) -> bool;
@@ -170,6 +174,8 @@ where
     match result {
         Ok(output) => output,
         Err(failure) => {
+            // The test's own output: libtest captures it and shows it beside the failure,
+            // after the panic message of the failing run.
             eprintln!("{}", replay_message(test, failure.seed));
             match failure.failed {
                 Failed::Panicked(payload) => panic::resume_unwind(payload),
