@@ -260,9 +260,7 @@ pub fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     // The first poll's notification (and runnable count).
     waker.wake_by_ref();
     loop {
-        if handle.is_current_thread()
-            && current_thread::drive(handle, &mut root, &thread_waker, &session)
-        {
+        if handle.is_current_thread() && current_thread::drive(handle, &mut root, &thread_waker, &session) {
             break;
         }
         if root.poll_if_notified() {

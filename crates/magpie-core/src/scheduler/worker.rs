@@ -360,9 +360,7 @@ impl WorkerLocal {
                 self.driver_turn();
             }
             if let Some(seeded) = &self.seeded {
-                let root_ready = root
-                    .as_deref()
-                    .is_some_and(|r| r.thread_waker().is_notified());
+                let root_ready = root.as_deref().is_some_and(|r| r.thread_waker().is_notified());
                 match self.pick_seeded(seeded, root_ready) {
                     Some(Pick::Root) => {
                         if root.as_deref_mut().is_some_and(|r| r.poll_if_notified()) {
