@@ -10,16 +10,17 @@
 
 use magpie::__private::{explore_seeds, explore_with, parse_seed, replay_message, Failed};
 use std::any::Any;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::panic::{self, AssertUnwindSafe};
-use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 // ANCHOR: worked_example
 use magpie::task::{spawn_local, yield_now};
+use std::cell::Cell;
+use std::rc::Rc;
 
 /// Adds `amount` to `balance`. The read and the write are split by an await, so another
 /// task may run between them: a lost update waiting to happen.
