@@ -1,6 +1,6 @@
 //! Parsing of the attribute arguments: a comma-separated list of
-//! `name = value` pairs, each of which becomes one call on
-//! `::magpie::Builder`.
+//! `name = value` pairs. Most become one call on `::magpie::Builder`;
+//! `flavor` picks the builder and `explore` (tests only) the way the body runs.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
@@ -11,10 +11,11 @@ use syn::{Expr, ExprLit, Lit, Meta, Token};
 
 use crate::Attr;
 
-/// An argument key that both attributes accept.
+/// An argument key that the attributes accept.
 ///
-/// A key named `foo` maps to a `.foo(value)` call on `::magpie::Builder`,
-/// so adding an argument is one more entry in [`KEYS`].
+/// A key whose [`ValueKind`] is `PositiveInt` or `Bool` maps to a `.name(value)`
+/// call on `::magpie::Builder` (see [`Config::builder_calls`]), unless it is
+/// one of the keys read by the expansion itself ([`NOT_BUILDER_CALLS`]).
 #[derive(Clone, Copy)]
 pub(crate) struct Key {
     /// The argument's name, which is also the name of the builder method.
@@ -45,22 +46,86 @@ pub(crate) enum ValueKind {
     PositiveInt,
     /// `true` or `false`.
     Bool,
+    /// `"current_thread"` or `"multi_thread"`.
+    Flavor,
 }
 
-/// Every argument that `#[magpie::main]` and `#[magpie::test]` accept.
-pub(crate) const KEYS: &[Key] = &[
+/// The runtime an attribute builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    /// `Builder::new_current_thread()`: every task runs on the thread inside `block_on`.
+    CurrentThread,
+    /// `Runtime::builder()`: worker threads (the default).
+    MultiThread,
+}
+
+impl Flavor {
+    /// The flavors, as written in the attribute.
+    const NAMES: [(&'static str, Flavor); 2] = [
+        ("current_thread", Flavor::CurrentThread),
+        ("multi_thread", Flavor::MultiThread),
+    ];
+}
+
+/// Every argument that `#[magpie::main]` accepts.
+pub(crate) const MAIN_KEYS: &[Key] = &[
+    Key::new("flavor", "\"current_thread\"", ValueKind::Flavor),
     Key::new("worker_threads", "N", ValueKind::PositiveInt),
     Key::new("start_paused", "true", ValueKind::Bool),
 ];
 
-/// One validated argument: the builder method to call and its argument.
+/// Every argument that `#[magpie::test]` accepts: those of `main` and `explore`.
+pub(crate) const TEST_KEYS: &[Key] = &[
+    Key::new("flavor", "\"current_thread\"", ValueKind::Flavor),
+    Key::new("worker_threads", "N", ValueKind::PositiveInt),
+    Key::new("start_paused", "true", ValueKind::Bool),
+    Key::new("explore", "N", ValueKind::PositiveInt),
+];
+
+/// The keys that the expansion reads itself instead of passing them to a
+/// builder method of the same name.
+const NOT_BUILDER_CALLS: &[&str] = &["flavor", "explore"];
+
+/// A validated value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Value {
+    /// Of a [`ValueKind::PositiveInt`] key.
+    Int(usize),
+    /// Of a [`ValueKind::Bool`] key.
+    Bool(bool),
+    /// Of a [`ValueKind::Flavor`] key.
+    Flavor(Flavor),
+}
+
+/// One validated argument.
 pub(crate) struct Setting {
     /// The key's name, which is the builder method's name.
     pub(crate) name: &'static str,
-    /// Where the argument was written (for spans in the expansion).
+    /// Where the argument was written (for spans in the expansion and errors).
     pub(crate) span: Span,
-    /// The value to pass to the builder method.
-    pub(crate) value: TokenStream,
+    /// Where the value was written (for the span of the builder call's argument).
+    value_span: Span,
+    /// The value.
+    pub(crate) value: Value,
+}
+
+impl Setting {
+    /// The tokens to pass to the builder method.
+    fn value_tokens(&self) -> TokenStream {
+        match self.value {
+            Value::Int(n) => {
+                let mut lit = Literal::usize_unsuffixed(n);
+                lit.set_span(self.value_span);
+                lit.into_token_stream()
+            }
+            Value::Bool(b) => {
+                let lit = syn::LitBool::new(b, self.value_span);
+                quote!(#lit)
+            }
+            // Never passed to a builder method (`NOT_BUILDER_CALLS`).
+            Value::Flavor(_) => TokenStream::new(),
+        }
+    }
 }
 
 /// The validated arguments of one attribute, in the order written.
@@ -73,16 +138,44 @@ pub(crate) struct Config {
 impl Config {
     /// Whether the key called `name` was given.
     pub(crate) fn has(&self, name: &str) -> bool {
-        self.settings.iter().any(|s| s.name == name)
+        self.get(name).is_some()
+    }
+
+    /// The setting of the key called `name`, if given.
+    pub(crate) fn get(&self, name: &str) -> Option<&Setting> {
+        self.settings.iter().find(|s| s.name == name)
+    }
+
+    /// Leaves out the setting of the key called `name` (after reporting it as
+    /// misplaced, so that the expansion goes on without it).
+    pub(crate) fn remove(&mut self, name: &str) {
+        self.settings.retain(|s| s.name != name);
+    }
+
+    /// The `flavor` given, or the default, multi-thread.
+    pub(crate) fn flavor(&self) -> Flavor {
+        match self.get("flavor").map(|s| s.value) {
+            Some(Value::Flavor(flavor)) => flavor,
+            _ => Flavor::MultiThread,
+        }
+    }
+
+    /// The number of runs `explore = N` asks for.
+    pub(crate) fn explore(&self) -> Option<usize> {
+        match self.get("explore").map(|s| s.value) {
+            Some(Value::Int(n)) => Some(n),
+            _ => None,
+        }
     }
 
     /// Adds a setting unless its key was already given (used for
     /// per-attribute defaults).
-    pub(crate) fn set_default(&mut self, name: &'static str, value: TokenStream) {
+    pub(crate) fn set_default(&mut self, name: &'static str, value: Value) {
         if !self.has(name) {
             self.settings.push(Setting {
                 name,
                 span: Span::call_site(),
+                value_span: Span::call_site(),
                 value,
             });
         }
@@ -92,9 +185,10 @@ impl Config {
     pub(crate) fn builder_calls(&self) -> TokenStream {
         self.settings
             .iter()
+            .filter(|s| !NOT_BUILDER_CALLS.contains(&s.name))
             .map(|s| {
                 let method = syn::Ident::new(s.name, s.span);
-                let value = &s.value;
+                let value = s.value_tokens();
                 quote_spanned!(s.span=> .#method(#value))
             })
             .collect()
@@ -119,6 +213,14 @@ pub(crate) fn parse(attr: Attr, args: TokenStream, keys: &[Key]) -> (Config, Opt
         let path = meta.path();
         let name = path_to_string(path);
         let Some(key) = keys.iter().find(|k| k.name == name) else {
+            if attr == Attr::Main && name == "explore" {
+                errors.push(syn::Error::new_spanned(
+                    path,
+                    "`explore` runs a test under many schedules: it is an argument of \
+                     #[magpie::test] only",
+                ));
+                continue;
+            }
             errors.push(syn::Error::new_spanned(
                 path,
                 format!(
@@ -146,10 +248,11 @@ pub(crate) fn parse(attr: Attr, args: TokenStream, keys: &[Key]) -> (Config, Opt
             continue;
         }
         match parse_value(key, value) {
-            Ok(value) => config.settings.push(Setting {
+            Ok(parsed) => config.settings.push(Setting {
                 name: key.name,
                 span: path.span(),
-                value,
+                value_span: value.span(),
+                value: parsed,
             }),
             Err(e) => errors.push(e),
         }
@@ -158,9 +261,8 @@ pub(crate) fn parse(attr: Attr, args: TokenStream, keys: &[Key]) -> (Config, Opt
     (config, errors.into_error())
 }
 
-/// Checks `value` against the kind of value `key` takes and returns the
-/// tokens to pass to the builder method.
-fn parse_value(key: &Key, value: &Expr) -> syn::Result<TokenStream> {
+/// Checks `value` against the kind of value `key` takes.
+fn parse_value(key: &Key, value: &Expr) -> syn::Result<Value> {
     let lit = match value {
         Expr::Lit(ExprLit { lit, attrs }) if attrs.is_empty() => Some(lit),
         _ => None,
@@ -168,22 +270,37 @@ fn parse_value(key: &Key, value: &Expr) -> syn::Result<TokenStream> {
     match key.kind {
         ValueKind::PositiveInt => match lit {
             Some(Lit::Int(int)) => match int.base10_parse::<usize>() {
-                Ok(n) if n > 0 => {
-                    let mut lit = Literal::usize_unsuffixed(n);
-                    lit.set_span(int.span());
-                    Ok(lit.into_token_stream())
-                }
+                Ok(n) if n > 0 => Ok(Value::Int(n)),
                 _ => Err(positive_int_error(key, value)),
             },
             _ => Err(positive_int_error(key, value)),
         },
         ValueKind::Bool => match lit {
-            Some(Lit::Bool(b)) => Ok(quote!(#b)),
+            Some(Lit::Bool(b)) => Ok(Value::Bool(b.value)),
             _ => Err(syn::Error::new_spanned(
                 value,
                 format!("`{}` must be `true` or `false`", key.name),
             )),
         },
+        ValueKind::Flavor => {
+            let expected = "expected `\"current_thread\"` or `\"multi_thread\"`";
+            match lit {
+                Some(Lit::Str(s)) => Flavor::NAMES
+                    .iter()
+                    .find(|(name, _)| *name == s.value())
+                    .map(|&(_, flavor)| Value::Flavor(flavor))
+                    .ok_or_else(|| {
+                        syn::Error::new_spanned(
+                            value,
+                            format!("unknown flavor {:?}; {expected}", s.value()),
+                        )
+                    }),
+                _ => Err(syn::Error::new_spanned(
+                    value,
+                    format!("`{}` must be a string: {expected}", key.name),
+                )),
+            }
+        }
     }
 }
 
@@ -246,6 +363,13 @@ mod tests {
         Key::new("start_paused", "true", ValueKind::Bool),
     ];
 
+    fn parse_test(args: TokenStream) -> Result<Config, String> {
+        match parse(Attr::Test, args, TEST_KEYS) {
+            (config, None) => Ok(config),
+            (_, Some(e)) => Err(e.to_string()),
+        }
+    }
+
     fn calls(args: TokenStream, keys: &[Key]) -> Result<String, String> {
         match parse(Attr::Main, args, keys) {
             (config, None) => Ok(config.builder_calls().to_string()),
@@ -255,21 +379,21 @@ mod tests {
 
     #[test]
     fn empty() {
-        assert_eq!(calls(quote!(), KEYS), Ok(String::new()));
+        assert_eq!(calls(quote!(), MAIN_KEYS), Ok(String::new()));
     }
 
     #[test]
     fn worker_threads() {
         assert_eq!(
-            calls(quote!(worker_threads = 4), KEYS),
+            calls(quote!(worker_threads = 4), MAIN_KEYS),
             Ok(". worker_threads (4)".into())
         );
         assert_eq!(
-            calls(quote!(worker_threads = 4,), KEYS),
+            calls(quote!(worker_threads = 4,), MAIN_KEYS),
             Ok(". worker_threads (4)".into())
         );
         assert_eq!(
-            calls(quote!(worker_threads = 4usize), KEYS),
+            calls(quote!(worker_threads = 4usize), MAIN_KEYS),
             Ok(". worker_threads (4)".into())
         );
     }
@@ -277,12 +401,24 @@ mod tests {
     #[test]
     fn bad_worker_threads() {
         let msg = "`worker_threads` must be an integer greater than 0";
-        assert_eq!(calls(quote!(worker_threads = 0), KEYS), Err(msg.into()));
-        assert_eq!(calls(quote!(worker_threads = -1), KEYS), Err(msg.into()));
-        assert_eq!(calls(quote!(worker_threads = "two"), KEYS), Err(msg.into()));
-        assert_eq!(calls(quote!(worker_threads = n), KEYS), Err(msg.into()));
         assert_eq!(
-            calls(quote!(worker_threads), KEYS),
+            calls(quote!(worker_threads = 0), MAIN_KEYS),
+            Err(msg.into())
+        );
+        assert_eq!(
+            calls(quote!(worker_threads = -1), MAIN_KEYS),
+            Err(msg.into())
+        );
+        assert_eq!(
+            calls(quote!(worker_threads = "two"), MAIN_KEYS),
+            Err(msg.into())
+        );
+        assert_eq!(
+            calls(quote!(worker_threads = n), MAIN_KEYS),
+            Err(msg.into())
+        );
+        assert_eq!(
+            calls(quote!(worker_threads), MAIN_KEYS),
             Err("`worker_threads` takes a value: `worker_threads = N`".into())
         );
     }
@@ -290,10 +426,10 @@ mod tests {
     #[test]
     fn unknown_and_duplicate() {
         assert_eq!(
-            calls(quote!(foo = 1), KEYS),
+            calls(quote!(foo = 1), MAIN_KEYS),
             Err(
                 "unknown argument `foo` to #[magpie::main]; expected one of \
-                 `worker_threads = N`, `start_paused = true`"
+                 `flavor = \"current_thread\"`, `worker_threads = N`, `start_paused = true`"
                     .into()
             )
         );
@@ -306,14 +442,18 @@ mod tests {
             )
         );
         assert_eq!(
-            calls(quote!(worker_threads = 1, worker_threads = 2), KEYS),
+            calls(quote!(worker_threads = 1, worker_threads = 2), MAIN_KEYS),
             Err("duplicate argument `worker_threads` to #[magpie::main]".into())
         );
     }
 
     #[test]
     fn all_errors_reported() {
-        let (config, err) = parse(Attr::Main, quote!(foo = 1, worker_threads = 3, bar), KEYS);
+        let (config, err) = parse(
+            Attr::Main,
+            quote!(foo = 1, worker_threads = 3, bar),
+            MAIN_KEYS,
+        );
         assert_eq!(config.builder_calls().to_string(), ". worker_threads (3)");
         assert_eq!(err.unwrap().into_iter().count(), 2);
     }
@@ -327,6 +467,61 @@ mod tests {
         assert_eq!(
             calls(quote!(start_paused = 1), WITH_BOOL),
             Err("`start_paused` must be `true` or `false`".into())
+        );
+    }
+
+    #[test]
+    fn flavors() {
+        let config = parse_test(quote!(flavor = "current_thread")).unwrap();
+        assert_eq!(config.flavor(), Flavor::CurrentThread);
+        assert_eq!(config.builder_calls().to_string(), "");
+        let config = parse_test(quote!(flavor = "multi_thread", worker_threads = 2)).unwrap();
+        assert_eq!(config.flavor(), Flavor::MultiThread);
+        assert_eq!(config.builder_calls().to_string(), ". worker_threads (2)");
+        assert_eq!(parse_test(quote!()).unwrap().flavor(), Flavor::MultiThread);
+    }
+
+    #[test]
+    fn bad_flavor() {
+        let expected = "expected `\"current_thread\"` or `\"multi_thread\"`";
+        assert_eq!(
+            parse_test(quote!(flavor = "single_thread")).err(),
+            Some(format!("unknown flavor \"single_thread\"; {expected}"))
+        );
+        assert_eq!(
+            parse_test(quote!(flavor = current_thread)).err(),
+            Some(format!("`flavor` must be a string: {expected}"))
+        );
+        assert_eq!(
+            parse_test(quote!(flavor)).err(),
+            Some("`flavor` takes a value: `flavor = \"current_thread\"`".into())
+        );
+    }
+
+    #[test]
+    fn explore() {
+        let config = parse_test(quote!(explore = 500)).unwrap();
+        assert_eq!(config.explore(), Some(500));
+        assert_eq!(config.builder_calls().to_string(), "");
+        let config = parse_test(quote!(explore = 5, start_paused = true)).unwrap();
+        assert_eq!(config.explore(), Some(5));
+        assert_eq!(config.builder_calls().to_string(), ". start_paused (true)");
+        assert_eq!(parse_test(quote!()).unwrap().explore(), None);
+        assert_eq!(
+            parse_test(quote!(explore = 0)).err(),
+            Some("`explore` must be an integer greater than 0".into())
+        );
+    }
+
+    #[test]
+    fn explore_is_for_tests_only() {
+        assert_eq!(
+            calls(quote!(explore = 5), MAIN_KEYS),
+            Err(
+                "`explore` runs a test under many schedules: it is an argument of \
+                 #[magpie::test] only"
+                    .into()
+            )
         );
     }
 }

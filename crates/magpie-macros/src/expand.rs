@@ -1,12 +1,12 @@
 //! Turning an `async fn` into a plain `fn` that runs its body on a fresh
 //! `magpie` runtime.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, ItemFn};
 
-use crate::args::{self, Errors, KEYS};
+use crate::args::{self, Errors, Flavor, Value, MAIN_KEYS, TEST_KEYS};
 use crate::Attr;
 
 /// Expands `#[magpie::main(args)]` or `#[magpie::test(args)]` on `item`.
@@ -24,12 +24,17 @@ pub(crate) fn expand(attr: Attr, args: TokenStream, item: TokenStream) -> TokenS
     };
 
     let mut errors = Errors::default();
-    let (mut config, arg_errors) = args::parse(attr, args, KEYS);
+    let keys = match attr {
+        Attr::Main => MAIN_KEYS,
+        Attr::Test => TEST_KEYS,
+    };
+    let (mut config, arg_errors) = args::parse(attr, args, keys);
     errors.extend(arg_errors);
+    check_combinations(attr, &mut config, &mut errors);
 
     // Per-attribute defaults. `#[magpie::main]` keeps the builder's default.
-    if attr == Attr::Test {
-        config.set_default("worker_threads", quote!(1));
+    if attr == Attr::Test && config.flavor() == Flavor::MultiThread && config.explore().is_none() {
+        config.set_default("worker_threads", Value::Int(1));
     }
 
     let is_async = func.sig.asyncness.is_some();
@@ -95,6 +100,58 @@ pub(crate) fn expand(attr: Attr, args: TokenStream, item: TokenStream) -> TokenS
     }
 }
 
+/// Reports the arguments that do not go together, and leaves them out of
+/// `config` so that the expansion goes on with the rest.
+fn check_combinations(attr: Attr, config: &mut args::Config, errors: &mut Errors) {
+    if config.explore().is_some() {
+        let mut misplaced = Vec::new();
+        if let Some(flavor) = config.get("flavor") {
+            if config.flavor() == Flavor::MultiThread {
+                errors.push(syn::Error::new(
+                    flavor.span,
+                    "`explore` runs the test on a current-thread runtime, whose order of tasks \
+                     a seed decides: it cannot be combined with `flavor = \"multi_thread\"` \
+                     (worker threads run in the order the OS picks)",
+                ));
+            }
+            misplaced.push("flavor");
+        }
+        if let Some(workers) = config.get("worker_threads") {
+            errors.push(syn::Error::new(
+                workers.span,
+                "`worker_threads` does not apply to `explore`: it runs the test on a \
+                 current-thread runtime, with no worker threads",
+            ));
+            misplaced.push("worker_threads");
+        }
+        if let Some(paused) = config.get("start_paused") {
+            if paused.value == Value::Bool(false) {
+                errors.push(syn::Error::new(
+                    paused.span,
+                    "`explore` always starts the clock paused, so that timers fire in an \
+                     order the seed decides: remove `start_paused = false`",
+                ));
+            }
+            misplaced.push("start_paused");
+        }
+        for name in misplaced {
+            config.remove(name);
+        }
+    } else if config.flavor() == Flavor::CurrentThread {
+        if let Some(workers) = config.get("worker_threads") {
+            errors.push(syn::Error::new(
+                workers.span,
+                format!(
+                    "`worker_threads` does not apply to `flavor = \"current_thread\"`: every \
+                     task runs on the thread that runs the {attr} function; remove \
+                     `worker_threads`, or use `flavor = \"multi_thread\"`"
+                ),
+            ));
+            config.remove("worker_threads");
+        }
+    }
+}
+
 /// The new body:
 ///
 /// ```text
@@ -107,15 +164,26 @@ pub(crate) fn expand(attr: Attr, args: TokenStream, item: TokenStream) -> TokenS
 /// }
 /// ```
 ///
+/// With `flavor = "current_thread"` the builder is
+/// `::magpie::Builder::new_current_thread()`; with `explore = N` the body is a
+/// closure that makes a fresh future for each run (see [`explore_body`]).
+///
 /// The runtime call carries the span of the original body, so that type
 /// errors (such as a body whose value does not match the declared return
 /// type) point into user code. The body is bound outside the `#[allow]`ed
 /// block so the lints are only relaxed for generated code.
 fn runtime_body(config: &args::Config, func: &ItemFn) -> TokenStream {
+    if let Some(runs) = config.explore() {
+        return explore_body(runs, func);
+    }
     let block = &func.block;
     let span = block.brace_token.span.join();
     let body = syn::Ident::new("body", Span::mixed_site());
     let calls = config.builder_calls();
+    let builder = match config.flavor() {
+        Flavor::MultiThread => quote_spanned!(span=> ::magpie::Runtime::builder()),
+        Flavor::CurrentThread => quote_spanned!(span=> ::magpie::Builder::new_current_thread()),
+    };
     let run = quote_spanned! {span=>
         #[allow(
             clippy::expect_used,
@@ -123,7 +191,7 @@ fn runtime_body(config: &args::Config, func: &ItemFn) -> TokenStream {
             clippy::needless_return
         )]
         {
-            return ::magpie::Runtime::builder()
+            return #builder
                 #calls
                 .build()
                 .expect("magpie::main: failed to build the runtime")
@@ -133,6 +201,46 @@ fn runtime_body(config: &args::Config, func: &ItemFn) -> TokenStream {
     quote! {
         {
             let #body = async move #block;
+            #run
+        }
+    }
+}
+
+/// The body of an `explore = N` test:
+///
+/// ```text
+/// {
+///     let body = || async move { /* the original body */ };
+///     ::magpie::__private::explore(
+///         concat!(module_path!(), "::", stringify!(name)),
+///         N,
+///         body,
+///     )
+/// }
+/// ```
+///
+/// `magpie::__private::explore` (crates/magpie/src/explore.rs) runs the
+/// seeds, reports a failing one and replays `MAGPIE_SEED`.
+fn explore_body(runs: usize, func: &ItemFn) -> TokenStream {
+    let block = &func.block;
+    let span = block.brace_token.span.join();
+    let body = syn::Ident::new("body", Span::mixed_site());
+    let name = &func.sig.ident;
+    let mut runs = Literal::u64_unsuffixed(runs as u64);
+    runs.set_span(span);
+    let run = quote_spanned! {span=>
+        #[allow(clippy::diverging_sub_expression, clippy::needless_return)]
+        {
+            return ::magpie::__private::explore(
+                ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
+                #runs,
+                #body,
+            );
+        }
+    };
+    quote! {
+        {
+            let #body = || async move #block;
             #run
         }
     }
@@ -260,5 +368,127 @@ mod tests {
         );
         assert!(out.contains("compile_error"), "{out}");
         assert!(out.ends_with("structS;"), "{out}");
+    }
+
+    #[test]
+    fn current_thread_flavor_uses_the_current_thread_builder() {
+        for attr in [Attr::Main, Attr::Test] {
+            let out = expanded(
+                attr,
+                quote!(flavor = "current_thread", start_paused = true),
+                quote!(
+                    async fn t() {}
+                ),
+            );
+            assert!(
+                out.contains("::magpie::Builder::new_current_thread().start_paused(true).build()"),
+                "{out}"
+            );
+            assert!(!out.contains("worker_threads"), "{out}");
+            assert!(!out.contains("compile_error"), "{out}");
+        }
+    }
+
+    #[test]
+    fn multi_thread_flavor_is_the_default() {
+        let out = expanded(
+            Attr::Test,
+            quote!(flavor = "multi_thread"),
+            quote!(
+                async fn t() {}
+            ),
+        );
+        assert!(
+            out.contains("::magpie::Runtime::builder().worker_threads(1).build()"),
+            "{out}"
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn worker_threads_with_current_thread_is_an_error() {
+        let out = expanded(
+            Attr::Main,
+            quote!(flavor = "current_thread", worker_threads = 2),
+            quote!(
+                async fn main() {}
+            ),
+        );
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(
+            out.contains("doesnotapplyto`flavor=\\\"current_thread\\\"`"),
+            "{out}"
+        );
+        // Expanded all the same, without the misplaced argument.
+        assert!(
+            out.contains("::magpie::Builder::new_current_thread().build()"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn explore_expands_to_a_closure_run_per_seed() {
+        let out = expanded(
+            Attr::Test,
+            quote!(explore = 50),
+            quote!(
+                async fn finds_it() {
+                    check().await
+                }
+            ),
+        );
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(
+            out.starts_with("#[::core::prelude::v1::test]fnfinds_it(){"),
+            "{out}"
+        );
+        assert!(out.contains("letbody=||asyncmove{check().await};"), "{out}");
+        assert!(
+            out.contains(
+                "return::magpie::__private::explore(::core::concat!(::core::module_path!(),\
+                 \"::\",::core::stringify!(finds_it)),50,body,);"
+            ),
+            "{out}"
+        );
+        assert!(!out.contains("Runtime::builder"), "{out}");
+        assert!(!out.contains("worker_threads"), "{out}");
+    }
+
+    #[test]
+    fn explore_rejects_what_needs_threads_or_a_real_clock() {
+        for (args, message) in [
+            (
+                quote!(explore = 5, flavor = "multi_thread"),
+                "itcannotbecombinedwith`flavor=\\\"multi_thread\\\"`",
+            ),
+            (
+                quote!(explore = 5, worker_threads = 2),
+                "`worker_threads`doesnotapplyto`explore`",
+            ),
+            (
+                quote!(start_paused = false, explore = 5),
+                "remove`start_paused=false`",
+            ),
+        ] {
+            let out = expanded(
+                Attr::Test,
+                args,
+                quote!(
+                    async fn t() {}
+                ),
+            );
+            assert!(out.contains("compile_error"), "{out}");
+            assert!(out.contains(message), "{message}: {out}");
+            assert!(out.contains("__private::explore("), "{out}");
+        }
+        // What `explore` implies anyway is accepted.
+        let out = expanded(
+            Attr::Test,
+            quote!(explore = 5, flavor = "current_thread", start_paused = true),
+            quote!(
+                async fn t() {}
+            ),
+        );
+        assert!(!out.contains("compile_error"), "{out}");
     }
 }

@@ -8,7 +8,8 @@
 //! - [`#[magpie::main]`](macro@main) turns `async fn main()` into a plain
 //!   `fn main()` that builds a multi-threaded runtime and blocks on the body.
 //! - [`#[magpie::test]`](macro@test) does the same for a test function, on a
-//!   runtime with one worker thread unless told otherwise.
+//!   runtime with one worker thread unless told otherwise; with `explore = N`
+//!   it runs the test under `N` seeded schedules (see `docs/testing.md`).
 //! - [`join!`], [`try_join!`] and [`select!`] poll several futures
 //!   concurrently inside the current task.
 //!
@@ -32,12 +33,17 @@
 //!
 //! Both attributes take a comma-separated list of `name = value` arguments:
 //!
-//! | argument             | builder call          | default                                   |
-//! |----------------------|-----------------------|-------------------------------------------|
-//! | `worker_threads = N` | `.worker_threads(N)`  | `main`: the builder's default; `test`: 1  |
-//! | `start_paused = true`| `.start_paused(true)` | `false`                                   |
+//! | argument                    | what it does                                   | default                                  |
+//! |-----------------------------|------------------------------------------------|------------------------------------------|
+//! | `flavor = "current_thread"` | builds with `Builder::new_current_thread()`    | `"multi_thread"`: `Runtime::builder()`   |
+//! | `worker_threads = N`        | `.worker_threads(N)` (multi-thread only)       | `main`: the builder's default; `test`: 1 |
+//! | `start_paused = true`       | `.start_paused(true)`                          | `false`                                  |
+//! | `explore = N` (`test` only) | runs the body under seeds `0..N`, one thread, paused clock | off                          |
 //!
-//! `N` must be an integer literal greater than 0; `start_paused` takes `true` or `false`.
+//! `N` must be an integer literal greater than 0; `start_paused` takes `true` or `false`;
+//! `flavor` takes `"current_thread"` or `"multi_thread"`. `worker_threads` with
+//! `flavor = "current_thread"`, and `explore` with `flavor = "multi_thread"`,
+//! `worker_threads` or `start_paused = false`, are compile errors.
 //!
 //! # Errors
 //!
@@ -89,10 +95,27 @@ mod select;
 /// }
 /// ```
 ///
+/// A current-thread runtime runs every task on the thread that runs `main`, as
+/// asyncio does; tasks may then share `Rc`s through `magpie::task::spawn_local`:
+///
+/// ```
+/// #[magpie::main(flavor = "current_thread")]
+/// async fn main() {
+///     let here = std::thread::current().id();
+///     let there = magpie::spawn(async { std::thread::current().id() }).await.unwrap();
+///     assert_eq!(there, here);
+/// }
+/// ```
+///
 /// # Arguments
 ///
+/// - `flavor = "current_thread"`: build the runtime with
+///   `magpie::Builder::new_current_thread()`: no worker thread, every task runs
+///   on the thread inside `block_on`. `flavor = "multi_thread"` (the default)
+///   builds with `magpie::Runtime::builder()`. Any other flavor is a compile error.
 /// - `worker_threads = N`: build the runtime with `N` worker threads
-///   (`N > 0`). Without it, the builder's default is used.
+///   (`N > 0`). Without it, the builder's default is used. A compile error with
+///   `flavor = "current_thread"`, which has no worker threads.
 /// - `start_paused = true`: start with the clock paused (see `magpie::time::pause`).
 ///
 /// The function must be `async` and take no arguments.
@@ -146,10 +169,55 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Arguments
 ///
+/// - `flavor = "current_thread"`: run the test on a current-thread runtime
+///   (`magpie::Builder::new_current_thread()`): every task runs on the test's
+///   own thread, so `!Send` state (`Rc`, `RefCell`) can be shared with tasks
+///   spawned by `magpie::task::spawn_local`. `flavor = "multi_thread"` is the
+///   default. Any other flavor is a compile error.
 /// - `worker_threads = N`: build the runtime with `N` worker threads
-///   (`N > 0`). The default is 1.
+///   (`N > 0`). The default is 1. A compile error with `flavor = "current_thread"`.
 /// - `start_paused = true`: start with the clock paused, so that sleeps in the test take
 ///   no real time (see `magpie::time::pause`).
+/// - `explore = N`: run the body `N` times, each time as a fresh future on a
+///   fresh current-thread runtime with a paused clock, under a different
+///   schedule. Run `k` (for `k` in `0..N`) uses seed `k`: seed 0 is the
+///   runtime's seed-free (FIFO) order, seed `k > 0` draws the order of ready
+///   tasks and same-instant timers from `Builder::rng_seed(k)`. The first run
+///   that panics (or returns `Err`) stops the test: it prints `MAGPIE_SEED=<k>`
+///   and the command that replays it on stderr, and the test fails with that
+///   run's panic (or `Err`). With the environment variable `MAGPIE_SEED` set to a
+///   seed, only that seed runs, reproducing the failure exactly; set to anything
+///   else, the test panics naming the value. `explore` with
+///   `flavor = "multi_thread"`, `worker_threads` or `start_paused = false` is a
+///   compile error: a seed orders the tasks of one thread only.
+///
+/// ```no_run
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+///
+/// #[magpie::test(explore = 100)]
+/// async fn every_increment_counts() {
+///     let count = Rc::new(Cell::new(0));
+///     let tasks: Vec<_> = (0..3)
+///         .map(|_| {
+///             let count = count.clone();
+///             magpie::task::spawn_local(async move {
+///                 magpie::task::yield_now().await;
+///                 count.set(count.get() + 1); // no await between the read and the write
+///             })
+///         })
+///         .collect();
+///     for task in tasks {
+///         task.await.unwrap();
+///     }
+///     assert_eq!(count.get(), 3);
+/// }
+/// # fn main() {}
+/// ```
+///
+/// `explore` covers the order of the tasks of the test's runtime and of its
+/// timers; not the blocking pool's threads, other threads or runtimes, or when
+/// real sockets' data arrives. `docs/testing.md` has a worked example.
 ///
 /// The function must be `async` and take no arguments, and must not also
 /// carry `#[test]` (this attribute adds it).

@@ -78,3 +78,49 @@ async fn start_paused_sleeps_take_no_real_time() {
     assert!(magpie::time::now() - start >= std::time::Duration::from_secs(3600));
     assert!(real.elapsed() < std::time::Duration::from_secs(60));
 }
+
+/// A current-thread test runs every task on the test's own thread, local ones included.
+#[magpie::test(flavor = "current_thread")]
+async fn current_thread_runs_tasks_on_the_test_thread() {
+    let here = std::thread::current().id();
+    let there = magpie::spawn(async { std::thread::current().id() });
+    assert_eq!(there.await.unwrap(), here);
+    let hits = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counter = hits.clone();
+    magpie::task::spawn_local(async move {
+        magpie::task::yield_now().await;
+        counter.set(counter.get() + 1);
+    })
+    .await
+    .unwrap();
+    assert_eq!(hits.get(), 1);
+}
+
+#[magpie::test(flavor = "current_thread", start_paused = true)]
+async fn current_thread_with_a_paused_clock() {
+    let real = std::time::Instant::now();
+    let start = magpie::time::now();
+    magpie::time::sleep(std::time::Duration::from_secs(3600)).await;
+    assert_eq!(
+        magpie::time::now() - start,
+        std::time::Duration::from_secs(3600)
+    );
+    assert!(real.elapsed() < std::time::Duration::from_secs(60));
+}
+
+/// `flavor = "multi_thread"` is the default: tasks run on a worker thread.
+#[magpie::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_thread_runs_tasks_on_workers() {
+    let here = std::thread::current().id();
+    let there = magpie::spawn(async { std::thread::current().id() });
+    assert_ne!(there.await.unwrap(), here);
+}
+
+/// The body runs once per seed (crates/magpie/tests/explore.rs counts the runs exactly).
+#[magpie::test(explore = 7)]
+async fn explore_runs_the_body_at_most_n_times() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, Ordering::SeqCst);
+    // With MAGPIE_SEED set only one run happens; otherwise runs 0..7.
+    assert!(run < 7, "run {run}");
+}

@@ -65,6 +65,7 @@ mod combinators;
 #[cfg(feature = "criterion")]
 mod criterion;
 mod driver;
+mod explore;
 pub mod fs;
 mod handle;
 #[cfg(feature = "hyper")]
@@ -99,9 +100,16 @@ pub use task::{JoinError, JoinHandle};
 
 use std::future::Future;
 
-/// What the expansions of `join!`, `try_join!` and `select!` call; not public API.
+/// What the expansions of `join!`, `try_join!`, `select!` and `#[magpie::test(explore = N)]`
+/// call; not public API.
 #[doc(hidden)]
-pub use combinators::support as __private;
+pub mod __private {
+    pub use crate::combinators::support::*;
+    pub use crate::explore::{
+        explore, explore_seeds, explore_with, parse_seed, replay_message, Failed, Outcome,
+        SeedFailure, SEED_VAR,
+    };
+}
 
 /// Runs `future` to completion on a new runtime with the default settings, then shuts that
 /// runtime down: Python's `asyncio.run`.

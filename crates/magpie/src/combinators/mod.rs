@@ -16,9 +16,10 @@ mod ready_list;
 mod select;
 
 pub use join_all::{join_all, try_join_all, JoinAll, TryJoinAll};
+pub(crate) use select::reseed as reseed_select;
 
 /// What the expansions of `join!`, `try_join!` and `select!` call (`magpie::__private`).
-pub mod support {
+pub(crate) mod support {
     pub use super::maybe_done::{MaybeDone, TryMaybeDone};
     pub use super::select::{all_branches_disabled, nth_from, start as select_start};
     pub use std::future::{poll_fn, IntoFuture};

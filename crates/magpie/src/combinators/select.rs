@@ -3,7 +3,9 @@
 //! An unbiased `select!` polls its branches in order starting from a random one, so that a
 //! branch that is always ready cannot starve the branches after it. The randomness only has to
 //! differ between calls: a per-thread xorshift generator, seeded once per thread from std's
-//! randomly keyed hasher, is enough.
+//! randomly keyed hasher, is enough. A run of `#[magpie::test(explore = N)]` restarts the
+//! generator from its seed ([`reseed`]), so that a seed also fixes which branch each select
+//! polls first (explore.rs).
 
 use std::cell::Cell;
 use std::collections::hash_map::RandomState;
@@ -19,6 +21,17 @@ fn seed() -> u64 {
     let mut hasher = RandomState::new().build_hasher();
     hasher.write_u64(0x9e37_79b9_7f4a_7c15);
     hasher.finish() | 1
+}
+
+/// Restarts this thread's generator from `seed`: the starts it gives from now on are a
+/// function of `seed` alone.
+pub(crate) fn reseed(seed: u64) {
+    // splitmix64's finalizer, so that neighbouring seeds give unrelated sequences.
+    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    STATE.with(|state| state.set(z | 1));
 }
 
 /// The branch an unbiased select with `branches` branches polls first: `0..branches`.
@@ -57,7 +70,7 @@ pub fn all_branches_disabled() -> ! {
 
 #[cfg(test)]
 mod tests {
-    use super::start;
+    use super::{reseed, start};
 
     #[test]
     fn start_covers_every_branch_and_stays_in_range() {
@@ -68,5 +81,16 @@ mod tests {
         assert!(seen.iter().all(|&n| n > 500), "uneven starts: {seen:?}");
         assert_eq!(start(1), 0);
         assert_eq!(start(0), 0);
+    }
+
+    #[test]
+    fn reseeding_repeats_the_starts() {
+        let starts = |seed| {
+            reseed(seed);
+            (0..64).map(|_| start(4)).collect::<Vec<_>>()
+        };
+        assert_eq!(starts(3), starts(3));
+        assert_eq!(starts(0), starts(0));
+        assert_ne!(starts(3), starts(4));
     }
 }

@@ -1,0 +1,2 @@
+#[magpie::main(explore = 10)]
+async fn main() {}

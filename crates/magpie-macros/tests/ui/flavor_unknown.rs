@@ -1,0 +1,2 @@
+#[magpie::main(flavor = "single_thread")]
+async fn main() {}
