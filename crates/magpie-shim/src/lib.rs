@@ -277,6 +277,16 @@ pub mod unmodelled {
     pub use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 }
 
+/// splitmix64's finalizer of `seed`, never zero: the start state of a xorshift generator
+/// (the seeded task order, `select!`'s branch order) whose neighbouring seeds give unrelated
+/// sequences.
+pub fn seed_state(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) | 1
+}
+
 /// `loom::model` that reports how many interleavings it explored (for docs/reliability.md).
 #[cfg(loom)]
 pub fn loom_model(name: &str, f: impl Fn() + Sync + Send + 'static) {

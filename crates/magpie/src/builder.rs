@@ -272,7 +272,9 @@ impl Builder {
     /// their order is drawn as well. The same seed and the same program give the same
     /// sequence of polls, run after run; different seeds give different interleavings,
     /// which is how [`#[magpie::test(explore = N)]`](crate::test) shakes out ordering bugs.
-    /// Without a seed the order is FIFO (the last-woken task first, as on a worker).
+    /// An unbiased [`select!`](crate::select) draws which branch it polls first from the
+    /// same seed. Without a seed the order is a worker's usual one: first in, first out,
+    /// except that a task woken by the running task runs next (the worker's LIFO slot).
     ///
     /// Outside what the seed orders: real sockets (when their data arrives), the blocking
     /// pool's threads, other threads spawning, and the wall clock (use

@@ -95,6 +95,11 @@ impl Handle {
     /// When called on a thread that is already inside a runtime (a worker thread, or inside
     /// another `block_on`).
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if let Some(seed) = self.inner.rng_seed() {
+            // A seeded runtime's order includes where an unbiased `select!` starts: this
+            // thread polls every task of the run.
+            crate::combinators::reseed_select(seed);
+        }
         magpie_core::block_on(&self.inner, future)
     }
 }

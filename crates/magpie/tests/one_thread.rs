@@ -785,3 +785,27 @@ fn slow_polls_and_worker_metrics_are_reported_on_a_current_thread_runtime() {
     assert!(reports.load(Ordering::SeqCst) >= 1);
     assert!(rt.metrics().worker_poll_count(0) >= 1);
 }
+
+#[test]
+fn a_seeded_runtime_also_seeds_where_select_starts() {
+    let winners = || {
+        let rt = Builder::new_current_thread()
+            .rng_seed(7)
+            .start_paused(true)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut winners = Vec::new();
+            for _ in 0..20 {
+                winners.push(magpie::select! {
+                    a = async { 0u8 } => a,
+                    b = async { 1u8 } => b,
+                });
+            }
+            winners
+        })
+    };
+    let first = winners();
+    assert_eq!(first, winners());
+    assert!(first.contains(&0) && first.contains(&1), "{first:?}");
+}

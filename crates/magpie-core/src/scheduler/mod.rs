@@ -262,6 +262,11 @@ impl Handle {
         LocalSession::new(self.shared.local_counts.clone(), wake)
     }
 
+    /// The seed the order of ready tasks is drawn from (`Builder::rng_seed`), if any.
+    pub fn rng_seed(&self) -> Option<u64> {
+        self.shared.config.rng_seed
+    }
+
     /// Whether this is a current-thread runtime (`Builder::new_current_thread`).
     pub fn is_current_thread(&self) -> bool {
         self.shared.current_thread.is_some()

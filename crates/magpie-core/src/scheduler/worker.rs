@@ -113,12 +113,8 @@ struct Seeded {
 
 impl Seeded {
     fn new(seed: u64) -> Seeded {
-        // splitmix64 of the seed: seeds 1, 2, 3 start far apart; never zero (xorshift).
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         Seeded {
-            rng: Cell::new((z ^ (z >> 31)) | 1),
+            rng: Cell::new(magpie_shim::seed_state(seed)),
             ready: RefCell::new(Vec::new()),
         }
     }

@@ -26,12 +26,7 @@ fn seed() -> u64 {
 /// Restarts this thread's generator from `seed`: the starts it gives from now on are a
 /// function of `seed` alone.
 pub(crate) fn reseed(seed: u64) {
-    // splitmix64's finalizer, so that neighbouring seeds give unrelated sequences.
-    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    STATE.with(|state| state.set(z | 1));
+    STATE.with(|state| state.set(magpie_shim::seed_state(seed)));
 }
 
 /// The branch an unbiased select with `branches` branches polls first: `0..branches`.
