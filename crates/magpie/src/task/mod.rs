@@ -32,7 +32,9 @@ pub use magpie_core::{AbortHandle, Id, JoinError, JoinHandle};
 /// Local tasks still pending when their `block_on` returns are dropped there, on that
 /// thread, as `asyncio.run` cancels what is left (their `JoinHandle`s then yield a
 /// cancelled [`JoinError`]). Abort, `JoinHandle`, names and ids work as for
-/// [`spawn`](crate::spawn); the handle is `Send` when the output is.
+/// [`spawn`](crate::spawn); the handle is `Send` when the output is. Local tasks count in
+/// the runtime's spawn metric but are kept by their thread, not the runtime's registry:
+/// [`Handle::tasks`](crate::Handle::tasks) does not list them.
 ///
 /// ```
 /// use std::cell::RefCell;
