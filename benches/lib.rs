@@ -19,7 +19,9 @@
 //! * [`YieldOnce`]: a runtime-agnostic future that is pending once, then ready.
 //! * [`rss_bytes`]: the process's resident set size.
 
+pub mod echo;
 pub mod figures;
+pub mod ping_pong;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -2,8 +2,8 @@
 """Turn benchmark results (criterion; timer, I/O, HTTP figures) into docs/benchmarks.md + .svg.
 
 Reads every `<criterion dir>/**/new/{benchmark,estimates}.json` written by
-`cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io --bench fs`
-(groups `<workload>` for wall time and `<workload>/cpu` for process CPU time;
+`cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io --bench fs
+--bench one_thread` (groups `<workload>` for wall time and `<workload>/cpu` for process CPU time;
 functions `magpie`, `tokio`, `tokio_b`, `smol`, and `magpie_1wheel` on
 `timer_churn`), takes the median point estimate of each, and reads the JSON
 written by `cargo bench -p magpie-benches --bench timer_figures`
@@ -51,8 +51,8 @@ RUNTIMES = ["magpie", "tokio", "tokio_b", "smol"]
 # measured beside `magpie` on the timer workloads that have it.
 ONE_WHEEL = "magpie_1wheel"
 FUNCTIONS = RUNTIMES + [ONE_WHEEL]
-# Workloads in the order runtimes.rs, sync.rs, timers.rs then io.rs run them;
-# unknown ones follow, sorted.
+# Workloads in the order runtimes.rs, sync.rs, timers.rs, io.rs, fs.rs then
+# one_thread.rs run them; unknown ones follow, sorted.
 WORKLOAD_ORDER = [
     "spawn_many_local",
     "spawn_many_remote",
@@ -67,6 +67,20 @@ WORKLOAD_ORDER = [
     "tcp_echo",
     "fs_read_small",
     "fs_read_large",
+    "spawn_many_local_1t",
+    "yield_many_1t",
+    "ping_pong_1t",
+    "timer_fire_1t",
+    "tcp_echo_1t",
+]
+# The one-thread workloads (benches/one_thread.rs): magpie's current-thread runtime vs
+# tokio's current-thread runtime (local tasks in a LocalSet) and smol's LocalExecutor.
+ONE_THREAD = [
+    "spawn_many_local_1t",
+    "yield_many_1t",
+    "ping_pong_1t",
+    "timer_fire_1t",
+    "tcp_echo_1t",
 ]
 MEASUREMENTS = [
     ("wall", "Wall-clock time", ""),
@@ -90,6 +104,8 @@ WORKLOAD_TARGETS = {
     # issue 17: magpie::fs at most 0.8 of tokio::fs's time (wall, see TARGET_MEASUREMENTS)
     "fs_read_small": {"magpie/tokio": 0.8},
     "fs_read_large": {"magpie/tokio": 0.8},
+    # issue 18: at most 0.8 of both tokio current-thread and smol LocalExecutor (wall)
+    **{w: {"magpie/tokio": 0.8, "magpie/smol": 0.8} for w in ONE_THREAD},
 }
 # The measurements (MEASUREMENTS keys) in which a workload's targets are
 # judged; a workload not listed is judged in every measurement. In the others
@@ -98,6 +114,7 @@ TARGET_MEASUREMENTS = {
     "tcp_echo": ("wall",),
     "fs_read_small": ("wall",),
     "fs_read_large": ("wall",),
+    **{w: ("wall",) for w in ONE_THREAD},
 }
 # The figures written by benches/timer_figures.rs.
 FIGURES_FILE = "magpie-timer-figures.json"
@@ -132,7 +149,18 @@ WORKLOAD_TEXT = {
     "task, all spawned at once and joined: `magpie::fs::read`, `tokio::fs::read` (smol: "
     "`blocking::unblock(std::fs::read)`)",
     "fs_read_large": "one 256 MiB file (in the page cache) read whole with `fs::read` "
-    "(magpie reads files of 8 MiB or more in parallel parts, one per core up to 4)"
+    "(magpie reads files of 8 MiB or more in parallel parts, one per core up to 4)",
+    "spawn_many_local_1t": "on one thread (magpie: a current-thread runtime and "
+    "`task::spawn_local`; tokio: a current-thread runtime and `task::spawn_local` in a "
+    "`LocalSet`; smol: a `LocalExecutor` under `async_io::block_on`): 10,000 empty tasks "
+    "spawned from the `block_on` future and joined there",
+    "yield_many_1t": "on one thread: 200 tasks × 1,000 `yield_now`, joined",
+    "ping_pong_1t": "on one thread: `ping_pong`'s 1,000 pairs × 20 round trips over each "
+    "runtime's own channels",
+    "timer_fire_1t": "on one thread: 10,000 tasks each sleeping 1 ms five times in a row, "
+    "joined",
+    "tcp_echo_1t": "on one thread: `tcp_echo`'s 50 connections × 2,000 round trips of 64 "
+    "bytes, echo server and clients on the same thread",
 }
 BENCH_FILES = {
     "ping_pong": "benches/sync.rs",
@@ -143,6 +171,7 @@ BENCH_FILES = {
     "tcp_echo": "benches/io.rs",
     "fs_read_small": "benches/fs.rs",
     "fs_read_large": "benches/fs.rs",
+    **{w: "benches/one_thread.rs" for w in ONE_THREAD},
 }
 # The figures written by benches/io_figures.rs.
 IO_FIGURES_FILE = "magpie-io-figures.json"
