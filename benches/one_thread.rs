@@ -8,8 +8,10 @@
 //!   (`LocalSet::block_on(&runtime, ..)`, a fresh set per iteration): tokio's way to run
 //!   local tasks, the counterpart of magpie's `spawn_local` (tokio's `spawn` on the same
 //!   runtime takes only `Send` futures);
-//! * `tokio_b` — a second, identical tokio runtime measured last in the group: `tokio_b /
-//!   tokio` is the noise band of the run;
+//! * `tokio_spawn` — the same tokio runtime with `tokio::spawn` and no `LocalSet` (every
+//!   workload's futures are `Send`): for information, how much the `LocalSet` costs tokio;
+//! * `tokio_b` — a second, identical `tokio` measured last in the group: `tokio_b / tokio`
+//!   is the noise band of the run;
 //! * `smol`    — an `async_executor::LocalExecutor` run by `async_io::block_on(ex.run(..))`
 //!   on the benchmark thread (what `smol::block_on` is), tasks spawned with
 //!   `LocalExecutor::spawn`; async-io's reactor is driven by that same `block_on`.
@@ -37,6 +39,7 @@
 //! Run with `scripts/bench.sh` (which also writes `docs/benchmarks.md`), or
 //! `cargo bench -p magpie-benches --bench one_thread -- [criterion args]`.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
@@ -73,8 +76,11 @@ struct OneThreadWorkload {
     name: &'static str,
     /// One iteration on a magpie current-thread runtime.
     magpie: fn(&MagpieRt),
-    /// One iteration on a tokio current-thread runtime (functions `tokio` and `tokio_b`).
+    /// One iteration on a tokio current-thread runtime with local tasks in a `LocalSet`
+    /// (functions `tokio` and `tokio_b`).
     tokio: fn(&TokioRt),
+    /// The same with `tokio::spawn`, no `LocalSet` (function `tokio_spawn`).
+    tokio_spawn: fn(&TokioRt),
     /// One iteration on a smol `LocalExecutor`.
     smol: fn(&SmolEx),
 }
@@ -83,31 +89,36 @@ const WORKLOADS: &[OneThreadWorkload] = &[
     OneThreadWorkload {
         name: "spawn_many_local_1t",
         magpie: spawn_many_local::magpie,
-        tokio: spawn_many_local::tokio,
+        tokio: spawn_many_local::tokio::<true>,
+        tokio_spawn: spawn_many_local::tokio::<false>,
         smol: spawn_many_local::smol,
     },
     OneThreadWorkload {
         name: "yield_many_1t",
         magpie: yield_many::magpie,
-        tokio: yield_many::tokio,
+        tokio: yield_many::tokio::<true>,
+        tokio_spawn: yield_many::tokio::<false>,
         smol: yield_many::smol,
     },
     OneThreadWorkload {
         name: "ping_pong_1t",
         magpie: ping_pong::magpie,
-        tokio: ping_pong::tokio,
+        tokio: ping_pong::tokio::<true>,
+        tokio_spawn: ping_pong::tokio::<false>,
         smol: ping_pong::smol,
     },
     OneThreadWorkload {
         name: "timer_fire_1t",
         magpie: timer_fire::magpie,
-        tokio: timer_fire::tokio,
+        tokio: timer_fire::tokio::<true>,
+        tokio_spawn: timer_fire::tokio::<false>,
         smol: timer_fire::smol,
     },
     OneThreadWorkload {
         name: "tcp_echo_1t",
         magpie: tcp_echo::magpie,
-        tokio: tcp_echo::tokio,
+        tokio: tcp_echo::tokio::<true>,
+        tokio_spawn: tcp_echo::tokio::<false>,
         smol: tcp_echo::smol,
     },
 ];
@@ -132,13 +143,33 @@ fn smol_ex() -> SmolEx {
     Rc::new(LocalExecutor::new())
 }
 
-/// Runs `future` with local tasks on the tokio runtime: inside a fresh `LocalSet`.
-fn tokio_local<F: std::future::Future>(rt: &TokioRt, future: F) -> F::Output {
-    tokio::task::LocalSet::new().block_on(rt, future)
+/// Runs `future` on the tokio runtime: inside a fresh `LocalSet` when `LOCAL` (the `tokio`
+/// function), with `block_on` alone otherwise (`tokio_spawn`).
+fn tokio_block_on<const LOCAL: bool, F: Future>(rt: &TokioRt, future: F) -> F::Output {
+    if LOCAL {
+        tokio::task::LocalSet::new().block_on(rt, future)
+    } else {
+        rt.block_on(future)
+    }
+}
+
+/// Spawns a task on the tokio runtime: `tokio::task::spawn_local` when `LOCAL` (inside
+/// [`tokio_block_on`]'s `LocalSet`), `tokio::spawn` otherwise. Every workload's futures are
+/// `Send`, so that both can run them.
+fn tokio_spawn<const LOCAL: bool, F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    if LOCAL {
+        tokio::task::spawn_local(future)
+    } else {
+        tokio::spawn(future)
+    }
 }
 
 /// Runs `future` on the smol executor, on this thread (`smol::block_on(ex.run(future))`).
-fn smol_local<F: std::future::Future>(ex: &SmolEx, future: F) -> F::Output {
+fn smol_local<F: Future>(ex: &SmolEx, future: F) -> F::Output {
     async_io::block_on(ex.run(future))
 }
 
@@ -157,10 +188,10 @@ mod spawn_many_local {
         });
     }
 
-    pub(super) fn tokio(rt: &TokioRt) {
-        tokio_local(rt, async {
+    pub(super) fn tokio<const LOCAL: bool>(rt: &TokioRt) {
+        tokio_block_on::<LOCAL, _>(rt, async {
             let handles: Vec<_> = (0..SPAWN_MANY)
-                .map(|_| tokio::task::spawn_local(async {}))
+                .map(|_| tokio_spawn::<LOCAL, _>(async {}))
                 .collect();
             for h in handles {
                 h.await.unwrap();
@@ -200,11 +231,11 @@ mod yield_many {
         });
     }
 
-    pub(super) fn tokio(rt: &TokioRt) {
-        tokio_local(rt, async {
+    pub(super) fn tokio<const LOCAL: bool>(rt: &TokioRt) {
+        tokio_block_on::<LOCAL, _>(rt, async {
             let handles: Vec<_> = (0..YIELD_TASKS)
                 .map(|_| {
-                    tokio::task::spawn_local(async {
+                    tokio_spawn::<LOCAL, _>(async {
                         for _ in 0..YIELDS_PER_TASK {
                             tokio::task::yield_now().await;
                         }
@@ -261,16 +292,16 @@ mod ping_pong {
         });
     }
 
-    pub(super) fn tokio(rt: &TokioRt) {
+    pub(super) fn tokio<const LOCAL: bool>(rt: &TokioRt) {
         use magpie_benches::ping_pong::tokio::{pinger, ponger};
         use tokio::sync::mpsc;
-        tokio_local(rt, async {
+        tokio_block_on::<LOCAL, _>(rt, async {
             let mut pongers = Vec::with_capacity(PAIRS);
             let mut pingers = Vec::with_capacity(PAIRS);
             for _ in 0..PAIRS {
                 let (tx, rx) = mpsc::channel(1);
-                pongers.push(tokio::task::spawn_local(ponger(rx)));
-                pingers.push(tokio::task::spawn_local(pinger(tx)));
+                pongers.push(tokio_spawn::<LOCAL, _>(ponger(rx)));
+                pingers.push(tokio_spawn::<LOCAL, _>(pinger(tx)));
             }
             for p in pingers {
                 p.await.unwrap();
@@ -323,11 +354,11 @@ mod timer_fire {
         });
     }
 
-    pub(super) fn tokio(rt: &TokioRt) {
-        tokio_local(rt, async {
+    pub(super) fn tokio<const LOCAL: bool>(rt: &TokioRt) {
+        tokio_block_on::<LOCAL, _>(rt, async {
             let handles: Vec<_> = (0..FIRE_TASKS)
                 .map(|_| {
-                    tokio::task::spawn_local(async {
+                    tokio_spawn::<LOCAL, _>(async {
                         for _ in 0..FIRE_SLEEPS {
                             tokio::time::sleep(FIRE_SLEEP).await;
                         }
@@ -400,19 +431,18 @@ mod tcp_echo {
         });
     }
 
-    pub(super) fn tokio(rt: &TokioRt) {
+    pub(super) fn tokio<const LOCAL: bool>(rt: &TokioRt) {
         use magpie_benches::echo::tokio_io::{client, echo};
         use tokio::net::{TcpListener, TcpStream};
-        use tokio::task::spawn_local;
-        tokio_local(rt, async {
+        tokio_block_on::<LOCAL, _>(rt, async {
             let listener = TcpListener::bind(LOOPBACK).await.expect("bind");
             let addr = listener.local_addr().expect("local_addr");
-            let server = spawn_local(async move {
+            let server = tokio_spawn::<LOCAL, _>(async move {
                 let mut conns = Vec::with_capacity(CONNECTIONS);
                 for _ in 0..CONNECTIONS {
                     let (stream, _) = listener.accept().await.expect("accept");
                     stream.set_nodelay(true).expect("server set_nodelay");
-                    conns.push(spawn_local(echo(stream)));
+                    conns.push(tokio_spawn::<LOCAL, _>(echo(stream)));
                 }
                 for conn in conns {
                     conn.await.unwrap();
@@ -420,7 +450,7 @@ mod tcp_echo {
             });
             let clients: Vec<_> = (0..CONNECTIONS)
                 .map(|id| {
-                    spawn_local(async move {
+                    tokio_spawn::<LOCAL, _>(async move {
                         let stream = TcpStream::connect(addr).await.expect("connect");
                         stream.set_nodelay(true).expect("client set_nodelay");
                         client(stream, id).await;
@@ -477,8 +507,8 @@ mod tcp_echo {
 }
 
 /// Measures every workload with `M`, one group per workload (`name` + `suffix`) and one
-/// function per runtime: tokio, magpie, smol, then `tokio_b` (a second tokio, the noise
-/// band). Each runtime is built right before its function and dropped right after it.
+/// function per runtime: tokio, magpie, smol, tokio_spawn, then `tokio_b` (a second tokio,
+/// the noise band). Each runtime is built right before its function and dropped right after it.
 fn run_all<M: Measurement>(c: &mut Criterion<M>, suffix: &str) {
     for w in WORKLOADS {
         let mut group = c.benchmark_group(format!("{}{}", w.name, suffix));
@@ -496,6 +526,10 @@ fn run_all<M: Measurement>(c: &mut Criterion<M>, suffix: &str) {
         {
             let ex = smol_ex();
             group.bench_function("smol", |b| b.iter(|| (w.smol)(&ex)));
+        }
+        {
+            let rt = tokio_rt();
+            group.bench_function("tokio_spawn", |b| b.iter(|| (w.tokio_spawn)(&rt)));
         }
         {
             let rt = tokio_rt();

@@ -18,7 +18,7 @@
 #      target/magpie-http-figures.json.
 #
 # Usage: scripts/bench.sh [criterion args...]
-#   scripts/bench.sh                          # everything, ~17-20 min on 2 cores
+#   scripts/bench.sh                          # everything, ~20-25 min on 2 cores
 #                                             # (tcp_echo and tcp_echo_1t ~4 min each:
 #                                             # ~1 s iterations)
 #   scripts/bench.sh yield_many               # one workload (wall + cpu)

@@ -4,8 +4,8 @@
 Reads every `<criterion dir>/**/new/{benchmark,estimates}.json` written by
 `cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io --bench fs
 --bench one_thread` (groups `<workload>` for wall time and `<workload>/cpu` for process CPU time;
-functions `magpie`, `tokio`, `tokio_b`, `smol`, and `magpie_1wheel` on
-`timer_churn`), takes the median point estimate of each, and reads the JSON
+functions `magpie`, `tokio`, `tokio_b`, `smol`, `magpie_1wheel` on
+`timer_churn`, and `tokio_spawn` on the one-thread workloads), takes the median point estimate of each, and reads the JSON
 written by `cargo bench -p magpie-benches --bench timer_figures`
 (`<criterion dir>/../magpie-timer-figures.json`: sleep lateness percentiles and
 the memory of 1,000,000 pending sleeps) and by `cargo bench -p magpie-benches
@@ -20,7 +20,8 @@ requests per second and latency percentiles per connection count). It writes:
   magpie/smol (per-workload targets, marked met/missed; a workload's targets
   may apply to one measurement only, e.g. `tcp_echo`'s to wall time) and
   tokio_b/tokio (two identical tokio runtimes: the run's noise band); magpie
-  with one timer wheel per worker vs one wheel (`magpie_1wheel`); sleep
+  with one timer wheel per worker vs one wheel (`magpie_1wheel`); tokio's
+  current-thread runtime with and without a LocalSet (`tokio_spawn`); sleep
   lateness (target: magpie's p50 <= 0.2 ms); memory of pending sleeps (target:
   magpie <= tokio); idle CPU (no target); HTTP (targets: magpie's requests per
   second >= 1.1x tokio's, magpie's p99 latency <= tokio's);
@@ -50,7 +51,10 @@ RUNTIMES = ["magpie", "tokio", "tokio_b", "smol"]
 # magpie with one timer wheel for all workers (`Builder::timer_shards(1)`),
 # measured beside `magpie` on the timer workloads that have it.
 ONE_WHEEL = "magpie_1wheel"
-FUNCTIONS = RUNTIMES + [ONE_WHEEL]
+# tokio's current-thread runtime with `tokio::spawn` and no LocalSet, measured
+# beside `tokio` (local tasks in a LocalSet) on the one-thread workloads.
+TOKIO_SPAWN = "tokio_spawn"
+FUNCTIONS = RUNTIMES + [ONE_WHEEL, TOKIO_SPAWN]
 # Workloads in the order runtimes.rs, sync.rs, timers.rs, io.rs, fs.rs then
 # one_thread.rs run them; unknown ones follow, sorted.
 WORKLOAD_ORDER = [
@@ -364,6 +368,35 @@ def shards_table(results, workloads) -> list[str]:
                 f"| `{w}` | {'wall' if key == 'wall' else 'CPU'} | {fmt_ns(row.get('magpie'))} | "
                 f"{fmt_ns(row.get(ONE_WHEEL))} | {'—' if value is None else f'{value:.2f}'} | "
                 f"{'—' if noise is None else f'{noise:.2f}'} |"
+            )
+            rows += 1
+    return lines if rows else []
+
+
+def tokio_spawn_table(results, workloads) -> list[str]:
+    """magpie and tokio's two ways to run tasks on one thread (local tasks in a
+    LocalSet, `tokio::spawn` without one), per workload that has both, in every
+    measurement."""
+    lines = [
+        "| workload | measurement | magpie | tokio (LocalSet) | "
+        f"{TOKIO_SPAWN} | magpie/{TOKIO_SPAWN} | {TOKIO_SPAWN}/tokio | tokio_b/tokio (noise) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows = 0
+    for w in workloads:
+        for key, _, _ in MEASUREMENTS:
+            row = results.get(key, {}).get(w, {})
+            if row.get(TOKIO_SPAWN) is None:
+                continue
+
+            def r(v):
+                return "—" if v is None else f"{v:.2f}"
+
+            lines.append(
+                f"| `{w}` | {'wall' if key == 'wall' else 'CPU'} | {fmt_ns(row.get('magpie'))} | "
+                f"{fmt_ns(row.get('tokio'))} | {fmt_ns(row.get(TOKIO_SPAWN))} | "
+                f"{r(ratio(row, 'magpie', TOKIO_SPAWN))} | {r(ratio(row, TOKIO_SPAWN, 'tokio'))} | "
+                f"{r(ratio(row, 'tokio_b', 'tokio'))} |"
             )
             rows += 1
     return lines if rows else []
@@ -982,6 +1015,24 @@ def main() -> int:
             f"magpie/{ONE_WHEEL} below 1.0 is what the per-worker wheels save. No target.",
             "",
             *shards,
+            "",
+        ]
+
+    tokio_spawn = tokio_spawn_table(results, workloads)
+    if tokio_spawn:
+        md += [
+            "## One thread: tokio with and without a LocalSet",
+            "",
+            f"Command: {criterion_command}",
+            "",
+            "On the one-thread workloads, `tokio` runs local tasks (`task::spawn_local` in a "
+            "`LocalSet`), the counterpart of magpie's `spawn_local`, and the targets are "
+            f"judged against it. `{TOKIO_SPAWN}` is the same current-thread runtime running "
+            "the same (`Send`) futures with `tokio::spawn` and no `LocalSet`, measured in the "
+            f"same group: {TOKIO_SPAWN}/tokio below 1.0 is what the `LocalSet` costs tokio. "
+            "No target.",
+            "",
+            *tokio_spawn,
             "",
         ]
 
