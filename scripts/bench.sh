@@ -21,10 +21,11 @@
 #   scripts/bench.sh                          # everything, ~20-25 min on 2 cores
 #                                             # (tcp_echo and tcp_echo_1t ~4 min each:
 #                                             # ~1 s iterations)
-#   scripts/bench.sh yield_many               # one workload (wall + cpu)
-#   scripts/bench.sh 'ping_pong|mpsc'         # the channel workloads
+#   scripts/bench.sh '^yield_many/'           # one workload (wall + cpu; a bare
+#                                             # yield_many also matches yield_many_1t)
+#   scripts/bench.sh 'ping_pong|mpsc'         # the channel workloads (and ping_pong_1t)
 #   scripts/bench.sh timer_                   # the timer workloads (no figure matches)
-#   scripts/bench.sh tcp_echo                 # the I/O workload (no figure matches)
+#   scripts/bench.sh tcp_echo                 # the I/O workloads (no figure matches)
 #   scripts/bench.sh fs_read                  # the file workloads (no figure matches)
 #   scripts/bench.sh _1t                      # the one-thread workloads (no figure matches)
 #   scripts/bench.sh sleep_lateness           # one figure (no criterion group matches)
