@@ -55,17 +55,8 @@
 
 use std::net::SocketAddr;
 
-use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use magpie_benches::echo::{client, echo, CONNECTIONS, LOOPBACK};
 use magpie_benches::{run_suite, SmolRuntime, Workload};
-
-/// Client connections in `tcp_echo`, each with its server-side task.
-const CONNECTIONS: usize = 50;
-/// Round trips per connection in `tcp_echo`.
-const ROUND_TRIPS: usize = 2_000;
-/// Bytes per message, each way.
-const MESSAGE: usize = 64;
-/// Where the listener binds: loopback, a port the OS picks.
-const LOOPBACK: &str = "127.0.0.1:0";
 
 type TokioRt = tokio::runtime::Runtime;
 type MagpieRt = magpie::Runtime;
@@ -77,41 +68,6 @@ const WORKLOADS: &[Workload] = &[Workload {
     smol: tcp_echo::smol,
     magpie_variants: &[],
 }];
-
-/// The message client `id` sends: distinct per connection, so a mixed-up
-/// echo would show.
-fn message(id: usize) -> [u8; MESSAGE] {
-    let mut msg = [0u8; MESSAGE];
-    for (i, b) in msg.iter_mut().enumerate() {
-        *b = (id * 31 + i) as u8;
-    }
-    msg
-}
-
-/// The server side of one connection: echo what arrives until end of
-/// stream. For any futures-io stream (magpie, smol).
-async fn echo<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
-    let mut buf = [0u8; MESSAGE];
-    loop {
-        let n = stream.read(&mut buf).await.expect("server read");
-        if n == 0 {
-            return;
-        }
-        stream.write_all(&buf[..n]).await.expect("server write");
-    }
-}
-
-/// The client side of one connection: [`ROUND_TRIPS`] × {write 64 bytes,
-/// read the 64-byte echo}. For any futures-io stream (magpie, smol).
-async fn client<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, id: usize) {
-    let msg = message(id);
-    let mut buf = [0u8; MESSAGE];
-    for _ in 0..ROUND_TRIPS {
-        stream.write_all(&msg).await.expect("client write");
-        stream.read_exact(&mut buf).await.expect("client read");
-        assert_eq!(buf, msg, "wrong echo");
-    }
-}
 
 /// 50 connections × 2,000 round trips of 64 bytes, server and clients on
 /// the runtime under test (see the module documentation).
@@ -151,31 +107,8 @@ mod tcp_echo {
     }
 
     pub(super) fn tokio(rt: &TokioRt) {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use magpie_benches::echo::tokio_io::{client, echo};
         use tokio::net::{TcpListener, TcpStream};
-
-        async fn echo(mut stream: TcpStream) {
-            let mut buf = [0u8; MESSAGE];
-            loop {
-                let n = stream.read(&mut buf).await.expect("server read");
-                if n == 0 {
-                    return;
-                }
-                stream.write_all(&buf[..n]).await.expect("server write");
-            }
-        }
-
-        async fn client(addr: SocketAddr, id: usize) {
-            let mut stream = TcpStream::connect(addr).await.expect("connect");
-            stream.set_nodelay(true).expect("client set_nodelay");
-            let msg = message(id);
-            let mut buf = [0u8; MESSAGE];
-            for _ in 0..ROUND_TRIPS {
-                stream.write_all(&msg).await.expect("client write");
-                stream.read_exact(&mut buf).await.expect("client read");
-                assert_eq!(buf, msg, "wrong echo");
-            }
-        }
 
         rt.block_on(async {
             let listener = TcpListener::bind(LOOPBACK).await.expect("bind");
@@ -192,7 +125,13 @@ mod tcp_echo {
                 }
             });
             let clients: Vec<_> = (0..CONNECTIONS)
-                .map(|id| tokio::spawn(client(addr, id)))
+                .map(|id| {
+                    tokio::spawn(async move {
+                        let stream = TcpStream::connect(addr).await.expect("connect");
+                        stream.set_nodelay(true).expect("client set_nodelay");
+                        client(stream, id).await;
+                    })
+                })
                 .collect();
             for c in clients {
                 c.await.unwrap();

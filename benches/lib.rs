@@ -1,7 +1,9 @@
 //! Shared pieces of magpie's benchmark suite (`benches/runtimes.rs`,
-//! `benches/sync.rs`, `benches/timers.rs`, `benches/io.rs`, and the figure
-//! binaries).
+//! `benches/sync.rs`, `benches/timers.rs`, `benches/io.rs`,
+//! `benches/one_thread.rs`, and the figure binaries).
 //!
+//! * [`echo`] and [`ping_pong`]: the pieces of `tcp_echo` and `ping_pong`
+//!   shared by the multi-thread and one-thread suites.
 //! * [`figures`]: the child-process harness and JSON output of the figure
 //!   binaries (`timer_figures`, `io_figures`).
 //! * [`CpuTime`]: a criterion [`Measurement`] of the *process* CPU time (all
@@ -19,7 +21,9 @@
 //! * [`YieldOnce`]: a runtime-agnostic future that is pending once, then ready.
 //! * [`rss_bytes`]: the process's resident set size.
 
+pub mod echo;
 pub mod figures;
+pub mod ping_pong;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -70,10 +74,11 @@ fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
 /// overrides, then criterion's command line (`--sample-size`,
 /// `--warm-up-time`, `--measurement-time`, filters, `--test`, ...).
 ///
-/// Defaults: 20 samples, 1 s warm-up, 3 s measurement, no plots. With 10
-/// short workloads (5 in `runtimes`, 3 in `sync`, 2 in `timers`) × 4–5
-/// runtimes × 2 measurements this keeps them at roughly 7–9 minutes on a
-/// 2-core machine (`tcp_echo`, with ~1 s iterations, adds about 4).
+/// Defaults: 20 samples, 1 s warm-up, 3 s measurement, no plots. With 14
+/// short workloads (5 in `runtimes`, 3 in `sync`, 2 in `timers`, 4 in
+/// `one_thread`) × 4–5 runtimes × 2 measurements this keeps them at roughly
+/// 10–12 minutes on a 2-core machine (`tcp_echo` and `tcp_echo_1t`, with ~1 s
+/// iterations, add about 4 each).
 pub fn configure<M: Measurement>(c: Criterion<M>) -> Criterion<M> {
     let sample_size = env_parse::<usize>(SAMPLE_SIZE_ENV).unwrap_or(20);
     let warm_up = env_parse::<f64>(WARM_UP_ENV).unwrap_or(1.0);

@@ -13,9 +13,10 @@
 //! (`futures-channel`'s oneshot would be a fourth implementation, not smol's).
 //!
 //! * `ping_pong`: 1,000 task pairs exchanging messages over oneshot and
-//!   bounded(1) channels. Each pair is a pinger and a ponger joined by a
-//!   bounded mpsc channel of capacity 1. For each of [`PING_ROUNDS`] rounds
-//!   the pinger creates a fresh oneshot channel, sends `(round, reply
+//!   bounded(1) channels ([`magpie_benches::ping_pong`]). Each pair is a
+//!   pinger and a ponger joined by a bounded mpsc channel of capacity 1. For
+//!   each of [`ROUNDS`](magpie_benches::ping_pong::ROUNDS) rounds the pinger
+//!   creates a fresh oneshot channel, sends `(round, reply
 //!   sender)` to the ponger over the bounded(1) channel and awaits the reply;
 //!   the ponger answers `round + 1` on the oneshot. After the last round the
 //!   pinger drops its sender, the ponger's `recv` returns `None` and it ends.
@@ -53,10 +54,6 @@ use std::sync::Arc;
 
 use magpie_benches::{run_suite, SmolRuntime, Workload};
 
-/// Pinger/ponger pairs in `ping_pong`.
-const PING_PAIRS: usize = 1_000;
-/// Round trips per pair in `ping_pong` (1,000 × 20 = 20,000 in all).
-const PING_ROUNDS: u64 = 20;
 /// Sender tasks in `mpsc` and `mpsc_unbounded`.
 const MPSC_SENDERS: u64 = 5;
 /// Messages per sender in `mpsc` and `mpsc_unbounded`.
@@ -96,35 +93,19 @@ const WORKLOADS: &[Workload] = &[
 const MPSC_SUM: u64 = MPSC_SENDERS * (MPSC_MESSAGES * (MPSC_MESSAGES - 1) / 2);
 
 /// 1,000 pinger/ponger pairs, 20 round trips each: ping over a bounded(1)
-/// mpsc channel carrying a fresh oneshot sender, pong over that oneshot.
+/// mpsc channel carrying a fresh oneshot sender, pong over that oneshot
+/// (the pairs' tasks: [`magpie_benches::ping_pong`]).
 mod ping_pong {
     use super::*;
+    use magpie_benches::ping_pong::{PAIRS, ROUNDS};
 
     pub(super) fn magpie(rt: &MagpieRt) {
-        use magpie::sync::{mpsc, oneshot};
-        type Ping = (u64, oneshot::Sender<u64>);
-
-        async fn ponger(mut pings: mpsc::Receiver<Ping>) -> u64 {
-            let mut answered = 0;
-            while let Some((round, reply)) = pings.recv().await {
-                reply.send(round + 1).expect("pinger gone");
-                answered += 1;
-            }
-            answered
-        }
-
-        async fn pinger(pings: mpsc::Sender<Ping>) {
-            for round in 0..PING_ROUNDS {
-                let (reply, pong) = oneshot::channel();
-                pings.send((round, reply)).await.expect("ponger gone");
-                assert_eq!(pong.await.expect("no pong"), round + 1);
-            }
-        }
-
+        use magpie::sync::mpsc;
+        use magpie_benches::ping_pong::magpie::{pinger, ponger};
         rt.block_on(rt.spawn(async {
-            let mut pongers = Vec::with_capacity(PING_PAIRS);
-            let mut pingers = Vec::with_capacity(PING_PAIRS);
-            for _ in 0..PING_PAIRS {
+            let mut pongers = Vec::with_capacity(PAIRS);
+            let mut pingers = Vec::with_capacity(PAIRS);
+            for _ in 0..PAIRS {
                 let (tx, rx) = mpsc::channel(1);
                 pongers.push(magpie::spawn(ponger(rx)));
                 pingers.push(magpie::spawn(pinger(tx)));
@@ -133,37 +114,19 @@ mod ping_pong {
                 p.await.unwrap();
             }
             for p in pongers {
-                assert_eq!(p.await.unwrap(), PING_ROUNDS);
+                assert_eq!(p.await.unwrap(), ROUNDS);
             }
         }))
         .unwrap();
     }
 
     pub(super) fn tokio(rt: &TokioRt) {
-        use tokio::sync::{mpsc, oneshot};
-        type Ping = (u64, oneshot::Sender<u64>);
-
-        async fn ponger(mut pings: mpsc::Receiver<Ping>) -> u64 {
-            let mut answered = 0;
-            while let Some((round, reply)) = pings.recv().await {
-                reply.send(round + 1).expect("pinger gone");
-                answered += 1;
-            }
-            answered
-        }
-
-        async fn pinger(pings: mpsc::Sender<Ping>) {
-            for round in 0..PING_ROUNDS {
-                let (reply, pong) = oneshot::channel();
-                pings.send((round, reply)).await.expect("ponger gone");
-                assert_eq!(pong.await.expect("no pong"), round + 1);
-            }
-        }
-
+        use magpie_benches::ping_pong::tokio::{pinger, ponger};
+        use tokio::sync::mpsc;
         rt.block_on(rt.spawn(async {
-            let mut pongers = Vec::with_capacity(PING_PAIRS);
-            let mut pingers = Vec::with_capacity(PING_PAIRS);
-            for _ in 0..PING_PAIRS {
+            let mut pongers = Vec::with_capacity(PAIRS);
+            let mut pingers = Vec::with_capacity(PAIRS);
+            for _ in 0..PAIRS {
                 let (tx, rx) = mpsc::channel(1);
                 pongers.push(tokio::spawn(ponger(rx)));
                 pingers.push(tokio::spawn(pinger(tx)));
@@ -172,41 +135,20 @@ mod ping_pong {
                 p.await.unwrap();
             }
             for p in pongers {
-                assert_eq!(p.await.unwrap(), PING_ROUNDS);
+                assert_eq!(p.await.unwrap(), ROUNDS);
             }
         }))
         .unwrap();
     }
 
     pub(super) fn smol(rt: &SmolRuntime) {
-        use async_channel::{bounded, Receiver, Sender};
-        /// The reply channel is a fresh `bounded(1)`: smol's stand-in for
-        /// a oneshot.
-        type Ping = (u64, Sender<u64>);
-
-        async fn ponger(pings: Receiver<Ping>) -> u64 {
-            let mut answered = 0;
-            while let Ok((round, reply)) = pings.recv().await {
-                reply.try_send(round + 1).expect("pinger gone");
-                answered += 1;
-            }
-            answered
-        }
-
-        async fn pinger(pings: Sender<Ping>) {
-            for round in 0..PING_ROUNDS {
-                let (reply, pong) = bounded(1);
-                pings.send((round, reply)).await.expect("ponger gone");
-                assert_eq!(pong.recv().await.expect("no pong"), round + 1);
-            }
-        }
-
+        use magpie_benches::ping_pong::smol::{pinger, ponger};
         let ex = Arc::clone(rt.executor());
         rt.block_on(rt.spawn(async move {
-            let mut pongers = Vec::with_capacity(PING_PAIRS);
-            let mut pingers = Vec::with_capacity(PING_PAIRS);
-            for _ in 0..PING_PAIRS {
-                let (tx, rx) = bounded(1);
+            let mut pongers = Vec::with_capacity(PAIRS);
+            let mut pingers = Vec::with_capacity(PAIRS);
+            for _ in 0..PAIRS {
+                let (tx, rx) = async_channel::bounded(1);
                 pongers.push(ex.spawn(ponger(rx)));
                 pingers.push(ex.spawn(pinger(tx)));
             }
@@ -214,7 +156,7 @@ mod ping_pong {
                 p.await;
             }
             for p in pongers {
-                assert_eq!(p.await, PING_ROUNDS);
+                assert_eq!(p.await, ROUNDS);
             }
         }));
     }

@@ -4,17 +4,18 @@
 //! loop, tasks, gather, exceptions, async context managers, futures, async generators,
 //! concurrency vs parallelism), then what an asyncio user reaches for next (cancellation,
 //! task groups, waiting, queues, locks and events, timers, streams, web servers, paused
-//! time, debug mode, subprocesses, files). Each section is a module in `examples/asyncio/` and an example of
-//! its own (`--example coroutines`, ...);
-//! `docs/asyncio.md` maps every asyncio concept to the section that shows it.
+//! time, debug mode, subprocesses, files), and asyncio's own model: one thread. Each section
+//! is a module in `examples/asyncio/` and an example of its own (`--example coroutines`,
+//! ...); `docs/asyncio.md` maps every asyncio concept to the section that shows it.
 //!
 //! The notes sleep 1 s and 2 s; the tour runs their seconds at 100 ms so that it takes a few
 //! seconds (the standalone examples sleep the real seconds).
 
 use magpie_examples::{
     async_generators, cancellation, concurrency_vs_parallelism, context_managers, coroutines,
-    debug_mode, event_loop, exceptions, files, futures, gather, locks_and_events, ms, paused_time,
-    queues, say, set_second, streams, task_groups, tasks, timers, waiting, web_servers,
+    debug_mode, event_loop, exceptions, files, futures, gather, locks_and_events, ms, one_thread,
+    paused_time, queues, say, set_second, streams, task_groups, tasks, timers, waiting,
+    web_servers,
 };
 use std::time::{Duration, Instant};
 
@@ -47,6 +48,7 @@ fn main() {
     #[cfg(unix)]
     magpie::run(magpie_examples::subprocesses::main());
     magpie::run(files::main());
+    one_thread::main(); // starts a current-thread runtime itself
 
     say!();
     say!("The tour took {}.", ms(start.elapsed()));

@@ -4,7 +4,10 @@
 #   1. criterion: benches/runtimes.rs (scheduler workloads), benches/sync.rs
 #      (ping_pong, mpsc, mpsc_unbounded: each runtime's own channels),
 #      benches/timers.rs (timer_churn, timer_fire), benches/io.rs (tcp_echo) and
-#      benches/fs.rs (fs_read_small, fs_read_large), wall and CPU time;
+#      benches/fs.rs (fs_read_small, fs_read_large) and benches/one_thread.rs
+#      (spawn_many_local_1t, yield_many_1t, ping_pong_1t, timer_fire_1t,
+#      tcp_echo_1t: magpie's and tokio's current-thread runtimes and smol's
+#      LocalExecutor), wall and CPU time;
 #   2. benches/timer_figures.rs (not criterion): sleep lateness percentiles and
 #      the memory of 1,000,000 pending sleeps, into target/magpie-timer-figures.json;
 #   3. benches/io_figures.rs (not criterion): the CPU an idle runtime with
@@ -15,13 +18,16 @@
 #      target/magpie-http-figures.json.
 #
 # Usage: scripts/bench.sh [criterion args...]
-#   scripts/bench.sh                          # everything, ~12-15 min on 2 cores
-#                                             # (tcp_echo alone ~4 min: ~1 s iterations)
-#   scripts/bench.sh yield_many               # one workload (wall + cpu)
-#   scripts/bench.sh 'ping_pong|mpsc'         # the channel workloads
+#   scripts/bench.sh                          # everything, ~20-25 min on 2 cores
+#                                             # (tcp_echo and tcp_echo_1t ~4 min each:
+#                                             # ~1 s iterations)
+#   scripts/bench.sh '^yield_many/'           # one workload (wall + cpu; a bare
+#                                             # yield_many also matches yield_many_1t)
+#   scripts/bench.sh 'ping_pong|mpsc'         # the channel workloads (and ping_pong_1t)
 #   scripts/bench.sh timer_                   # the timer workloads (no figure matches)
-#   scripts/bench.sh tcp_echo                 # the I/O workload (no figure matches)
+#   scripts/bench.sh tcp_echo                 # the I/O workloads (no figure matches)
 #   scripts/bench.sh fs_read                  # the file workloads (no figure matches)
+#   scripts/bench.sh _1t                      # the one-thread workloads (no figure matches)
 #   scripts/bench.sh sleep_lateness           # one figure (no criterion group matches)
 #   scripts/bench.sh idle_cpu                 # the idle CPU figure
 #   scripts/bench.sh http_hello               # the HTTP figure (no criterion group matches)
@@ -90,7 +96,7 @@ for arg in "$@"; do
     esac
 done
 
-criterion_cmd=(cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io --bench fs -- "$@")
+criterion_cmd=(cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io --bench fs --bench one_thread -- "$@")
 figures_cmd=(cargo bench -p magpie-benches --bench timer_figures)
 io_figures_cmd=(cargo bench -p magpie-benches --bench io_figures)
 http_figures_cmd=(cargo bench -p magpie-benches --bench http_figures)

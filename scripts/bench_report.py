@@ -2,10 +2,10 @@
 """Turn benchmark results (criterion; timer, I/O, HTTP figures) into docs/benchmarks.md + .svg.
 
 Reads every `<criterion dir>/**/new/{benchmark,estimates}.json` written by
-`cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io --bench fs`
-(groups `<workload>` for wall time and `<workload>/cpu` for process CPU time;
-functions `magpie`, `tokio`, `tokio_b`, `smol`, and `magpie_1wheel` on
-`timer_churn`), takes the median point estimate of each, and reads the JSON
+`cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io --bench fs
+--bench one_thread` (groups `<workload>` for wall time and `<workload>/cpu` for process CPU time;
+functions `magpie`, `tokio`, `tokio_b`, `smol`, `magpie_1wheel` on
+`timer_churn`, and `tokio_spawn` on the one-thread workloads), takes the median point estimate of each, and reads the JSON
 written by `cargo bench -p magpie-benches --bench timer_figures`
 (`<criterion dir>/../magpie-timer-figures.json`: sleep lateness percentiles and
 the memory of 1,000,000 pending sleeps) and by `cargo bench -p magpie-benches
@@ -20,7 +20,8 @@ requests per second and latency percentiles per connection count). It writes:
   magpie/smol (per-workload targets, marked met/missed; a workload's targets
   may apply to one measurement only, e.g. `tcp_echo`'s to wall time) and
   tokio_b/tokio (two identical tokio runtimes: the run's noise band); magpie
-  with one timer wheel per worker vs one wheel (`magpie_1wheel`); sleep
+  with one timer wheel per worker vs one wheel (`magpie_1wheel`); tokio's
+  current-thread runtime with and without a LocalSet (`tokio_spawn`); sleep
   lateness (target: magpie's p50 <= 0.2 ms); memory of pending sleeps (target:
   magpie <= tokio); idle CPU (no target); HTTP (targets: magpie's requests per
   second >= 1.1x tokio's, magpie's p99 latency <= tokio's);
@@ -50,9 +51,12 @@ RUNTIMES = ["magpie", "tokio", "tokio_b", "smol"]
 # magpie with one timer wheel for all workers (`Builder::timer_shards(1)`),
 # measured beside `magpie` on the timer workloads that have it.
 ONE_WHEEL = "magpie_1wheel"
-FUNCTIONS = RUNTIMES + [ONE_WHEEL]
-# Workloads in the order runtimes.rs, sync.rs, timers.rs then io.rs run them;
-# unknown ones follow, sorted.
+# tokio's current-thread runtime with `tokio::spawn` and no LocalSet, measured
+# beside `tokio` (local tasks in a LocalSet) on the one-thread workloads.
+TOKIO_SPAWN = "tokio_spawn"
+FUNCTIONS = RUNTIMES + [ONE_WHEEL, TOKIO_SPAWN]
+# Workloads in the order runtimes.rs, sync.rs, timers.rs, io.rs, fs.rs then
+# one_thread.rs run them; unknown ones follow, sorted.
 WORKLOAD_ORDER = [
     "spawn_many_local",
     "spawn_many_remote",
@@ -67,6 +71,20 @@ WORKLOAD_ORDER = [
     "tcp_echo",
     "fs_read_small",
     "fs_read_large",
+    "spawn_many_local_1t",
+    "yield_many_1t",
+    "ping_pong_1t",
+    "timer_fire_1t",
+    "tcp_echo_1t",
+]
+# The one-thread workloads (benches/one_thread.rs): magpie's current-thread runtime vs
+# tokio's current-thread runtime (local tasks in a LocalSet) and smol's LocalExecutor.
+ONE_THREAD = [
+    "spawn_many_local_1t",
+    "yield_many_1t",
+    "ping_pong_1t",
+    "timer_fire_1t",
+    "tcp_echo_1t",
 ]
 MEASUREMENTS = [
     ("wall", "Wall-clock time", ""),
@@ -90,6 +108,8 @@ WORKLOAD_TARGETS = {
     # issue 17: magpie::fs at most 0.8 of tokio::fs's time (wall, see TARGET_MEASUREMENTS)
     "fs_read_small": {"magpie/tokio": 0.8},
     "fs_read_large": {"magpie/tokio": 0.8},
+    # issue 18: at most 0.8 of both tokio current-thread and smol LocalExecutor (wall)
+    **{w: {"magpie/tokio": 0.8, "magpie/smol": 0.8} for w in ONE_THREAD},
 }
 # The measurements (MEASUREMENTS keys) in which a workload's targets are
 # judged; a workload not listed is judged in every measurement. In the others
@@ -98,6 +118,7 @@ TARGET_MEASUREMENTS = {
     "tcp_echo": ("wall",),
     "fs_read_small": ("wall",),
     "fs_read_large": ("wall",),
+    **{w: ("wall",) for w in ONE_THREAD},
 }
 # The figures written by benches/timer_figures.rs.
 FIGURES_FILE = "magpie-timer-figures.json"
@@ -132,7 +153,18 @@ WORKLOAD_TEXT = {
     "task, all spawned at once and joined: `magpie::fs::read`, `tokio::fs::read` (smol: "
     "`blocking::unblock(std::fs::read)`)",
     "fs_read_large": "one 256 MiB file (in the page cache) read whole with `fs::read` "
-    "(magpie reads files of 8 MiB or more in parallel parts, one per core up to 4)"
+    "(magpie reads files of 8 MiB or more in parallel parts, one per core up to 4)",
+    "spawn_many_local_1t": "on one thread (magpie: a current-thread runtime and "
+    "`task::spawn_local`; tokio: a current-thread runtime and `task::spawn_local` in a "
+    "`LocalSet`; smol: a `LocalExecutor` under `async_io::block_on`): 10,000 empty tasks "
+    "spawned from the `block_on` future and joined there",
+    "yield_many_1t": "on one thread: 200 tasks × 1,000 `yield_now`, joined",
+    "ping_pong_1t": "on one thread: `ping_pong`'s 1,000 pairs × 20 round trips over each "
+    "runtime's own channels",
+    "timer_fire_1t": "on one thread: 10,000 tasks each sleeping 1 ms five times in a row, "
+    "joined",
+    "tcp_echo_1t": "on one thread: `tcp_echo`'s 50 connections × 2,000 round trips of 64 "
+    "bytes, echo server and clients on the same thread",
 }
 BENCH_FILES = {
     "ping_pong": "benches/sync.rs",
@@ -143,6 +175,7 @@ BENCH_FILES = {
     "tcp_echo": "benches/io.rs",
     "fs_read_small": "benches/fs.rs",
     "fs_read_large": "benches/fs.rs",
+    **{w: "benches/one_thread.rs" for w in ONE_THREAD},
 }
 # The figures written by benches/io_figures.rs.
 IO_FIGURES_FILE = "magpie-io-figures.json"
@@ -335,6 +368,35 @@ def shards_table(results, workloads) -> list[str]:
                 f"| `{w}` | {'wall' if key == 'wall' else 'CPU'} | {fmt_ns(row.get('magpie'))} | "
                 f"{fmt_ns(row.get(ONE_WHEEL))} | {'—' if value is None else f'{value:.2f}'} | "
                 f"{'—' if noise is None else f'{noise:.2f}'} |"
+            )
+            rows += 1
+    return lines if rows else []
+
+
+def tokio_spawn_table(results, workloads) -> list[str]:
+    """magpie and tokio's two ways to run tasks on one thread (local tasks in a
+    LocalSet, `tokio::spawn` without one), per workload that has both, in every
+    measurement."""
+    lines = [
+        "| workload | measurement | magpie | tokio (LocalSet) | "
+        f"{TOKIO_SPAWN} | magpie/{TOKIO_SPAWN} | {TOKIO_SPAWN}/tokio | tokio_b/tokio (noise) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows = 0
+    for w in workloads:
+        for key, _, _ in MEASUREMENTS:
+            row = results.get(key, {}).get(w, {})
+            if row.get(TOKIO_SPAWN) is None:
+                continue
+
+            def r(v):
+                return "—" if v is None else f"{v:.2f}"
+
+            lines.append(
+                f"| `{w}` | {'wall' if key == 'wall' else 'CPU'} | {fmt_ns(row.get('magpie'))} | "
+                f"{fmt_ns(row.get('tokio'))} | {fmt_ns(row.get(TOKIO_SPAWN))} | "
+                f"{r(ratio(row, 'magpie', TOKIO_SPAWN))} | {r(ratio(row, TOKIO_SPAWN, 'tokio'))} | "
+                f"{r(ratio(row, 'tokio_b', 'tokio'))} |"
             )
             rows += 1
     return lines if rows else []
@@ -953,6 +1015,24 @@ def main() -> int:
             f"magpie/{ONE_WHEEL} below 1.0 is what the per-worker wheels save. No target.",
             "",
             *shards,
+            "",
+        ]
+
+    tokio_spawn = tokio_spawn_table(results, workloads)
+    if tokio_spawn:
+        md += [
+            "## One thread: tokio with and without a LocalSet",
+            "",
+            f"Command: {criterion_command}",
+            "",
+            "On the one-thread workloads, `tokio` runs local tasks (`task::spawn_local` in a "
+            "`LocalSet`), the counterpart of magpie's `spawn_local`, and the targets are "
+            f"judged against it. `{TOKIO_SPAWN}` is the same current-thread runtime running "
+            "the same (`Send`) futures with `tokio::spawn` and no `LocalSet`, measured in the "
+            f"same group: {TOKIO_SPAWN}/tokio below 1.0 is what the `LocalSet` costs tokio. "
+            "No target.",
+            "",
+            *tokio_spawn,
             "",
         ]
 

@@ -27,6 +27,7 @@ pub mod files;
 pub mod futures;
 pub mod gather;
 pub mod locks_and_events;
+pub mod one_thread;
 pub mod paused_time;
 pub mod queues;
 pub mod streams;

@@ -9,7 +9,7 @@
 use magpie_examples::{
     async_generators, cancellation, capture, concurrency_vs_parallelism, context_managers,
     coroutines, debug_mode, event_loop, exceptions, files, futures, gather, locks_and_events,
-    paused_time, queues, streams, task_groups, tasks, timers, waiting, web_servers,
+    one_thread, paused_time, queues, streams, task_groups, tasks, timers, waiting, web_servers,
 };
 use std::future::Future;
 use std::time::Duration;
@@ -506,4 +506,26 @@ fn files_write_read_list_and_name_the_missing_path() {
         error.contains("missing.txt`") && error.contains("(kind: NotFound)"),
         "{error}"
     );
+}
+
+#[test]
+fn one_thread_shares_an_rc_between_local_tasks_and_drops_leftovers_on_return() {
+    // Its own current-thread runtime, on the real clock: nothing in it sleeps to the end.
+    let lines = capture(SECOND, one_thread::main);
+    assert_in_order(
+        &lines,
+        &[
+            "== 22. One thread",
+            // First come, first served: asyncio's interleaving.
+            "^three tasks appended to one Rc<RefCell<Vec>>: a0 b0 c0 a1 b1 c1 a2 b2 c2",
+            "^every task ran on the thread that called block_on: true",
+            "^handled req-7",
+            "^a task spawned inside the scope sees REQUEST: false",
+            "^handled req-9",
+            "^main returns with a task still sleeping for an hour",
+            "^the hour-long task is dropped as block_on returns",
+            "^after block_on, its JoinHandle says cancelled: true",
+        ],
+    );
+    assert_eq!(count(&lines, "never printed"), 0, "{lines:#?}");
 }
