@@ -72,6 +72,11 @@ impl Wake for ThreadWaker {
     }
 
     fn wake_by_ref(self: &DynArc<Self>) {
+        if self.is_notified() {
+            // Already woken, and not yet taken: the poll that takes it comes after this
+            // wake (`take` clears the hint before the poll), so nothing is lost.
+            return;
+        }
         let mut state = self.state.lock();
         if state.notified || state.done {
             return;

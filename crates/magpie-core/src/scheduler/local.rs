@@ -40,18 +40,26 @@
 
 use crate::context;
 use crate::task::{self, JoinHandle, Notified, Registry, Schedule, TaskRef};
-use magpie_shim::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
+use magpie_shim::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering, UnsafeCell};
 use std::cell::OnceCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::task::Waker;
 
-/// The local tasks of one thread's session: their queue and their registry. Shared with
+/// The local tasks of one thread's session: their queues and their registry. Shared with
 /// the tasks (each holds it as its scheduler) and so with any thread that wakes one.
+///
+/// Two queues: `owned`, which only the owner thread touches (a spawn or wake on the owner
+/// thread, every pop: no lock, no atomic), and `inbox`, for wakes from other threads, which
+/// the owner moves into `owned` when it pops. Only inbox entries count in the runtime's
+/// `LocalCounts::queued`: an owner push happens while its thread runs, and it looks at its
+/// queues before it sleeps, so paused time cannot miss it; an inbox push may land while the
+/// owner sleeps.
 pub(crate) struct LocalQueue {
-    queue: Mutex<VecDeque<Notified>>,
-    /// `queue.len()`, readable without the lock (the owner's "anything queued?" checks).
-    queued: AtomicUsize,
+    owned: UnsafeCell<VecDeque<Notified>>,
+    inbox: Mutex<VecDeque<Notified>>,
+    /// `inbox.len()`, readable without the lock.
+    inbox_len: AtomicUsize,
     closed: AtomicBool,
     /// Every unfinished local task: the owning references.
     tasks: Registry,
@@ -63,6 +71,12 @@ pub(crate) struct LocalQueue {
     /// thread is the thread whose context holds that session.
     session: usize,
 }
+
+// SAFETY: `owned` is read and written only on the owner thread (`LocalQueue::on_owner`,
+// checked before every access, or the owner-only methods `pop`, `has_queued` and `close`,
+// which only the session, a value of the owner thread's frame, calls); everything else is
+// a lock or an atomic.
+unsafe impl Sync for LocalQueue {}
 
 /// What a runtime counts of the local tasks of all its sessions (its `Shared` holds one).
 #[derive(Default)]
@@ -89,47 +103,77 @@ impl Schedule for LocalScheduler {
 }
 
 impl LocalQueue {
+    /// Whether this thread is the owner: its context holds this queue's session.
+    #[inline]
+    fn on_owner(&self) -> bool {
+        context::with_local_session(|s| s.is_some_and(|s| s.id() == self.session))
+    }
+
     fn push(&self, task: Notified) {
+        if self.on_owner() {
+            if self.closed.load(Ordering::Relaxed) {
+                // The session ended (its walk dropped or is dropping the future).
+                drop(task);
+                return;
+            }
+            // SAFETY: on the owner thread (`Sync` impl).
+            self.owned.with_mut(|q| unsafe { (*q).push_back(task) });
+            return;
+        }
         if self.closed.load(Ordering::SeqCst) {
-            // The session ended: its walk dropped (or is dropping) the future.
             drop(task);
             return;
         }
-        self.queue.lock().push_back(task);
-        self.queued.fetch_add(1, Ordering::SeqCst);
+        self.inbox.lock().push_back(task);
+        self.inbox_len.fetch_add(1, Ordering::SeqCst);
         self.counts.queued.fetch_add(1, Ordering::SeqCst);
         if self.closed.load(Ordering::SeqCst) {
-            // The close may have drained the queue before our push.
-            self.drain();
+            // The close may have drained the inbox before our push.
+            self.drain_inbox();
             return;
         }
-        let on_owner = context::with_local_session(|s| s.is_some_and(|s| s.id() == self.session));
-        if !on_owner {
-            // The owner looks at its queue before it sleeps; any other thread must wake it.
-            self.wake.wake_by_ref();
-        }
+        // The owner looks at its queues before it sleeps; from here it must be woken.
+        self.wake.wake_by_ref();
     }
 
+    /// The next entry: the owner's queue, after the inbox was moved to its back. Owner only.
     #[inline]
     fn pop(&self) -> Option<Notified> {
-        if self.queued.load(Ordering::Relaxed) == 0 {
-            return None;
+        if self.inbox_len.load(Ordering::Relaxed) > 0 {
+            let moved = self.drain_inbox();
+            // SAFETY: on the owner thread (`Sync` impl).
+            self.owned.with_mut(|q| unsafe { (*q).extend(moved) });
         }
-        let task = self.queue.lock().pop_front()?;
-        self.queued.fetch_sub(1, Ordering::SeqCst);
-        self.counts.queued.fetch_sub(1, Ordering::SeqCst);
-        Some(task)
+        // SAFETY: on the owner thread (`Sync` impl).
+        self.owned.with_mut(|q| unsafe { (*q).pop_front() })
     }
 
-    fn drain(&self) {
-        let drained = std::mem::take(&mut *self.queue.lock());
+    /// Whether an entry is queued. Owner only.
+    #[inline]
+    fn has_queued(&self) -> bool {
+        self.inbox_len.load(Ordering::Relaxed) > 0
+            // SAFETY: on the owner thread (`Sync` impl).
+            || self.owned.with(|q| unsafe { !(*q).is_empty() })
+    }
+
+    /// Takes the inbox's entries out (any thread), uncounting them.
+    fn drain_inbox(&self) -> VecDeque<Notified> {
+        let drained = std::mem::take(&mut *self.inbox.lock());
         if !drained.is_empty() {
-            self.queued.fetch_sub(drained.len(), Ordering::SeqCst);
+            self.inbox_len.fetch_sub(drained.len(), Ordering::SeqCst);
             self.counts
                 .queued
                 .fetch_sub(drained.len(), Ordering::SeqCst);
         }
-        drop(drained);
+        drained
+    }
+
+    /// Drops every queued entry (the close, on the owner thread).
+    fn drain(&self) {
+        drop(self.drain_inbox());
+        // SAFETY: on the owner thread (`Sync` impl).
+        let owned = self.owned.with_mut(|q| unsafe { std::mem::take(&mut *q) });
+        drop(owned);
     }
 }
 
@@ -168,8 +212,9 @@ impl LocalSession {
     {
         let queue = self.queue.get_or_init(|| {
             Arc::new(LocalQueue {
-                queue: Mutex::new(VecDeque::new()),
-                queued: AtomicUsize::new(0),
+                owned: UnsafeCell::new(VecDeque::new()),
+                inbox: Mutex::new(VecDeque::new()),
+                inbox_len: AtomicUsize::new(0),
                 closed: AtomicBool::new(false),
                 tasks: Registry::new(1),
                 wake: self.wake.clone(),
@@ -210,9 +255,7 @@ impl LocalSession {
     /// Whether a local task is queued.
     #[inline]
     pub(crate) fn has_queued(&self) -> bool {
-        self.queue
-            .get()
-            .is_some_and(|q| q.queued.load(Ordering::Relaxed) > 0)
+        self.queue.get().is_some_and(|q| q.has_queued())
     }
 
     /// The next queued local task. Called by the owner thread only.
