@@ -342,8 +342,13 @@ impl WorkerLocal {
         let shared = self.shared();
         let event_interval = shared.config.event_interval.max(1);
         let global_interval = shared.config.global_queue_interval.max(1);
+        // The root is polled (if woken) once per batch of `event_interval` ticks, and
+        // whenever the queues run dry: tokio's rhythm. Polling it after every task that
+        // woke it (each completion it awaits) would cost a poll per task.
+        let mut root_due = true;
         while !self.leaving() {
-            if self.seeded.is_none() {
+            if root_due && self.seeded.is_none() {
+                root_due = false;
                 if let Some(root) = root.as_deref_mut() {
                     if root.poll_if_notified() {
                         return true;
@@ -354,6 +359,7 @@ impl WorkerLocal {
             self.tick.set(tick);
             if tick % event_interval == 0 {
                 self.driver_turn();
+                root_due = true;
             }
             if let Some(seeded) = &self.seeded {
                 let root_ready = root
@@ -376,7 +382,12 @@ impl WorkerLocal {
             };
             match task {
                 Some(task) => self.run_task(task),
-                None => self.park(),
+                None => {
+                    root_due = true;
+                    if !self.root_notified() {
+                        self.park();
+                    }
+                }
             }
         }
         false
