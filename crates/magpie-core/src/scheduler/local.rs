@@ -111,7 +111,9 @@ impl LocalQueue {
 
     fn push(&self, task: Notified) {
         if self.on_owner() {
-            if self.closed.load(Ordering::Relaxed) {
+            // (Acquire: should a thread whose new session sits where an ended one did take
+            // itself for that one's owner, it sees the close and goes no further.)
+            if self.closed.load(Ordering::Acquire) {
                 // The session ended (its walk dropped or is dropping the future).
                 drop(task);
                 return;
