@@ -809,3 +809,33 @@ fn a_seeded_runtime_also_seeds_where_select_starts() {
     assert_eq!(first, winners());
     assert!(first.contains(&0) && first.contains(&1), "{first:?}");
 }
+
+#[test]
+fn the_budget_keeps_a_ready_loop_from_starving_a_current_thread_runtime() {
+    // Run on a thread of its own so that a starved runtime fails the test instead of hanging.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let rt = current_thread();
+        let ran = rt.block_on(async {
+            // Each zero sleep is ready at once: only the budget makes this loop yield.
+            let looper = magpie::spawn(async {
+                loop {
+                    magpie::time::sleep(Duration::ZERO).await;
+                }
+            });
+            let beside = task::spawn_local(async {
+                magpie::time::sleep(Duration::from_millis(5)).await;
+                "ran beside the loop"
+            });
+            let ran = beside.await.unwrap();
+            looper.abort();
+            assert!(looper.await.unwrap_err().is_cancelled());
+            ran
+        });
+        done_tx.send(ran).unwrap();
+    });
+    let ran = done_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a task looping on ready sleeps starved the current-thread runtime");
+    assert_eq!(ran, "ran beside the loop");
+}
