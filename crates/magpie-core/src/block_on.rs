@@ -246,6 +246,7 @@ pub fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
         )
     });
     let _handle = context::set_handle(handle.clone());
+    let _outside = handle.config().enter_thread_context();
     let thread_waker = DynArc::new(ThreadWaker::new(handle.block_on_runnable()));
     let waker = Waker::from(thread_waker.clone());
     let _finish = Finish {

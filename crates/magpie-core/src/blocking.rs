@@ -259,6 +259,7 @@ impl Inner {
         context::set_blocking_pool(self as *const Inner as usize);
         {
             let _handle = context::set_handle(handle.clone());
+            let _outside = self.config.enter_thread_context();
             let timeline = handle.recorder().map(|t| (t, t.blocking_track()));
             let mut state = self.state.lock();
             loop {

@@ -33,7 +33,9 @@ mod yield_now;
 pub use block_on::block_on;
 pub use context::{current_task_id, current_task_name};
 pub use driver::Driver;
-pub use scheduler::{block_in_place, Config, Handle, Hook, Scheduler, SlowPollHook};
+pub use scheduler::{
+    block_in_place, Config, ContextGuard, ContextHook, Handle, Hook, Scheduler, SlowPollHook,
+};
 pub use task::{AbortHandle, Id, JoinError, JoinHandle};
 pub use yield_now::yield_now;
 

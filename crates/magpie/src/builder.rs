@@ -23,6 +23,8 @@ pub struct Builder {
     config: Config,
     start_paused: bool,
     timer_shards: Option<usize>,
+    #[cfg(feature = "tokio-compat")]
+    tokio_compat: bool,
 }
 
 impl fmt::Debug for Builder {
@@ -31,7 +33,7 @@ impl fmt::Debug for Builder {
             .field("config", &self.config)
             .field("start_paused", &self.start_paused)
             .field("timer_shards", &self.timer_shards)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -49,6 +51,8 @@ impl Builder {
             config: Config::default(),
             start_paused: false,
             timer_shards: None,
+            #[cfg(feature = "tokio-compat")]
+            tokio_compat: false,
         }
     }
 
@@ -316,11 +320,50 @@ impl Builder {
         self
     }
 
+    /// Runs every thread of the runtime inside a tokio runtime context that magpie starts,
+    /// owns and shuts down with itself (feature `tokio-compat`): workers and blocking threads
+    /// for their whole life, any thread while it is inside `block_on`. Crates that call
+    /// tokio directly (`tokio::spawn`, `tokio::time`, `tokio::net`: reqwest, sqlx, tonic's
+    /// transport, tower's timeouts) then work from magpie tasks.
+    ///
+    /// The tokio side is a current-thread tokio runtime on one extra thread
+    /// (`<thread_name>-tokio`), which drives tokio's timers and sockets. `tokio::spawn` from
+    /// a magpie task runs that task **there**, not on magpie's workers; `magpie::spawn`
+    /// stays on the workers. Dropping the runtime drops magpie's tasks first, then shuts
+    /// the tokio side down without waiting for its tasks, and joins its thread.
+    ///
+    /// ```
+    /// let rt = magpie::Runtime::builder()
+    ///     .worker_threads(2)
+    ///     .tokio_compat(true)
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     // tokio's timer, from a magpie task.
+    ///     magpie::spawn(tokio::time::sleep(std::time::Duration::from_millis(1)))
+    ///         .await
+    ///         .unwrap();
+    /// });
+    /// ```
+    #[cfg(feature = "tokio-compat")]
+    pub fn tokio_compat(&mut self, on: bool) -> &mut Self {
+        self.tokio_compat = on;
+        self
+    }
+
     /// Starts the runtime's worker threads (none for a current-thread runtime). Fails when
     /// the OS refuses a thread, or the poller (epoll) cannot be created.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let shards = self.timer_shards.unwrap_or(self.config.worker_threads);
         let driver = Driver::new(shards, self.start_paused)?;
+        #[cfg(feature = "tokio-compat")]
+        if self.tokio_compat {
+            let tokio = crate::tokio_compat::TokioSide::start(&self.config.thread_name)?;
+            let mut config = self.config.clone();
+            config.thread_context = Some(tokio.context_hook());
+            let scheduler = Scheduler::start(config, driver)?;
+            return Ok(Runtime::from_scheduler(scheduler).with_tokio(tokio));
+        }
         let scheduler = Scheduler::start(self.config.clone(), driver)?;
         Ok(Runtime::from_scheduler(scheduler))
     }

@@ -84,6 +84,8 @@ pub mod stream;
 pub use magpie_sync as sync;
 pub mod task;
 pub mod time;
+#[cfg(feature = "tokio-compat")]
+mod tokio_compat;
 /// The scheduler timeline ([`Builder::timeline`]): what each worker did, as Chrome Trace
 /// Event JSON for Perfetto or `chrome://tracing` (`docs/observability.md`).
 pub mod timeline {

@@ -19,8 +19,12 @@ use std::time::{Duration, Instant};
 /// dropped from inside one of its own tasks cannot join the thread it runs on: it does the
 /// rest of the shutdown and leaves that thread and the blocking pool to finish on their own.
 pub struct Runtime {
+    /// Dropped first (fields drop in order): magpie's tasks go before the tokio side.
     scheduler: Scheduler,
     handle: Handle,
+    /// With `Builder::tokio_compat(true)`: the tokio runtime every thread enters.
+    #[cfg(feature = "tokio-compat")]
+    tokio: Option<crate::tokio_compat::TokioSide>,
 }
 
 impl fmt::Debug for Runtime {
@@ -46,7 +50,18 @@ impl Runtime {
         let handle = Handle {
             inner: scheduler.handle().clone(),
         };
-        Runtime { scheduler, handle }
+        Runtime {
+            scheduler,
+            handle,
+            #[cfg(feature = "tokio-compat")]
+            tokio: None,
+        }
+    }
+
+    #[cfg(feature = "tokio-compat")]
+    pub(crate) fn with_tokio(mut self, tokio: crate::tokio_compat::TokioSide) -> Runtime {
+        self.tokio = Some(tokio);
+        self
     }
 
     /// Runs `future` to completion on the calling thread; tasks it spawns run on the workers
@@ -98,6 +113,7 @@ impl Runtime {
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         let deadline = Instant::now().checked_add(timeout);
         self.scheduler.shutdown(deadline);
+        // (The tokio side of `tokio_compat` goes with `self`, after the scheduler.)
     }
 
     /// Shuts down without waiting for any thread.

@@ -116,6 +116,7 @@ fn hand_off<F: FnOnce() -> R, R>(local: &WorkerLocal, f: F) -> R {
             {
                 let _entered = context::try_enter().expect("a fresh thread is in no runtime");
                 let _handle = context::set_handle(handle.clone());
+                let _outside = handle.config().enter_thread_context();
                 // SAFETY: T lent us the `WorkerLocal` (the module documentation, step 2):
                 // it stays alive, and untouched by T, until we say we are done below.
                 let local = unsafe { &*(address as *const WorkerLocal) };

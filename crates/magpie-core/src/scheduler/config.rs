@@ -8,6 +8,13 @@ use std::time::Duration;
 /// A callback run on runtime threads (start and stop hooks).
 pub type Hook = DynArc<dyn Fn() + Send + Sync + 'static>;
 
+/// Puts the calling thread into some outside context (tokio's, for the facade's
+/// `tokio-compat`) until the returned guard drops. See [`Config::thread_context`].
+pub type ContextHook = DynArc<dyn Fn() -> ContextGuard + Send + Sync + 'static>;
+
+/// What a [`ContextHook`] returns: dropped when the thread leaves the runtime.
+pub type ContextGuard = Box<dyn std::any::Any>;
+
 /// A callback the monitor thread runs for each slow-poll report.
 pub type SlowPollHook = DynArc<dyn Fn(&SlowPoll) + Send + Sync + 'static>;
 
@@ -43,6 +50,10 @@ pub struct Config {
     /// A current-thread runtime: no worker thread is started; the thread inside `block_on`
     /// is the one worker (current_thread.rs). `worker_threads` is 1.
     pub current_thread: bool,
+    /// Entered by every thread while it runs the runtime's tasks: each worker and blocking
+    /// thread (and a `block_in_place` stand-in) for its whole life, each thread inside
+    /// `block_on` for the call. Guards nest and drop in reverse order.
+    pub thread_context: Option<ContextHook>,
     /// Current-thread only: the seed the order of ready tasks is drawn from (worker.rs,
     /// "Seeded order"); `None`: FIFO, the LIFO slot first.
     pub rng_seed: Option<u64>,
@@ -65,6 +76,7 @@ impl Default for Config {
             timeline_capacity: None,
             current_thread: false,
             rng_seed: None,
+            thread_context: None,
         }
     }
 }
@@ -98,6 +110,11 @@ impl Config {
         if let Some(hook) = &self.on_thread_stop {
             run_hook(hook, "on_thread_stop");
         }
+    }
+
+    /// Enters [`Config::thread_context`], if set, until the guard drops.
+    pub(crate) fn enter_thread_context(&self) -> Option<ContextGuard> {
+        self.thread_context.as_ref().map(|enter| enter())
     }
 
     pub(crate) fn thread_builder(&self) -> std::thread::Builder {

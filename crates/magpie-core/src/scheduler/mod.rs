@@ -44,7 +44,7 @@ mod worker;
 mod loom_tests;
 
 pub use block_in_place::block_in_place;
-pub use config::{Config, Hook, SlowPollHook};
+pub use config::{Config, ContextGuard, ContextHook, Hook, SlowPollHook};
 pub(crate) use local::LocalSession;
 pub(crate) use worker::WorkerLocal;
 

@@ -174,6 +174,7 @@ pub(super) fn run(index: usize, deque: Worker<Notified>, handle: Handle) {
     {
         let _entered = context::try_enter().expect("a fresh worker thread is in no runtime");
         let _handle = context::set_handle(handle.clone());
+        let _outside = shared.config.enter_thread_context();
         let wake = Waker::from(DynArc::new(WorkerWake {
             handle: handle.clone(),
             index,
