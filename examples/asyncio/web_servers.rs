@@ -395,13 +395,14 @@ impl Server {
     }
 
     /// [`serve`](Server::serve), with `app` answering the requests instead of [`handle`]:
-    /// another application on the same server (`examples/service.rs`). `app` is called once
-    /// per request; it never fails (every problem is a response).
+    /// another application on the same server (`examples/service.rs`, and an axum `Router`
+    /// in `examples/axum.rs`). `app` is called once per request; it never fails (every
+    /// problem is a response), and its response body may be any hyper body of `Bytes`.
     ///
     /// # Errors
     ///
     /// See [`serve`](Server::serve).
-    pub async fn serve_with<A, F>(
+    pub async fn serve_with<A, F, B>(
         self,
         listener: TcpListener,
         shutdown: impl Future,
@@ -409,7 +410,9 @@ impl Server {
     ) -> io::Result<ServeStats>
     where
         A: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
-        F: Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
+        F: Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn Error + Send + Sync>>,
     {
         let Server { config, counters } = self;
         let builder = Arc::new(http_builder(&config));
@@ -521,7 +524,7 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 }
 
 /// One connection, from its first byte to its close.
-async fn serve_connection<A, F>(
+async fn serve_connection<A, F, B>(
     stream: TcpStream,
     app: A,
     builder: Arc<auto::Builder<HyperExecutor>>,
@@ -530,7 +533,9 @@ async fn serve_connection<A, F>(
     config: ServerConfig,
 ) where
     A: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
+    F: Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn Error + Send + Sync>>,
 {
     // hyper-util reads the first bytes (HTTP/2's preface, or not?) before hyper's own
     // header-read timeout starts: bound that wait too, or a client that connects and sends

@@ -1,0 +1,96 @@
+//! Not a tour section: the axum application of `examples/axum.rs`, here so that
+//! `examples/tests/axum.rs` serves the very same router.
+//!
+//! axum runs on magpie without any compatibility layer for the server: a `Router` is a
+//! tower `Service`, and magpie's hyper server ([`Server::serve_with`]) accepts the
+//! connections and calls it for each request ([`app`]). Only tower-http's `TimeoutLayer`
+//! calls tokio (`tokio::time::sleep`), so the runtime is built with `tokio_compat(true)`.
+//!
+//! Routes:
+//! - `GET /`: a greeting;
+//! - `GET /users/{id}`: JSON `{"id": id, "name": "user-<id>"}` (a path parameter);
+//! - `POST /echo`: the JSON body back (axum's `Json` extractor and response);
+//! - `GET /notes`, `POST /notes`: a list kept in shared state behind a magpie `Mutex`;
+//! - `GET /slow?ms=N`: a magpie sleep of N ms, cut off with `408 Request Timeout` by
+//!   tower-http's timeout layer after [`TIMEOUT`];
+//! - anything else: 404.
+//!
+//! [`Server::serve_with`]: crate::web_servers::Server::serve_with
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use hyper::body::Incoming;
+use hyper::Request;
+use magpie::sync::Mutex;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::util::Oneshot;
+use tower::ServiceExt;
+use tower_http::timeout::TimeoutLayer;
+
+/// How long a request may take before tower-http's layer answers 408.
+pub const TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The application's shared state.
+#[derive(Clone, Default)]
+pub struct Notes(Arc<Mutex<Vec<String>>>);
+
+/// The router: every route above, with the timeout layer.
+pub fn router() -> Router {
+    Router::new()
+        .route("/", get(|| async { "Hello from axum, served by magpie\n" }))
+        .route("/users/{id}", get(user))
+        .route("/echo", post(echo))
+        .route("/notes", get(list_notes).post(add_note))
+        .route("/slow", get(slow))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "no such route\n") })
+        .with_state(Notes::default())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            TIMEOUT,
+        ))
+}
+
+async fn user(Path(id): Path<u64>) -> Json<Value> {
+    Json(json!({ "id": id, "name": format!("user-{id}") }))
+}
+
+async fn echo(Json(body): Json<Value>) -> Json<Value> {
+    Json(body)
+}
+
+async fn list_notes(State(notes): State<Notes>) -> Json<Vec<String>> {
+    Json(notes.0.lock().await.clone())
+}
+
+async fn add_note(State(notes): State<Notes>, body: String) -> StatusCode {
+    notes.0.lock().await.push(body);
+    StatusCode::CREATED
+}
+
+/// `?ms=N`.
+#[derive(Deserialize)]
+struct SlowQuery {
+    ms: u64,
+}
+
+async fn slow(Query(q): Query<SlowQuery>) -> String {
+    magpie::time::sleep(Duration::from_millis(q.ms)).await;
+    format!("slept {} ms\n", q.ms)
+}
+
+/// `router` as the per-request function magpie's server calls: the hyper request in, the
+/// router's response out (a router never fails: every problem is a response).
+pub fn app(
+    router: Router,
+) -> impl Fn(Request<Incoming>) -> Oneshot<Router, Request<axum::body::Body>>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    move |req: Request<Incoming>| router.clone().oneshot(req.map(axum::body::Body::new))
+}
