@@ -94,3 +94,34 @@ pub fn app(
        + 'static {
     move |req: Request<Incoming>| router.clone().oneshot(req.map(axum::body::Body::new))
 }
+
+/// A running server of [`router`] (for the tests): its base URL, the sender that stops it,
+/// and its task.
+pub struct Running {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// Send (or drop) to stop the server gracefully.
+    pub stop: magpie::sync::oneshot::Sender<()>,
+    /// The server's task: its stats once stopped.
+    pub server: magpie::JoinHandle<std::io::Result<crate::web_servers::ServeStats>>,
+}
+
+/// Serves [`router`] on `127.0.0.1:0` with the default server settings, as a magpie task.
+///
+/// # Panics
+///
+/// When the loopback listener cannot be bound.
+pub async fn serve_on_loopback() -> Running {
+    use crate::web_servers::{Server, ServerConfig};
+    let listener = magpie::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback listener");
+    let base = format!("http://{}", listener.local_addr().expect("local_addr"));
+    let (stop, stopped) = magpie::sync::oneshot::channel::<()>();
+    let server = magpie::spawn(Server::new(ServerConfig::default()).serve_with(
+        listener,
+        stopped,
+        app(router()),
+    ));
+    Running { base, stop, server }
+}

@@ -5,10 +5,8 @@
 //! and a graceful stop.
 
 use hyper::StatusCode;
-use magpie::net::TcpListener;
-use magpie::sync::oneshot;
 use magpie_examples::axum_app;
-use magpie_examples::web_servers::{client, get, post_json, Server, ServerConfig};
+use magpie_examples::web_servers::{client, get, post_json};
 use std::time::Duration;
 
 #[test]
@@ -19,14 +17,7 @@ fn an_axum_router_is_served_by_magpie() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = magpie::spawn(Server::new(ServerConfig::default()).serve_with(
-            listener,
-            stopped,
-            axum_app::app(axum_app::router()),
-        ));
+        let axum_app::Running { base, stop, server } = axum_app::serve_on_loopback().await;
         let http = client();
 
         let hello = get(&http, &format!("{base}/")).await.unwrap();

@@ -4,28 +4,8 @@
 //! setting it fails the way a new user sees it, with tokio's "no reactor running" panic in
 //! the task, which `docs/ecosystem.md` names with its fix.
 
-use magpie::net::TcpListener;
-use magpie::sync::oneshot;
-use magpie_examples::axum_app;
-use magpie_examples::web_servers::{Server, ServerConfig};
+use magpie_examples::axum_app::{serve_on_loopback, Running};
 use std::time::Duration;
-
-/// Serves the axum app on `127.0.0.1:0`; returns its base URL and what stops it.
-async fn serve() -> (
-    String,
-    oneshot::Sender<()>,
-    magpie::JoinHandle<std::io::Result<magpie_examples::web_servers::ServeStats>>,
-) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = magpie::spawn(Server::new(ServerConfig::default()).serve_with(
-        listener,
-        stopped,
-        axum_app::app(axum_app::router()),
-    ));
-    (base, stop, server)
-}
 
 #[test]
 fn reqwest_works_from_magpie_tasks_under_tokio_compat() {
@@ -35,7 +15,7 @@ fn reqwest_works_from_magpie_tasks_under_tokio_compat() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let (base, stop, server) = serve().await;
+        let Running { base, stop, server } = serve_on_loopback().await;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -86,7 +66,7 @@ fn reqwest_without_tokio_compat_panics_with_no_reactor_running() {
         .build()
         .unwrap();
     let message = rt.block_on(async {
-        let (base, stop, server) = serve().await;
+        let Running { base, stop, server } = serve_on_loopback().await;
         let failed = magpie::spawn(async move {
             let http = reqwest::Client::new();
             let _ = http.get(format!("{base}/")).send().await;
