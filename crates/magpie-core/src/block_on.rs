@@ -62,7 +62,8 @@ pub(crate) struct ThreadWaker {
     condvar: Condvar,
     runnable: Arc<AtomicUsize>,
     /// `state.notified`, readable without the lock: the current-thread worker loop looks at
-    /// it on every tick. Written under the lock.
+    /// it between batches of tasks and before it parks, and an already-woken waker returns
+    /// at once. Written under the lock.
     notified_hint: AtomicBool,
 }
 

@@ -122,9 +122,12 @@ where
     if seed != 0 {
         builder.rng_seed(seed);
     }
-    // Every task of the run is polled on this thread: the select! generator of this thread
-    // is the only one the run uses.
-    crate::combinators::reseed_select(seed);
+    // Every task of the run is polled on this thread, so this thread's select! generator is
+    // the only one the run uses. A seeded runtime reseeds it in `block_on`; the seed-free
+    // run (seed 0) starts it here.
+    if seed == 0 {
+        crate::combinators::reseed_select(0);
+    }
     let runtime = builder.build().unwrap_or_else(|e| {
         panic!("magpie explore: failed to build the runtime for seed {seed}: {e}")
     });

@@ -4,7 +4,7 @@
 //! state (its deque; its LIFO slot and parker live in `Remote` as for any worker) waits in
 //! the [`CoreSlot`] while no thread runs it. A thread entering `block_on` takes it and runs
 //! the ordinary worker loop (worker.rs) with its `block_on` future as the loop's *root*:
-//! polled whenever it is woken, between tasks. So timers, I/O, `spawn_blocking`, the
+//! polled, when it was woken, between batches of tasks and whenever the queues run dry. So timers, I/O, `spawn_blocking`, the
 //! budget, paused time, metrics and every magpie-sync primitive behave as on the
 //! multi-thread runtime, by the same code.
 //!

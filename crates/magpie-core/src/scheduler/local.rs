@@ -81,8 +81,9 @@ unsafe impl Sync for LocalQueue {}
 /// What a runtime counts of the local tasks of all its sessions (its `Shared` holds one).
 #[derive(Default)]
 pub(crate) struct LocalCounts {
-    /// Local tasks queued in any session: work the paused clock must wait for, as for any
-    /// queued task.
+    /// Local tasks queued from other threads in any session's inbox, not yet taken by its
+    /// owner: work the paused clock must wait for, as for any queued task. (An owner's own
+    /// queue needs no count: see [`LocalQueue`].)
     pub(crate) queued: AtomicUsize,
     /// `spawn_local` calls (local tasks are in their sessions' registries, not the
     /// runtime's, whose inserts count the other spawns).

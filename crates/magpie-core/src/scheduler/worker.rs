@@ -242,8 +242,9 @@ impl WorkerLocal {
         deque
     }
 
-    /// Runs this loop with `root` (the `block_on` future of a current-thread runtime) polled
-    /// whenever it is woken; returns `true` once it completed, `false` at shutdown.
+    /// Runs this loop with `root` (the `block_on` future of a current-thread runtime), polled
+    /// when woken at the start of each batch of `event_interval` ticks and whenever the
+    /// queues run dry (`run`); returns `true` once it completed, `false` at shutdown.
     pub(super) fn run_with_root(&self, root: &mut dyn Root, session: &LocalSession) -> bool {
         self.session.set(session);
         self.root_waker.set(root.thread_waker());
