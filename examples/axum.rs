@@ -11,11 +11,11 @@
 //!
 //! The server needs nothing of tokio: magpie accepts the connections and hyper calls the
 //! router. tower-http's timeout sleeps on tokio's timer, so the runtime is built with
-//! `tokio_compat(true)` (docs/ecosystem.md). The routes are in `examples/asyncio/axum_app.rs`,
-//! which `examples/tests/axum.rs` serves too.
+//! `tokio_compat(true)` (docs/ecosystem.md). The routes are in `examples/ecosystem/src/axum_app.rs`,
+//! which `examples/ecosystem/tests/axum.rs` serves too.
 
 use magpie::net::TcpListener;
-use magpie_examples::axum_app;
+use magpie_ecosystem::axum_app;
 use magpie_examples::web_servers::{Server, ServerConfig};
 
 fn main() -> std::io::Result<()> {

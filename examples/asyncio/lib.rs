@@ -16,7 +16,6 @@
 //!   and says so.
 
 pub mod async_generators;
-pub mod axum_app;
 pub mod cancellation;
 pub mod concurrency_vs_parallelism;
 pub mod context_managers;

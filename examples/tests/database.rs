@@ -13,13 +13,13 @@
 #[path = "../db/mod.rs"]
 mod db;
 
-use db::{BoxError, Connected, Pool, Settings};
+use db::{no_server, shared_server, skipped, unique, BoxError, Connected, Pool};
 use magpie::time::{sleep, timeout};
 use magpie::JoinHandle;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -28,44 +28,6 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 const WATCHDOG: Duration = Duration::from_secs(30);
 /// Longer than any watchdog: a sleep that ends early was cancelled, not finished.
 const LONG_SLEEP_SQL: &str = "SELECT pg_sleep(600)";
-
-/// `true` (after saying so) when `MAGPIE_SKIP_POSTGRES=1` asks to skip these tests.
-fn skipped(test: &str) -> bool {
-    if std::env::var("MAGPIE_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
-        eprintln!("{test}: skipped: MAGPIE_SKIP_POSTGRES=1");
-        return true;
-    }
-    false
-}
-
-/// Panics with what went wrong and how to get a server (or skip).
-fn no_server(test: &str, message: &str) -> ! {
-    panic!(
-        "{test}: no PostgreSQL server.\n{message}\n\
-         The test starts one with scripts/postgres.sh (which installs PostgreSQL from Debian's \
-         packages when absent); or name a server with MAGPIE_PG_HOST and MAGPIE_PG_PORT; or \
-         set MAGPIE_SKIP_POSTGRES=1 to skip the database tests."
-    )
-}
-
-/// The shared server, found or started once for the whole test binary.
-fn shared_server(test: &str) -> Settings {
-    static SERVER: OnceLock<Result<Settings, String>> = OnceLock::new();
-    match SERVER.get_or_init(Settings::local) {
-        Ok(settings) => settings.clone(),
-        Err(message) => no_server(test, message),
-    }
-}
-
-/// A name no other test, run or process uses at the same time.
-fn unique(prefix: &str) -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
 
 /// Runs `future` on a 2-worker runtime under the watchdog.
 fn run<F: Future>(test: &str, future: F) -> F::Output {

@@ -1,11 +1,11 @@
-//! axum on magpie (`examples/axum.rs`'s router, `examples/asyncio/axum_app.rs`): served by
+//! axum on magpie (`examples/axum.rs`'s router, `examples/ecosystem/src/axum_app.rs`): served by
 //! magpie's hyper server on a runtime with `tokio_compat(true)`, answered over real
 //! loopback connections by the in-repo hyper client: every route, 20 concurrent requests,
 //! tower-http's timeout (tokio's timer, driven by the compat side) cutting off a slow one,
 //! and a graceful stop.
 
 use hyper::StatusCode;
-use magpie_examples::axum_app;
+use magpie_ecosystem::{axum_app, serve_on_loopback, Running};
 use magpie_examples::web_servers::{client, get, post_json};
 use std::time::Duration;
 
@@ -17,7 +17,9 @@ fn an_axum_router_is_served_by_magpie() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let axum_app::Running { base, stop, server } = axum_app::serve_on_loopback().await;
+        let Running {
+            base, stop, server, ..
+        } = serve_on_loopback(axum_app::app(axum_app::router())).await;
         let http = client();
 
         let hello = get(&http, &format!("{base}/")).await.unwrap();

@@ -4,7 +4,8 @@
 //! setting it fails the way a new user sees it, with tokio's "no reactor running" panic in
 //! the task, which `docs/ecosystem.md` names with its fix.
 
-use magpie_examples::axum_app::{serve_on_loopback, Running};
+use magpie_ecosystem::axum_app;
+use magpie_ecosystem::{serve_on_loopback, Running};
 use std::time::Duration;
 
 #[test]
@@ -15,7 +16,9 @@ fn reqwest_works_from_magpie_tasks_under_tokio_compat() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let Running { base, stop, server } = serve_on_loopback().await;
+        let Running {
+            base, stop, server, ..
+        } = serve_on_loopback(axum_app::app(axum_app::router())).await;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -66,7 +69,9 @@ fn reqwest_without_tokio_compat_panics_with_no_reactor_running() {
         .build()
         .unwrap();
     let message = rt.block_on(async {
-        let Running { base, stop, server } = serve_on_loopback().await;
+        let Running {
+            base, stop, server, ..
+        } = serve_on_loopback(axum_app::app(axum_app::router())).await;
         let failed = magpie::spawn(async move {
             let http = reqwest::Client::new();
             let _ = http.get(format!("{base}/")).send().await;

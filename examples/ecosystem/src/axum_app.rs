@@ -1,5 +1,5 @@
-//! Not a tour section: the axum application of `examples/axum.rs`, here so that
-//! `examples/tests/axum.rs` serves the very same router.
+//! The axum application of `examples/axum.rs`, here so that the tests
+//! (`examples/ecosystem/tests/axum.rs`, `reqwest.rs`) serve the very same router.
 //!
 //! axum runs on magpie without any compatibility layer for the server: a `Router` is a
 //! tower `Service`, and magpie's hyper server ([`Server::serve_with`]) accepts the
@@ -15,7 +15,7 @@
 //!   tower-http's timeout layer after [`TIMEOUT`];
 //! - anything else: 404.
 //!
-//! [`Server::serve_with`]: crate::web_servers::Server::serve_with
+//! [`Server::serve_with`]: magpie_examples::web_servers::Server::serve_with
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -93,35 +93,4 @@ pub fn app(
        + Sync
        + 'static {
     move |req: Request<Incoming>| router.clone().oneshot(req.map(axum::body::Body::new))
-}
-
-/// A running server of [`router`] (for the tests): its base URL, the sender that stops it,
-/// and its task.
-pub struct Running {
-    /// `http://127.0.0.1:<port>`.
-    pub base: String,
-    /// Send (or drop) to stop the server gracefully.
-    pub stop: magpie::sync::oneshot::Sender<()>,
-    /// The server's task: its stats once stopped.
-    pub server: magpie::JoinHandle<std::io::Result<crate::web_servers::ServeStats>>,
-}
-
-/// Serves [`router`] on `127.0.0.1:0` with the default server settings, as a magpie task.
-///
-/// # Panics
-///
-/// When the loopback listener cannot be bound.
-pub async fn serve_on_loopback() -> Running {
-    use crate::web_servers::{Server, ServerConfig};
-    let listener = magpie::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback listener");
-    let base = format!("http://{}", listener.local_addr().expect("local_addr"));
-    let (stop, stopped) = magpie::sync::oneshot::channel::<()>();
-    let server = magpie::spawn(Server::new(ServerConfig::default()).serve_with(
-        listener,
-        stopped,
-        app(router()),
-    ));
-    Running { base, stop, server }
 }
