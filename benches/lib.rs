@@ -24,6 +24,8 @@
 pub mod echo;
 pub mod figures;
 pub mod ping_pong;
+#[cfg(unix)]
+pub mod wrk;
 
 use std::future::Future;
 use std::pin::Pin;

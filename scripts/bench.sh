@@ -13,8 +13,10 @@
 #   3. benches/io_figures.rs (not criterion): the CPU an idle runtime with
 #      registered sockets uses over 2 s, into target/magpie-io-figures.json;
 #   4. benches/http_figures.rs (not criterion): http_hello, hyper serving a small
-#      response on each runtime under one load client (requests/s, p50/p99),
-#      5 alternating rounds of 0.5 + 2 s per runtime (~40 s), into
+#      response on each runtime under one load client (requests/s, p50/p99);
+#      http_axum, the same with an axum Router as the service; http_axum_wrk,
+#      the axum server driven by Debian's wrk (installed below when missing);
+#      5 alternating rounds of 0.5 + 2 s per runtime each (~2.5 min), into
 #      target/magpie-http-figures.json.
 #
 # Usage: scripts/bench.sh [criterion args...]
@@ -30,7 +32,8 @@
 #   scripts/bench.sh _1t                      # the one-thread workloads (no figure matches)
 #   scripts/bench.sh sleep_lateness           # one figure (no criterion group matches)
 #   scripts/bench.sh idle_cpu                 # the idle CPU figure
-#   scripts/bench.sh http_hello               # the HTTP figure (no criterion group matches)
+#   scripts/bench.sh http_                    # the HTTP figures (no criterion group matches)
+#   scripts/bench.sh http_axum                # axum's two (in-repo client, wrk)
 #   scripts/bench.sh --sample-size 30 --measurement-time 5
 #   MAGPIE_BENCH_WORKERS=4 scripts/bench.sh   # workers per runtime (default 2)
 # Other knobs: MAGPIE_BENCH_SAMPLE_SIZE, MAGPIE_BENCH_WARM_UP_SECS,
@@ -40,13 +43,14 @@
 # for the idle CPU figure; MAGPIE_BENCH_HTTP_CONNECTIONS (default 64; a list
 # such as 16,64 measures each), MAGPIE_BENCH_HTTP_SECS (default 2),
 # MAGPIE_BENCH_HTTP_WARMUP_SECS (default 0.5), MAGPIE_BENCH_HTTP_ROUNDS
-# (default 5) for the HTTP figure.
+# (default 5) for the HTTP figures.
 #
 # All arguments go to the criterion benches. The figures binaries get only the
 # filters among them (arguments that are neither options nor option values),
 # which they match like a simple criterion regex (`a|b` alternatives, each a
 # substring, `^`/`$` anchors) against their figure names (timer_figures:
-# sleep_lateness, sleep_memory; io_figures: idle_cpu; http_figures: http_hello);
+# sleep_lateness, sleep_memory; io_figures: idle_cpu; http_figures: http_hello,
+# http_axum, http_axum_wrk);
 # no filter runs them all, a filter that matches none of a binary's figures
 # skips them.
 #
@@ -54,6 +58,18 @@
 # report of just those workloads and figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# http_axum_wrk's load generator: Debian's wrk, installed when missing (as root, or
+# through sudo). Without it that one figure says it is skipped and the rest runs.
+if ! command -v wrk >/dev/null; then
+    echo "bench.sh: installing wrk (apt-get) for the http_axum_wrk figure" >&2
+    sudo=()
+    if [[ $(id -u) != 0 ]] && command -v sudo >/dev/null; then sudo=(sudo); fi
+    if ! { "${sudo[@]}" apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq wrk >/dev/null; }; then
+        echo "bench.sh: could not install wrk; http_axum_wrk will be skipped" >&2
+    fi
+fi
 
 # The command as it would be typed, with those of the given env knobs that are set.
 shown_command() {

@@ -184,6 +184,8 @@ IO_FIGURES_FILE = "magpie-io-figures.json"
 HTTP_FIGURES_FILE = "magpie-http-figures.json"
 HTTP_RPS_TARGET = 1.1
 HTTP_P99_TARGET = 1.0
+# axum on each runtime (issue 19): requests/s >= 1.0x tokio's, p99 <= tokio's.
+HTTP_AXUM_RPS_TARGET = 1.0
 
 
 def fmt_target(t: float) -> str:
@@ -571,7 +573,35 @@ def idle_cpu_section(fig, command: str) -> tuple[list[str], dict[str, int]]:
     return md, {"met": 0, "missed": 0}
 
 
-def http_section(fig, command: str) -> tuple[list[str], dict[str, int]]:
+# The HTTP figures of benches/http_figures.rs, in report order: (name, requests/s target vs
+# tokio, what the section says about the service and the load).
+HTTP_FIGURES = [
+    ("http_hello", HTTP_RPS_TARGET, None),
+    (
+        "http_axum",
+        HTTP_AXUM_RPS_TARGET,
+        "`http_axum`: the same server, load client and rounds, with an axum 0.8 `Router` as "
+        "the service (one route, `GET /` answering the same 13 bytes; the router cloned and "
+        "called with `oneshot` per request, as hyper-util's `TowerToHyperService` does): "
+        "axum on magpie against axum on tokio and smol (issue 19).",
+    ),
+    (
+        "http_axum_wrk",
+        HTTP_AXUM_RPS_TARGET,
+        "`http_axum_wrk`: the axum server again, driven by an outside load generator instead "
+        "of the in-repo client: Debian's `wrk` (`wrk -t1 -c<connections> -d<s>s --latency`, "
+        "a process of its own; `scripts/bench.sh` installs it when missing), after a warm-up "
+        "run of its own. wrk does not check bodies (a non-2xx status or a socket error fails "
+        "the round), reports no p99.9, and counts whole seconds; the client's CPU is wrk's "
+        "(`RUSAGE_CHILDREN`), the server's the process's own.",
+    ),
+]
+
+
+def http_section(
+    fig, command: str, name: str = "http_hello", rps_target: float = HTTP_RPS_TARGET,
+    intro: str | None = None,
+) -> tuple[list[str], dict[str, int]]:
     """hyper on each runtime under one load client: requests/s and latency."""
     counts = {"met": 0, "missed": 0}
     cpus, workers = fig.get("cpus"), fig.get("workers")
@@ -587,10 +617,15 @@ def http_section(fig, command: str) -> tuple[list[str], dict[str, int]]:
     def num(x, decimals: int = 0) -> str:
         return "—" if not isinstance(x, (int, float)) else f"{x:,.{decimals}f}"
 
-    md = [
+    if intro is not None:
+        md = [f"### {name}", "", intro, ""]
+    else:
+        md = [
         "## HTTP",
         "",
         f"Command: `{command}`",
+        "",
+        "### http_hello",
         "",
         "`http_hello`: hyper 1.x (`hyper::server::conn::http1`, keep-alive) serving the same "
         "service, `200 OK` with the 13-byte body `Hello, world!`, on each runtime: an accept "
@@ -620,12 +655,18 @@ def http_section(fig, command: str) -> tuple[list[str], dict[str, int]]:
         "magpie's p99 ≤ tokio's. Not in the chart above (there, lower is better).",
         "",
     ]
+    if intro is not None:
+        md += [
+            f"Targets: magpie's requests/s ≥ {fmt_target(rps_target)}× tokio's, and magpie's "
+            "p99 ≤ tokio's.",
+            "",
+        ]
     per_conns = fig.get("connections", {})
     for conns in sorted(per_conns, key=lambda c: int(c) if str(c).isdigit() else 0):
         entry = per_conns[conns] or {}
         per_rt = entry.get("runtimes", {})
         md += [
-            f"### {conns} connections",
+            f"#### {name}, {conns} connections",
             "",
             "| runtime | requests/s | range over rounds | p50 | p99 | p99.9 | "
             "server CPU / request | client's share of CPU |",
@@ -674,8 +715,8 @@ def http_section(fig, command: str) -> tuple[list[str], dict[str, int]]:
                 for value, rule, ok in (
                     (
                         rps,
-                        f"requests/s ≥ {fmt_target(HTTP_RPS_TARGET)}",
-                        lambda v: v >= HTTP_RPS_TARGET,
+                        f"requests/s ≥ {fmt_target(rps_target)}",
+                        lambda v: v >= rps_target,
                     ),
                     (
                         p99,
@@ -1055,10 +1096,17 @@ def main() -> int:
             md += lines
 
     if http_figures is not None:
-        fig = http_figures.get("http_hello")
-        if fig:
+        for name, rps_target, intro in HTTP_FIGURES:
+            fig = http_figures.get(name)
+            if not fig:
+                continue
             fig = dict(fig, workers=http_figures.get("workers"))
-            lines, counts = http_section(fig, http_figures_command)
+            if intro is not None and not any(
+                http_figures.get(n) for n, _, i in HTTP_FIGURES if i is None
+            ):
+                # No http_hello section to open the chapter: open it here.
+                md += ["## HTTP", "", f"Command: `{http_figures_command}`", ""]
+            lines, counts = http_section(fig, http_figures_command, name, rps_target, intro)
             md += lines
             md.append(f"Targets met: {counts['met']} of {counts['met'] + counts['missed']}.")
             md.append("")

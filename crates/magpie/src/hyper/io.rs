@@ -1,6 +1,7 @@
 //! `HyperIo`: a futures-io stream seen through hyper's I/O traits, and back.
 
 use futures_io::{AsyncRead, AsyncWrite};
+use std::cell::RefCell;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -19,11 +20,12 @@ pin_project_lite::pin_project! {
     /// uninitialized view of its buffer (8 KiB or more). Zeroing all of it on every read,
     /// including the one that ends in `WouldBlock`, was the hottest user-space cost of a
     /// keep-alive server (`benches/http_figures.rs`). So reads of up to 4 KiB go into a
-    /// zeroed stack buffer (hot in cache) and only the bytes read are copied into hyper's;
-    /// a read that fills its window doubles it, and reads larger than 4 KiB (bodies,
-    /// uploads) zero just that window of hyper's buffer and read into it directly; a read
-    /// that fills under a quarter of the window halves it again. `poll_shutdown` is
-    /// futures-io's `poll_close`.
+    /// scratch buffer of the thread's, zeroed once when the thread first reads (a 4 KiB
+    /// stack buffer, zeroed per read, where the thread's is in use or gone), and only the
+    /// bytes read are copied into hyper's; a read that fills its window doubles it, and
+    /// reads larger than 4 KiB (bodies, uploads) zero just that window of hyper's buffer and
+    /// read into it directly; a read that fills under a quarter of the window halves it
+    /// again. `poll_shutdown` is futures-io's `poll_close`.
     #[derive(Debug)]
     pub struct HyperIo<T> {
         #[pin]
@@ -75,10 +77,7 @@ impl<T: AsyncRead> hyper::rt::Read for HyperIo<T> {
         let this = self.project();
         let want = buf.remaining().min(*this.read_window);
         let n = if want <= STACK_READ {
-            let mut chunk = [0u8; STACK_READ];
-            let n = ready!(this.inner.poll_read(cx, &mut chunk[..want]))?;
-            buf.put_slice(&chunk[..n]);
-            n
+            ready!(read_small(this.inner, cx, want, &mut buf))?
         } else {
             let n = ready!(this.inner.poll_read(cx, buf.initialize_unfilled_to(want)))?;
             // SAFETY: `initialize_unfilled_to` initialized the first `want` unfilled bytes,
@@ -92,6 +91,42 @@ impl<T: AsyncRead> hyper::rt::Read for HyperIo<T> {
             *this.read_window = (*this.read_window / 2).max(STACK_READ);
         }
         Poll::Ready(Ok(()))
+    }
+}
+
+std::thread_local! {
+    /// The thread's scratch buffer for reads of up to [`STACK_READ`] bytes: zeroed once (on
+    /// the thread's first such read), then reused, so a small read costs no zeroing.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reads up to `want` (at most [`STACK_READ`]) bytes from `inner` into scratch memory and
+/// copies what was read into `buf`: the thread's scratch buffer, or a zeroed stack buffer
+/// when that one is borrowed (a `HyperIo` reading through another) or already destroyed
+/// (a read from a thread-local destructor).
+fn read_small<T: AsyncRead>(
+    inner: Pin<&mut T>,
+    cx: &mut Context<'_>,
+    want: usize,
+    buf: &mut hyper::rt::ReadBufCursor<'_>,
+) -> Poll<io::Result<usize>> {
+    let mut inner = Some(inner);
+    let mut read_into = |chunk: &mut [u8]| -> Poll<io::Result<usize>> {
+        let inner = inner.take().expect("read_small reads once");
+        let n = ready!(inner.poll_read(cx, &mut chunk[..want]))?;
+        buf.put_slice(&chunk[..n]);
+        Poll::Ready(Ok(n))
+    };
+    let scratch = SCRATCH.try_with(|scratch| {
+        let mut scratch = scratch.try_borrow_mut().ok()?;
+        if scratch.is_empty() {
+            scratch.resize(STACK_READ, 0);
+        }
+        Some(read_into(&mut scratch))
+    });
+    match scratch {
+        Ok(Some(read)) => read,
+        _ => read_into(&mut [0u8; STACK_READ]),
     }
 }
 
