@@ -35,7 +35,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-/// Reads of up to this many bytes go through a stack buffer; it is also the smallest window.
+/// Reads of up to this many bytes go through the scratch buffer; it is also the smallest window.
 const STACK_READ: usize = 4096;
 
 impl<T> HyperIo<T> {
@@ -260,20 +260,57 @@ mod tests {
         }
         assert_eq!(got, data, "every byte arrives, in order");
         let asked = &io.get_ref().asked;
-        // 4 KiB through the stack buffer, then doubling while reads fill their window,
+        // 4 KiB through the scratch buffer, then doubling while reads fill their window,
         // capped by the room hyper's buffer has.
         assert_eq!(&asked[..5], &[4096, 8192, 16384, 32768, 65536], "{asked:?}");
         assert!(asked[5..].iter().all(|&n| n == 65536), "{asked:?}");
 
-        // End of stream: empty reads, each halving the window down to the stack size.
+        // End of stream: empty reads, each halving the window down to the scratch size.
         for _ in 0..6 {
             assert!(read_once(&mut io, 64 * 1024).is_empty());
         }
         assert_eq!(io.read_window, STACK_READ);
     }
 
+    /// A futures-io stream that reads by making a hyper read through a `HyperIo` of its own:
+    /// a small read inside a small read, as a hyper upgrade read through another adapter.
+    struct Nested(HyperIo<Recorded>);
+
+    impl AsyncRead for Nested {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let got = read_once(&mut self.0, buf.len());
+            buf[..got.len()].copy_from_slice(&got);
+            Poll::Ready(Ok(got.len()))
+        }
+    }
+
     #[test]
-    fn a_small_message_is_read_whole_through_the_stack_buffer() {
+    fn a_small_read_inside_a_small_read_falls_back_to_the_stack() {
+        // The outer read holds the thread's scratch buffer while the inner one runs: the
+        // inner one must use a stack buffer instead of borrowing the scratch twice.
+        let message = b"hello through two adapters".to_vec();
+        let mut outer = HyperIo::new(Nested(HyperIo::new(Recorded {
+            data: message.clone(),
+            at: 0,
+            asked: Vec::new(),
+        })));
+        let mut storage = vec![MaybeUninit::<u8>::uninit(); 8192];
+        let mut buf = ReadBuf::uninit(&mut storage);
+        let mut cx = Context::from_waker(Waker::noop());
+        match Read::poll_read(Pin::new(&mut outer), &mut cx, buf.unfilled()) {
+            Poll::Ready(Ok(())) => assert_eq!(buf.filled(), &message[..]),
+            other => panic!("{other:?}"),
+        }
+        // And the scratch buffer is free again for the next read.
+        assert!(SCRATCH.with(|scratch| scratch.try_borrow_mut().is_ok()));
+    }
+
+    #[test]
+    fn a_small_message_is_read_whole_through_the_scratch_buffer() {
         let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
         let mut io = HyperIo::new(Recorded {
             data: request.clone(),
