@@ -3,8 +3,11 @@
 //!
 //! axum runs on magpie without any compatibility layer for the server: a `Router` is a
 //! tower `Service`, and magpie's hyper server ([`Server::serve_with`]) accepts the
-//! connections and calls it for each request ([`app`]). Only tower-http's `TimeoutLayer`
-//! calls tokio (`tokio::time::sleep`), so the runtime is built with `tokio_compat(true)`.
+//! connections and calls it for each request ([`app`]). Three tower-http layers wrap it:
+//! `TimeoutLayer` (it calls tokio, `tokio::time::sleep`, so the runtime is built with
+//! `tokio_compat(true)`), `CompressionLayer` (gzip, for clients that accept it) and
+//! `TraceLayer` (a `tracing` span per request; its response hook counts the responses,
+//! [`traced_responses`]).
 //!
 //! Routes:
 //! - `GET /`: a greeting;
@@ -13,6 +16,8 @@
 //! - `GET /notes`, `POST /notes`: a list kept in shared state behind a magpie `Mutex`;
 //! - `GET /slow?ms=N`: a magpie sleep of N ms, cut off with `408 Request Timeout` by
 //!   tower-http's timeout layer after [`TIMEOUT`];
+//! - `GET /report`: [`REPORT_LINES`] lines of text, gzip-compressed for a client that sends
+//!   `accept-encoding: gzip`;
 //! - anything else: 404.
 //!
 //! [`Server::serve_with`]: magpie_examples::web_servers::Server::serve_with
@@ -26,14 +31,28 @@ use hyper::Request;
 use magpie::sync::Mutex;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tower::util::Oneshot;
 use tower::ServiceExt;
+use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 /// How long a request may take before tower-http's layer answers 408.
 pub const TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The lines of `GET /report`.
+pub const REPORT_LINES: usize = 500;
+
+/// Responses the trace layer has seen finish, in this process.
+static TRACED: AtomicU64 = AtomicU64::new(0);
+
+/// How many responses tower-http's trace layer has seen, over every router of this process.
+pub fn traced_responses() -> u64 {
+    TRACED.load(Ordering::SeqCst)
+}
 
 /// The application's shared state.
 #[derive(Clone, Default)]
@@ -49,10 +68,23 @@ pub fn router() -> Router {
         .route("/slow", get(slow))
         .fallback(|| async { (StatusCode::NOT_FOUND, "no such route\n") })
         .with_state(Notes::default())
+        .route("/report", get(report))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             TIMEOUT,
         ))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http().on_response(
+            |_: &axum::http::Response<_>, _: Duration, _: &tracing::Span| {
+                TRACED.fetch_add(1, Ordering::SeqCst);
+            },
+        ))
+}
+
+async fn report() -> String {
+    (0..REPORT_LINES)
+        .map(|i| format!("line {i}: magpie served this, and tower-http compressed it\n"))
+        .collect()
 }
 
 async fn user(Path(id): Path<u64>) -> Json<Value> {

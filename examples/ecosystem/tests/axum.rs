@@ -2,7 +2,8 @@
 //! magpie's hyper server on a runtime with `tokio_compat(true)`, answered over real
 //! loopback connections by the in-repo hyper client: every route, 20 concurrent requests,
 //! tower-http's timeout (tokio's timer, driven by the compat side) cutting off a slow one,
-//! and a graceful stop.
+//! and a graceful stop; tower-http's gzip compression (asked for through reqwest) and its
+//! trace layer.
 
 use hyper::StatusCode;
 use magpie_ecosystem::{axum_app, serve_on_loopback, Running};
@@ -77,5 +78,49 @@ fn an_axum_router_is_served_by_magpie() {
         stop.send(()).unwrap();
         let stats = server.await.unwrap().unwrap();
         assert_eq!(stats.requests, 28, "{stats:?}");
+    });
+}
+
+#[test]
+fn tower_http_compression_and_trace_layers_run_on_magpie() {
+    let rt = magpie::Runtime::builder()
+        .worker_threads(2)
+        .tokio_compat(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let Running {
+            base, stop, server, ..
+        } = serve_on_loopback(axum_app::app(axum_app::router())).await;
+        let traced_before = axum_app::traced_responses();
+        // reqwest without its gzip feature: the header is ours, the bytes arrive as sent.
+        let http = reqwest::Client::new();
+        let plain = http.get(format!("{base}/report")).send().await.unwrap();
+        assert!(plain.headers().get("content-encoding").is_none());
+        let plain = plain.bytes().await.unwrap();
+        assert_eq!(
+            plain.iter().filter(|&&b| b == b'\n').count(),
+            axum_app::REPORT_LINES
+        );
+
+        let gzipped = http
+            .get(format!("{base}/report"))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+        let gzipped = gzipped.bytes().await.unwrap();
+        assert_eq!(&gzipped[..2], &[0x1f, 0x8b], "gzip's magic bytes");
+        assert!(
+            gzipped.len() * 5 < plain.len(),
+            "{} bytes compressed to {}",
+            plain.len(),
+            gzipped.len()
+        );
+        // The trace layer saw both responses (other tests may add theirs meanwhile).
+        assert!(axum_app::traced_responses() >= traced_before + 2);
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
     });
 }
