@@ -14,36 +14,16 @@
 //! `tokio_compat(true)` (docs/ecosystem.md). The routes are in `examples/ecosystem/src/axum_app.rs`,
 //! which `examples/ecosystem/tests/axum.rs` serves too.
 
-use magpie::net::TcpListener;
-use magpie_ecosystem::axum_app;
-use magpie_examples::web_servers::{Server, ServerConfig};
+use magpie_ecosystem::{axum_app, serve_until_ctrl_c};
 
 fn main() -> std::io::Result<()> {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:3000".to_owned());
     let runtime = magpie::Runtime::builder().tokio_compat(true).build()?;
-    runtime.block_on(async {
-        let listener = TcpListener::bind(&addr).await?;
-        println!(
-            "axum on magpie: listening on http://{} (Ctrl-C stops it)",
-            listener.local_addr()?
-        );
-        let config = ServerConfig {
-            log: true,
-            ..ServerConfig::default()
-        };
-        let stats = Server::new(config)
-            .serve_with(
-                listener,
-                magpie::signal::ctrl_c(),
-                axum_app::app(axum_app::router()),
-            )
-            .await?;
-        println!(
-            "stopped: {} connections, {} requests",
-            stats.connections, stats.requests
-        );
-        Ok(())
-    })
+    runtime.block_on(serve_until_ctrl_c(
+        "axum on magpie",
+        &addr,
+        axum_app::app(axum_app::router()),
+    ))
 }

@@ -16,11 +16,10 @@
 //! serves and calls it.
 
 use futures_lite::StreamExt;
-use magpie::net::TcpListener;
 use magpie_ecosystem::grpc::proto::greeter_server::GreeterServer;
 use magpie_ecosystem::grpc::proto::{CountdownRequest, HelloRequest};
 use magpie_ecosystem::grpc::{self, Greetings};
-use magpie_examples::web_servers::{Server, ServerConfig};
+use magpie_ecosystem::{serve_on_loopback, serve_until_ctrl_c};
 use std::error::Error;
 use std::time::Instant;
 
@@ -50,18 +49,10 @@ fn main() -> Result<(), BoxError> {
 
 /// Serves on an ephemeral loopback port, calls it, stops it.
 async fn demo() -> Result<(), BoxError> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let origin = format!("http://{}", listener.local_addr()?);
-    println!("gRPC server on {origin}");
-    let (stop, stopped) = magpie::sync::oneshot::channel::<()>();
-    let server = magpie::spawn(Server::new(ServerConfig::default()).serve_with(
-        listener,
-        stopped,
-        grpc::app(GreeterServer::new(Greetings::default())),
-    ));
-    call(&origin, "asyncio").await?;
-    let _ = stop.send(());
-    let stats = server.await??;
+    let server = serve_on_loopback(grpc::app(GreeterServer::new(Greetings::default()))).await;
+    println!("gRPC server on {}", server.base);
+    call(&server.base, "asyncio").await?;
+    let stats = server.stop().await;
     println!(
         "stopped: {} connection, {} calls",
         stats.connections, stats.requests
@@ -71,26 +62,8 @@ async fn demo() -> Result<(), BoxError> {
 
 /// Serves until Ctrl-C.
 async fn serve(addr: &str) -> Result<(), BoxError> {
-    let listener = TcpListener::bind(addr).await?;
-    println!(
-        "gRPC server on http://{} (Ctrl-C stops it)",
-        listener.local_addr()?
-    );
-    let config = ServerConfig {
-        log: true,
-        ..ServerConfig::default()
-    };
-    let stats = Server::new(config)
-        .serve_with(
-            listener,
-            magpie::signal::ctrl_c(),
-            grpc::app(GreeterServer::new(Greetings::default())),
-        )
-        .await?;
-    println!(
-        "stopped: {} connections, {} calls",
-        stats.connections, stats.requests
-    );
+    let service = GreeterServer::new(Greetings::default());
+    serve_until_ctrl_c("gRPC server", addr, grpc::app(service)).await?;
     Ok(())
 }
 

@@ -126,3 +126,12 @@ pub fn app(
        + 'static {
     move |req: Request<Incoming>| router.clone().oneshot(req.map(axum::body::Body::new))
 }
+
+/// Serves [`router`] on `127.0.0.1:0` as a magpie task (for the tests).
+///
+/// # Panics
+///
+/// When the loopback listener cannot be bound.
+pub async fn serve_on_loopback() -> crate::Running {
+    crate::serve_on_loopback(app(router())).await
+}

@@ -17,11 +17,33 @@ pub mod grpc;
 
 use hyper::body::Incoming;
 use hyper::{Request, Response};
+use magpie::net::TcpListener;
+use magpie::JoinError;
 use magpie_examples::web_servers::{ServeStats, Server, ServerConfig};
 use std::convert::Infallible;
 use std::error::Error;
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The bounds of an application [`Server::serve_with`] serves: called once per request.
+pub trait App<F, B>: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static
+where
+    F: Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
+    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn Error + Send + Sync>>,
+{
+}
+
+impl<A, F, B> App<F, B> for A
+where
+    A: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
+    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn Error + Send + Sync>>,
+{
+}
 
 /// A server of some application running as a magpie task (for the tests): its address, the
 /// sender that stops it, and its task.
@@ -42,9 +64,8 @@ pub struct Running {
 /// # Panics
 ///
 /// When the loopback listener cannot be bound.
-pub async fn serve_on_loopback<A, F, B>(app: A) -> Running
+pub async fn serve_on_loopback<F, B>(app: impl App<F, B>) -> Running
 where
-    A: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<Box<dyn Error + Send + Sync>>,
@@ -62,4 +83,99 @@ where
         stop,
         server,
     }
+}
+
+impl Running {
+    /// Stops the server gracefully and returns its stats.
+    ///
+    /// # Panics
+    ///
+    /// When the server's task failed or serving failed.
+    pub async fn stop(self) -> ServeStats {
+        let _ = self.stop.send(());
+        self.server
+            .await
+            .expect("the server's task")
+            .expect("serving")
+    }
+}
+
+/// Serves `app` on `addr` with the server's request log on, until Ctrl-C; says where it
+/// listens (`what` names the application) and, at the end, what it served. The examples'
+/// `serve` mode.
+///
+/// # Errors
+///
+/// When `addr` cannot be bound, or accepting fails for good.
+pub async fn serve_until_ctrl_c<F, B>(what: &str, addr: &str, app: impl App<F, B>) -> io::Result<()>
+where
+    F: Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
+    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn Error + Send + Sync>>,
+{
+    let listener = TcpListener::bind(addr).await?;
+    println!(
+        "{what}: listening on http://{} (Ctrl-C stops it)",
+        listener.local_addr()?
+    );
+    let config = ServerConfig {
+        log: true,
+        ..ServerConfig::default()
+    };
+    let stats = Server::new(config)
+        .serve_with(listener, magpie::signal::ctrl_c(), app)
+        .await?;
+    println!(
+        "stopped: {} connections, {} requests",
+        stats.connections, stats.requests
+    );
+    Ok(())
+}
+
+/// A 2-worker runtime for the tests, with tokio's context on its threads when
+/// `tokio_compat`.
+///
+/// # Panics
+///
+/// When the runtime cannot start.
+pub fn test_runtime(tokio_compat: bool) -> magpie::Runtime {
+    magpie::Runtime::builder()
+        .worker_threads(2)
+        .tokio_compat(tokio_compat)
+        .build()
+        .expect("failed to start the runtime")
+}
+
+/// How long a test of this package may take before it is failed as hung.
+pub const WATCHDOG: Duration = Duration::from_secs(30);
+
+/// Runs `future` on [`test_runtime`] under the [`WATCHDOG`]: a hang fails the test named
+/// `test` instead of stalling the suite.
+///
+/// # Panics
+///
+/// When `future` is not done within the watchdog's limit (or the runtime cannot start).
+pub fn run_test<F: Future>(test: &str, tokio_compat: bool, future: F) -> F::Output {
+    test_runtime(tokio_compat).block_on(async {
+        match magpie::time::timeout(WATCHDOG, future).await {
+            Ok(output) => output,
+            Err(_) => panic!("{test}: watchdog: not done in {WATCHDOG:?} (hung?)"),
+        }
+    })
+}
+
+/// The message of a task's panic, as the tests of "what happens without tokio_compat" read
+/// it.
+///
+/// # Panics
+///
+/// When the task did not panic (it was cancelled).
+pub fn panic_message(failure: JoinError) -> String {
+    assert!(failure.is_panic(), "the task did not panic: {failure}");
+    let payload = failure.into_panic();
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default()
 }

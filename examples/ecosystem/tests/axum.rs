@@ -6,21 +6,15 @@
 //! trace layer.
 
 use hyper::StatusCode;
-use magpie_ecosystem::{axum_app, serve_on_loopback, Running};
+use magpie_ecosystem::{axum_app, test_runtime};
 use magpie_examples::web_servers::{client, get, post_json};
 use std::time::Duration;
 
 #[test]
 fn an_axum_router_is_served_by_magpie() {
-    let rt = magpie::Runtime::builder()
-        .worker_threads(2)
-        .tokio_compat(true)
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let Running {
-            base, stop, server, ..
-        } = serve_on_loopback(axum_app::app(axum_app::router())).await;
+    test_runtime(true).block_on(async {
+        let server = axum_app::serve_on_loopback().await;
+        let base = server.base.clone();
         let http = client();
 
         let hello = get(&http, &format!("{base}/")).await.unwrap();
@@ -75,23 +69,16 @@ fn an_axum_router_is_served_by_magpie() {
         assert!(started.elapsed() >= axum_app::TIMEOUT);
         assert!(started.elapsed() < Duration::from_secs(30));
 
-        stop.send(()).unwrap();
-        let stats = server.await.unwrap().unwrap();
+        let stats = server.stop().await;
         assert_eq!(stats.requests, 28, "{stats:?}");
     });
 }
 
 #[test]
 fn tower_http_compression_and_trace_layers_run_on_magpie() {
-    let rt = magpie::Runtime::builder()
-        .worker_threads(2)
-        .tokio_compat(true)
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let Running {
-            base, stop, server, ..
-        } = serve_on_loopback(axum_app::app(axum_app::router())).await;
+    test_runtime(true).block_on(async {
+        let server = axum_app::serve_on_loopback().await;
+        let base = server.base.clone();
         let traced_before = axum_app::traced_responses();
         // reqwest without its gzip feature: the header is ours, the bytes arrive as sent.
         let http = reqwest::Client::new();
@@ -120,7 +107,6 @@ fn tower_http_compression_and_trace_layers_run_on_magpie() {
         );
         // The trace layer saw both responses (other tests may add theirs meanwhile).
         assert!(axum_app::traced_responses() >= traced_before + 2);
-        stop.send(()).unwrap();
-        server.await.unwrap().unwrap();
+        server.stop().await;
     });
 }

@@ -6,34 +6,16 @@
 //! runs its closure in place without handing the worker's other tasks away. magpie's
 //! counterparts do each job.
 
-use std::any::Any;
+use magpie_ecosystem::{panic_message, test_runtime};
 use std::rc::Rc;
-
-/// The message of a panic payload.
-fn message(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_default()
-}
-
-fn compat_runtime() -> magpie::Runtime {
-    magpie::Runtime::builder()
-        .worker_threads(2)
-        .tokio_compat(true)
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn tokio_spawn_local_fails_and_magpie_spawn_local_runs() {
-    compat_runtime().block_on(async {
+    test_runtime(true).block_on(async {
         let tokio_local = magpie::spawn(async {
             tokio::task::spawn_local(async {});
         });
-        let failure = tokio_local.await.unwrap_err().into_panic();
-        let text = message(&*failure);
+        let text = panic_message(tokio_local.await.unwrap_err());
         assert!(text.contains("LocalSet"), "{text}");
 
         // magpie's: a !Send future on the worker thread that spawned it.
@@ -49,7 +31,7 @@ fn tokio_spawn_local_fails_and_magpie_spawn_local_runs() {
 
 #[test]
 fn a_tokio_local_set_driven_by_a_magpie_task_runs_its_local_tasks() {
-    compat_runtime().block_on(async {
+    test_runtime(true).block_on(async {
         // A LocalSet is !Send: a local magpie task drives it.
         let sum = magpie::task::spawn_local(async {
             let local = tokio::task::LocalSet::new();
@@ -71,7 +53,7 @@ fn a_tokio_local_set_driven_by_a_magpie_task_runs_its_local_tasks() {
 
 #[test]
 fn tokio_block_in_place_runs_in_place_and_magpie_block_in_place_hands_off() {
-    compat_runtime().block_on(async {
+    test_runtime(true).block_on(async {
         // The tokio side is a current-thread runtime, and a magpie worker is no tokio
         // worker: tokio's block_in_place just calls the closure, blocking the magpie worker
         // (its other tasks wait, or are stolen by the other worker).

@@ -10,29 +10,9 @@ use magpie_ecosystem::grpc::proto::greeter_client::GreeterClient;
 use magpie_ecosystem::grpc::proto::greeter_server::GreeterServer;
 use magpie_ecosystem::grpc::proto::{CountdownRequest, HelloRequest};
 use magpie_ecosystem::grpc::{self, Greetings};
-use magpie_ecosystem::{serve_on_loopback, Running};
-use std::future::Future;
+use magpie_ecosystem::{panic_message, run_test, serve_on_loopback, Running};
 use std::time::{Duration, Instant};
 use tonic::Code;
-
-/// How long any test may take before it is failed as hung.
-const WATCHDOG: Duration = Duration::from_secs(30);
-
-/// Runs `future` on a 2-worker runtime (with tokio's context when `tokio_compat`) under the
-/// watchdog.
-fn run<F: Future>(tokio_compat: bool, future: F) -> F::Output {
-    let runtime = magpie::Runtime::builder()
-        .worker_threads(2)
-        .tokio_compat(tokio_compat)
-        .build()
-        .expect("failed to start the runtime");
-    runtime.block_on(async {
-        match magpie::time::timeout(WATCHDOG, future).await {
-            Ok(output) => output,
-            Err(_) => panic!("watchdog: not done in {WATCHDOG:?} (hung?)"),
-        }
-    })
-}
 
 /// Serves a fresh [`Greetings`] on loopback; returns the server and the service's handle.
 async fn serve() -> (Running, Greetings) {
@@ -49,15 +29,11 @@ fn hello(name: &str) -> HelloRequest {
 
 #[test]
 fn unary_calls_on_magpie_alone() {
-    run(false, async {
+    run_test("unary_calls_on_magpie_alone", false, async {
         // Nothing of tokio is running: the service and the client are magpie and hyper only.
         assert!(tokio::runtime::Handle::try_current().is_err());
-        let (
-            Running {
-                base, stop, server, ..
-            },
-            _,
-        ) = serve().await;
+        let (server, _) = serve().await;
+        let base = server.base.clone();
         let mut client = grpc::client(base.parse().unwrap());
 
         let reply = client.say_hello(hello("magpie")).await.unwrap();
@@ -84,8 +60,7 @@ fn unary_calls_on_magpie_alone() {
         assert_eq!(empty.message(), "SayHello: the name is empty");
 
         drop(client);
-        stop.send(()).unwrap();
-        let stats = server.await.unwrap().unwrap();
+        let stats = server.stop().await;
         assert_eq!(stats.requests, 22);
         assert_eq!(stats.cut_off, 0);
     });
@@ -93,113 +68,107 @@ fn unary_calls_on_magpie_alone() {
 
 #[test]
 fn a_server_stream_arrives_in_order_and_on_time() {
-    run(false, async {
-        let (
-            Running {
-                base, stop, server, ..
-            },
-            greetings,
-        ) = serve().await;
-        let mut client = grpc::client(base.parse().unwrap());
+    run_test(
+        "a_server_stream_arrives_in_order_and_on_time",
+        false,
+        async {
+            let (server, greetings) = serve().await;
+            let base = server.base.clone();
+            let mut client = grpc::client(base.parse().unwrap());
 
-        let interval = Duration::from_millis(30);
-        let started = Instant::now();
-        let mut ticks = client
-            .countdown(CountdownRequest {
-                from: 5,
-                interval_ms: 30,
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let mut seen = Vec::new();
-        let mut arrived = Vec::new();
-        while let Some(tick) = ticks.next().await {
-            seen.push(tick.unwrap().remaining);
-            arrived.push(started.elapsed());
-        }
-        assert_eq!(seen, [5, 4, 3, 2, 1]);
-        // Never early: four sleeps of the interval separate the first tick from the last.
-        assert!(
-            arrived[4] - arrived[0] >= interval * 4,
-            "ticks arrived at {arrived:?}, less than 4 × {interval:?} apart"
-        );
-        assert_eq!(
-            greetings.open_streams(),
-            0,
-            "the finished stream was dropped"
-        );
+            let interval = Duration::from_millis(30);
+            let started = Instant::now();
+            let mut ticks = client
+                .countdown(CountdownRequest {
+                    from: 5,
+                    interval_ms: 30,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            let mut seen = Vec::new();
+            let mut arrived = Vec::new();
+            while let Some(tick) = ticks.next().await {
+                seen.push(tick.unwrap().remaining);
+                arrived.push(started.elapsed());
+            }
+            assert_eq!(seen, [5, 4, 3, 2, 1]);
+            // Never early: four sleeps of the interval separate the first tick from the last.
+            assert!(
+                arrived[4] - arrived[0] >= interval * 4,
+                "ticks arrived at {arrived:?}, less than 4 × {interval:?} apart"
+            );
+            assert_eq!(
+                greetings.open_streams(),
+                0,
+                "the finished stream was dropped"
+            );
 
-        // Limits: a status before any tick.
-        let too_long = client
-            .countdown(CountdownRequest {
-                from: grpc::MAX_COUNTDOWN + 1,
-                interval_ms: 1,
-            })
-            .await
-            .unwrap_err();
-        assert_eq!(too_long.code(), Code::InvalidArgument);
-        assert!(too_long.message().contains("from = 10001"), "{too_long}");
+            // Limits: a status before any tick.
+            let too_long = client
+                .countdown(CountdownRequest {
+                    from: grpc::MAX_COUNTDOWN + 1,
+                    interval_ms: 1,
+                })
+                .await
+                .unwrap_err();
+            assert_eq!(too_long.code(), Code::InvalidArgument);
+            assert!(too_long.message().contains("from = 10001"), "{too_long}");
 
-        drop(client);
-        stop.send(()).unwrap();
-        assert_eq!(server.await.unwrap().unwrap().cut_off, 0);
-    });
+            drop(client);
+            assert_eq!(server.stop().await.cut_off, 0);
+        },
+    );
 }
 
 #[test]
 fn a_stream_the_client_drops_ends_on_the_server() {
-    run(false, async {
-        let (
-            Running {
-                base, stop, server, ..
-            },
-            greetings,
-        ) = serve().await;
-        let mut client = grpc::client(base.parse().unwrap());
-        let mut ticks = client
-            .countdown(CountdownRequest {
-                from: grpc::MAX_COUNTDOWN,
-                interval_ms: 10,
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        for expected in [10_000, 9_999, 9_998] {
-            assert_eq!(ticks.next().await.unwrap().unwrap().remaining, expected);
-        }
-        assert_eq!(greetings.open_streams(), 1);
+    run_test(
+        "a_stream_the_client_drops_ends_on_the_server",
+        false,
+        async {
+            let (server, greetings) = serve().await;
+            let base = server.base.clone();
+            let mut client = grpc::client(base.parse().unwrap());
+            let mut ticks = client
+                .countdown(CountdownRequest {
+                    from: grpc::MAX_COUNTDOWN,
+                    interval_ms: 10,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            for expected in [10_000, 9_999, 9_998] {
+                assert_eq!(ticks.next().await.unwrap().unwrap().remaining, expected);
+            }
+            assert_eq!(greetings.open_streams(), 1);
 
-        // The client goes: hyper resets the HTTP/2 stream, and the server drops the countdown
-        // (and the sleep it waits in) instead of ticking on for 100 s.
-        drop(ticks);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while greetings.open_streams() != 0 {
-            assert!(
-                Instant::now() < deadline,
-                "the server still streams 10 s after the client dropped its end"
-            );
-            magpie::time::sleep(Duration::from_millis(5)).await;
-        }
+            // The client goes: hyper resets the HTTP/2 stream, and the server drops the countdown
+            // (and the sleep it waits in) instead of ticking on for 100 s.
+            drop(ticks);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while greetings.open_streams() != 0 {
+                assert!(
+                    Instant::now() < deadline,
+                    "the server still streams 10 s after the client dropped its end"
+                );
+                magpie::time::sleep(Duration::from_millis(5)).await;
+            }
 
-        // The connection and the server carry on.
-        let reply = client.say_hello(hello("again")).await.unwrap();
-        assert_eq!(reply.into_inner().message, "Hello, again!");
-        drop(client);
-        stop.send(()).unwrap();
-        assert_eq!(server.await.unwrap().unwrap().cut_off, 0);
-    });
+            // The connection and the server carry on.
+            let reply = client.say_hello(hello("again")).await.unwrap();
+            assert_eq!(reply.into_inner().message, "Hello, again!");
+            drop(client);
+            assert_eq!(server.stop().await.cut_off, 0);
+        },
+    );
 }
 
 #[test]
 fn tonics_own_channel_works_under_tokio_compat() {
-    run(true, async {
-        let (
-            Running {
-                base, stop, server, ..
-            },
-            _,
-        ) = serve().await;
+    run_test("tonics_own_channel_works_under_tokio_compat", true, async {
+        let (server, _) = serve().await;
+        let base = server.base.clone();
         // tonic's transport: tokio's TcpStream, a tokio::spawn'ed buffer worker.
         let channel = tonic::transport::Endpoint::from_shared(base)
             .unwrap()
@@ -222,38 +191,29 @@ fn tonics_own_channel_works_under_tokio_compat() {
             .await;
         assert_eq!(ticks, [3, 2, 1]);
         drop(client);
-        stop.send(()).unwrap();
-        server.await.unwrap().unwrap();
+        server.stop().await;
     });
 }
 
 #[test]
 fn tonics_own_channel_without_tokio_compat_fails_naming_tokio() {
-    run(false, async {
-        let (
-            Running {
-                base, stop, server, ..
-            },
-            _,
-        ) = serve().await;
-        // As a new user would: it compiles, then panics inside the task that connects.
-        let connect = magpie::spawn(async move {
-            let endpoint = tonic::transport::Endpoint::from_shared(base).unwrap();
-            endpoint.connect().await.map(drop)
-        });
-        let failure = connect.await.unwrap_err();
-        assert!(failure.is_panic());
-        let payload = failure.into_panic();
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or_default();
-        assert!(
-            message.contains("Tokio 1.x runtime") || message.contains("no reactor running"),
-            "{message}"
-        );
-        stop.send(()).unwrap();
-        server.await.unwrap().unwrap();
-    });
+    run_test(
+        "tonics_own_channel_without_tokio_compat_fails_naming_tokio",
+        false,
+        async {
+            let (server, _) = serve().await;
+            let base = server.base.clone();
+            // As a new user would: it compiles, then panics inside the task that connects.
+            let connect = magpie::spawn(async move {
+                let endpoint = tonic::transport::Endpoint::from_shared(base).unwrap();
+                endpoint.connect().await.map(drop)
+            });
+            let message = panic_message(connect.await.unwrap_err());
+            assert!(
+                message.contains("Tokio 1.x runtime") || message.contains("no reactor running"),
+                "{message}"
+            );
+            server.stop().await;
+        },
+    );
 }

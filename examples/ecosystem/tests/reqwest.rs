@@ -4,21 +4,14 @@
 //! setting it fails the way a new user sees it, with tokio's "no reactor running" panic in
 //! the task, which `docs/ecosystem.md` names with its fix.
 
-use magpie_ecosystem::axum_app;
-use magpie_ecosystem::{serve_on_loopback, Running};
+use magpie_ecosystem::{axum_app, panic_message, test_runtime};
 use std::time::Duration;
 
 #[test]
 fn reqwest_works_from_magpie_tasks_under_tokio_compat() {
-    let rt = magpie::Runtime::builder()
-        .worker_threads(2)
-        .tokio_compat(true)
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let Running {
-            base, stop, server, ..
-        } = serve_on_loopback(axum_app::app(axum_app::router())).await;
+    test_runtime(true).block_on(async {
+        let server = axum_app::serve_on_loopback().await;
+        let base = server.base.clone();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -57,36 +50,23 @@ fn reqwest_works_from_magpie_tasks_under_tokio_compat() {
             .await
             .unwrap_err();
         assert!(timed_out.is_timeout(), "{timed_out}");
-        stop.send(()).unwrap();
-        server.await.unwrap().unwrap();
+        server.stop().await;
     });
 }
 
 #[test]
 fn reqwest_without_tokio_compat_panics_with_no_reactor_running() {
-    let rt = magpie::Runtime::builder()
-        .worker_threads(1)
-        .build()
-        .unwrap();
-    let message = rt.block_on(async {
-        let Running {
-            base, stop, server, ..
-        } = serve_on_loopback(axum_app::app(axum_app::router())).await;
+    let message = test_runtime(false).block_on(async {
+        let server = axum_app::serve_on_loopback().await;
+        let base = server.base.clone();
         let failed = magpie::spawn(async move {
             let http = reqwest::Client::new();
             let _ = http.get(format!("{base}/")).send().await;
         })
         .await
         .unwrap_err();
-        stop.send(()).unwrap();
-        server.await.unwrap().unwrap();
-        assert!(failed.is_panic());
-        let payload = failed.into_panic();
-        payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default()
+        server.stop().await;
+        panic_message(failed)
     });
     assert!(
         message.contains("no reactor running"),

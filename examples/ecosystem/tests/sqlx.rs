@@ -12,27 +12,40 @@
 #[path = "../../db/server.rs"]
 mod pg;
 
+use magpie_ecosystem::{panic_message, run_test};
 use pg::{shared_server, skipped, unique};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-/// How long any test may take before it is failed as hung.
-const WATCHDOG: Duration = Duration::from_secs(30);
+/// Runs `body` with a pool of at most `max` connections to the shared server, on a
+/// `tokio_compat` runtime under the watchdog, and closes the pool after it; skips it when
+/// `MAGPIE_SKIP_POSTGRES=1`.
+fn with_pool<F, Fut>(test: &str, max: u32, body: F)
+where
+    F: FnOnce(PgPool) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    if skipped(test) {
+        return;
+    }
+    run_test(test, true, async {
+        let pool = pool(test, max).await;
+        body(pool.clone()).await;
+        pool.close().await;
+    });
+}
 
-/// Runs `future` on a 2-worker runtime with `tokio_compat(true)` under the watchdog.
-fn run<F: Future>(test: &str, future: F) -> F::Output {
-    let runtime = magpie::Runtime::builder()
-        .worker_threads(2)
-        .tokio_compat(true)
-        .build()
-        .expect("failed to start the runtime");
-    runtime.block_on(async {
-        match magpie::time::timeout(WATCHDOG, future).await {
-            Ok(output) => output,
-            Err(_) => panic!("{test}: watchdog: not done in {WATCHDOG:?} (hung?)"),
-        }
-    })
+/// Runs `sql`, which must succeed.
+async fn execute(pool: &PgPool, sql: &str) {
+    sqlx::query(sql).execute(pool).await.unwrap();
+}
+
+/// Creates a table with `columns` under a name no other test or run uses; returns the name.
+async fn create_table(pool: &PgPool, prefix: &str, columns: &str) -> String {
+    let table = unique(prefix);
+    execute(pool, &format!("CREATE TABLE {table} ({columns})")).await;
+    table
 }
 
 /// A pool of at most `max` connections to the shared server.
@@ -56,66 +69,48 @@ async fn count<'e, E: sqlx::PgExecutor<'e>>(executor: E, table: &str) -> i64 {
 
 #[test]
 fn a_pool_serves_concurrent_magpie_tasks() {
-    const TEST: &str = "a_pool_serves_concurrent_magpie_tasks";
-    if skipped(TEST) {
-        return;
-    }
-    run(TEST, async {
-        let pool = pool(TEST, 4).await;
-        let table = unique("magpie_sqlx_rows");
-        sqlx::query(&format!("CREATE TABLE {table} (id int8 PRIMARY KEY)"))
-            .execute(&pool)
-            .await
-            .unwrap();
-        // 40 tasks at once on 4 connections: each inserts a row and computes on the server.
-        let tasks: Vec<_> = (0..40_i64)
-            .map(|id| {
-                let (pool, table) = (pool.clone(), table.clone());
-                magpie::spawn(async move {
-                    sqlx::query(&format!("INSERT INTO {table} VALUES ($1)"))
-                        .bind(id)
-                        .execute(&pool)
-                        .await
-                        .unwrap();
-                    let doubled: i64 = sqlx::query_scalar("SELECT $1::int8 * 2")
-                        .bind(id)
-                        .fetch_one(&pool)
-                        .await
-                        .unwrap();
-                    doubled
+    with_pool(
+        "a_pool_serves_concurrent_magpie_tasks",
+        4,
+        |pool| async move {
+            let table = create_table(&pool, "magpie_sqlx_rows", "id int8 PRIMARY KEY").await;
+            // 40 tasks at once on 4 connections: each inserts a row and computes on the server.
+            let tasks: Vec<_> = (0..40_i64)
+                .map(|id| {
+                    let (pool, table) = (pool.clone(), table.clone());
+                    magpie::spawn(async move {
+                        sqlx::query(&format!("INSERT INTO {table} VALUES ($1)"))
+                            .bind(id)
+                            .execute(&pool)
+                            .await
+                            .unwrap();
+                        let doubled: i64 = sqlx::query_scalar("SELECT $1::int8 * 2")
+                            .bind(id)
+                            .fetch_one(&pool)
+                            .await
+                            .unwrap();
+                        doubled
+                    })
                 })
-            })
-            .collect();
-        for (id, task) in tasks.into_iter().enumerate() {
-            assert_eq!(task.await.unwrap(), 2 * id as i64);
-        }
-        assert_eq!(count(&pool, &table).await, 40);
-        assert!(
-            pool.size() <= 4,
-            "the pool opened {} connections",
-            pool.size()
-        );
-        sqlx::query(&format!("DROP TABLE {table}"))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    });
+                .collect();
+            for (id, task) in tasks.into_iter().enumerate() {
+                assert_eq!(task.await.unwrap(), 2 * id as i64);
+            }
+            assert_eq!(count(&pool, &table).await, 40);
+            assert!(
+                pool.size() <= 4,
+                "the pool opened {} connections",
+                pool.size()
+            );
+            execute(&pool, &format!("DROP TABLE {table}")).await;
+        },
+    );
 }
 
 #[test]
 fn transactions_roll_back_and_commit() {
-    const TEST: &str = "transactions_roll_back_and_commit";
-    if skipped(TEST) {
-        return;
-    }
-    run(TEST, async {
-        let pool = pool(TEST, 2).await;
-        let table = unique("magpie_sqlx_tx");
-        sqlx::query(&format!("CREATE TABLE {table} (id int8)"))
-            .execute(&pool)
-            .await
-            .unwrap();
+    with_pool("transactions_roll_back_and_commit", 2, |pool| async move {
+        let table = create_table(&pool, "magpie_sqlx_tx", "id int8").await;
         let insert = format!("INSERT INTO {table} SELECT generate_series(1, 3)");
 
         // Rolled back explicitly: seen inside, gone after.
@@ -137,22 +132,14 @@ fn transactions_roll_back_and_commit() {
         tx.commit().await.unwrap();
         assert_eq!(count(&pool, &table).await, 3);
 
-        sqlx::query(&format!("DROP TABLE {table}"))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
+        execute(&pool, &format!("DROP TABLE {table}")).await;
     });
 }
 
 #[test]
 fn a_query_cut_by_a_magpie_timeout_leaves_the_pool_usable() {
-    const TEST: &str = "a_query_cut_by_a_magpie_timeout_leaves_the_pool_usable";
-    if skipped(TEST) {
-        return;
-    }
-    run(TEST, async {
-        let pool = pool(TEST, 1).await;
+    let test = "a_query_cut_by_a_magpie_timeout_leaves_the_pool_usable";
+    with_pool(test, 1, |pool| async move {
         // magpie's timer cuts a query running on sqlx's tokio-driven connection.
         let started = Instant::now();
         let cut = magpie::time::timeout(
@@ -176,23 +163,16 @@ fn a_query_cut_by_a_magpie_timeout_leaves_the_pool_usable() {
             "the pool took {:?} to answer again",
             started.elapsed()
         );
-        pool.close().await;
     });
 }
 
 #[test]
 fn an_sql_error_names_the_problem() {
-    const TEST: &str = "an_sql_error_names_the_problem";
-    if skipped(TEST) {
-        return;
-    }
-    run(TEST, async {
-        let pool = pool(TEST, 1).await;
+    with_pool("an_sql_error_names_the_problem", 1, |pool| async move {
         let error = sqlx::query("SELEC 1").execute(&pool).await.unwrap_err();
         let database = error.as_database_error().expect("a server-side error");
         assert_eq!(database.code().as_deref(), Some("42601")); // syntax_error
         assert!(error.to_string().contains("SELEC"), "{error}");
-        pool.close().await;
     });
 }
 
@@ -203,23 +183,11 @@ fn without_tokio_compat_sqlx_fails_naming_tokio() {
         return;
     }
     let url = shared_server(TEST).url();
-    let runtime = magpie::Runtime::builder()
-        .worker_threads(2)
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    run_test(TEST, false, async {
         // As a new user would: it compiles, then panics inside the task that connects.
         let connect =
             magpie::spawn(async move { PgPoolOptions::new().connect(&url).await.map(drop) });
-        let failure = connect.await.unwrap_err();
-        assert!(failure.is_panic());
-        let payload = failure.into_panic();
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or_default()
-            .to_owned();
+        let message = panic_message(connect.await.unwrap_err());
         assert!(message.to_lowercase().contains("tokio"), "{message}");
         eprintln!("{TEST}: the panic: {message}");
     });
