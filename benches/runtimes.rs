@@ -77,6 +77,13 @@ const WORKLOADS: &[Workload] = &[
         magpie_variants: &[],
     },
     Workload {
+        name: "chained_spawn_remote",
+        magpie: chained_spawn_remote::magpie,
+        tokio: chained_spawn_remote::tokio,
+        smol: chained_spawn_remote::smol,
+        magpie_variants: &[],
+    },
+    Workload {
         name: "spawn_blocking",
         magpie: spawn_blocking::magpie,
         tokio: spawn_blocking::tokio,
@@ -211,9 +218,9 @@ mod yield_many {
 mod chained_spawn {
     use super::*;
 
-    type Done = async_channel::Sender<()>;
+    pub(super) type Done = async_channel::Sender<()>;
 
-    fn magpie_link(n: usize, done: Done) {
+    pub(super) fn magpie_link(n: usize, done: Done) {
         if n == 0 {
             done.try_send(()).unwrap();
         } else {
@@ -232,7 +239,7 @@ mod chained_spawn {
         .unwrap();
     }
 
-    fn tokio_link(n: usize, done: Done) {
+    pub(super) fn tokio_link(n: usize, done: Done) {
         if n == 0 {
             done.try_send(()).unwrap();
         } else {
@@ -249,7 +256,7 @@ mod chained_spawn {
         .unwrap();
     }
 
-    fn smol_link(ex: Arc<async_executor::Executor<'static>>, n: usize, done: Done) {
+    pub(super) fn smol_link(ex: Arc<async_executor::Executor<'static>>, n: usize, done: Done) {
         if n == 0 {
             done.try_send(()).unwrap();
         } else {
@@ -268,6 +275,45 @@ mod chained_spawn {
                 .detach();
             finished.recv().await.unwrap();
         }));
+    }
+}
+
+/// `chained_spawn` started from outside the runtime (issue 20's shape): the
+/// benchmark thread's `block_on` spawns the chain's first task (a remote spawn),
+/// each task spawns the next from a worker, and the last one answers the
+/// waiting `block_on` over a channel. Wakes that spread work where none is to
+/// be had show up here as CPU time above the wall time.
+mod chained_spawn_remote {
+    use super::chained_spawn::{magpie_link, smol_link, tokio_link};
+    use super::*;
+
+    pub(super) fn magpie(rt: &MagpieRt) {
+        rt.block_on(async {
+            let (done, finished) = async_channel::bounded(1);
+            drop(magpie::spawn(
+                async move { magpie_link(CHAIN_LEN - 1, done) },
+            ));
+            finished.recv().await.unwrap();
+        });
+    }
+
+    pub(super) fn tokio(rt: &TokioRt) {
+        rt.block_on(async {
+            let (done, finished) = async_channel::bounded(1);
+            drop(tokio::spawn(async move { tokio_link(CHAIN_LEN - 1, done) }));
+            finished.recv().await.unwrap();
+        });
+    }
+
+    pub(super) fn smol(rt: &SmolRuntime) {
+        let ex = Arc::clone(rt.executor());
+        rt.block_on(async move {
+            let (done, finished) = async_channel::bounded(1);
+            let next = Arc::clone(&ex);
+            ex.spawn(async move { smol_link(next, CHAIN_LEN - 1, done) })
+                .detach();
+            finished.recv().await.unwrap();
+        });
     }
 }
 

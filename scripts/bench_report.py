@@ -62,6 +62,7 @@ WORKLOAD_ORDER = [
     "spawn_many_remote",
     "yield_many",
     "chained_spawn",
+    "chained_spawn_remote",
     "spawn_blocking",
     "ping_pong",
     "mpsc",
@@ -131,6 +132,8 @@ WORKLOAD_TEXT = {
     "yield_many": "200 tasks × 1,000 `yield_now`, spawned from the benchmark thread and "
     "joined there (criterion's async API: `b.to_async(&runtime)`)",
     "chained_spawn": "a chain of 1,000 tasks each spawning the next",
+    "chained_spawn_remote": "the same chain started from the benchmark thread's `block_on` "
+    "(a remote spawn) and answering it over a channel",
     "spawn_blocking": "1,000 trivial `spawn_blocking` calls (smol: `blocking::unblock`), "
     "joined",
     "ping_pong": "1,000 task pairs exchanging messages over oneshot and bounded(1) "

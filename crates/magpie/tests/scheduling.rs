@@ -220,10 +220,14 @@ fn cpu_bound_tasks_are_spread_over_both_workers() {
 fn a_task_in_the_lifo_slot_is_not_stranded_when_its_worker_blocks() {
     guard("LIFO slot stranding", || {
         let rt = runtime(2);
-        for wake_instead_of_spawn in [false, true] {
+        // A task that goes only to the LIFO slot wakes nobody; the monitor rescues it from a
+        // blocked poll. Idle 50 ms: the monitor still looks; idle 300 ms: it sleeps deeply,
+        // and the worker woken for A (by the spawn, maybe off its condvar, not the driver)
+        // must wake it when it leaves its park.
+        for (wake_instead_of_spawn, idle) in [(false, 50), (true, 50), (false, 300), (true, 300)] {
             // Let both workers go idle.
             rt.block_on(async { magpie::spawn(async {}).await.unwrap() });
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(idle));
             let (b_tx, b_rx) = mpsc::channel::<Instant>();
             let a = rt.spawn(async move {
                 if wake_instead_of_spawn {
@@ -260,8 +264,9 @@ fn a_task_in_the_lifo_slot_is_not_stranded_when_its_worker_blocks() {
             let b_after = b_ran.saturating_duration_since(made_runnable);
             assert!(
                 b_after < Duration::from_millis(400),
-                "wake: {wake_instead_of_spawn}: B ran {b_after:?} after A woke/spawned it: it \
-                 waited for A's 500 ms blocking poll instead of being taken by the idle worker"
+                "wake: {wake_instead_of_spawn}, idle {idle} ms: B ran {b_after:?} after A \
+                 woke/spawned it: it waited for A's 500 ms blocking poll instead of being taken \
+                 by the idle worker"
             );
         }
     });

@@ -11,7 +11,11 @@
 //! nobody waits in the driver, and should its poll block the thread (tokio issue 4730), I/O
 //! and timers would stall for every other task while the other workers sleep.
 //!
-//! The monitor closes that hole without a cost per event, the way Go's `sysmon` retakes a
+//! The same goes for a task a poll queues only in its worker's LIFO slot: it wakes nobody
+//! (tokio's rule; `Worker::schedule_local`), so should that poll block the thread, the task
+//! would wait for it.
+//!
+//! The monitor closes both holes without a cost per event, the way Go's `sysmon` retakes a
 //! processor stuck in a system call: once every [`PERIOD`] it reads each worker's poll counter
 //! (odd while a poll runs, see `Remote::polls`). A worker whose counter is odd and unchanged
 //! since the previous look has been in one poll for at least a period; if at that moment no
@@ -24,11 +28,12 @@
 //!
 //! An idle runtime must use no CPU, so the monitor does not look for ever. After
 //! [`QUIET_PERIODS`] consecutive looks at which every worker was parked it sleeps *deeply*
-//! (no timeout) until a worker leaves the driver to run work while the others sleep
+//! (no timeout) until a worker leaves its park to run work while the others sleep
 //! ([`Monitor::driver_left`]).
 //!
 //! The protocol of the deep sleep, which must not leave the monitor asleep while a worker
-//! runs unwatched:
+//! runs unwatched (every worker calls [`Monitor::driver_left`] at the end of each park,
+//! woken by the driver or by a producer):
 //!
 //! - The monitor sets `deep`, then re-reads the idle counts; if a worker is unparked it
 //!   clears `deep` and keeps looking. Otherwise it waits on its wake-up event (a
@@ -49,11 +54,9 @@
 //!
 //! With `Config::slow_poll_threshold` set, each look also checks how long each worker's
 //! current poll has run and reports those past the threshold (slow_polls.rs); the monitor
-//! then looks every `threshold / 4` (between 1 ms and [`PERIOD`]). Since a worker may run
-//! without the monitor watching (one woken by a producer does not call `driver_left`),
-//! every worker leaving its park calls [`Monitor::driver_left`] while slow polls are
-//! reported, so the deep sleep never hides a running poll. The stranding check above keeps
-//! its own pace of one look per [`PERIOD`].
+//! then looks every `threshold / 4` (between 1 ms and [`PERIOD`]). Every worker leaving its
+//! park calls [`Monitor::driver_left`], so the deep sleep never hides a running poll. The
+//! stranding check above keeps its own pace of one look per [`PERIOD`].
 
 use super::slow_polls::{self, SlowPolls};
 use super::sticky_event::StickyEvent;
@@ -155,8 +158,9 @@ impl Monitor {
         !self.stop.load(Ordering::SeqCst)
     }
 
-    /// A worker left the driver to run work (after counting itself unparked): wakes the
-    /// monitor if it sleeps deeply. A fence and one atomic load when it does not.
+    /// A worker left its park to run work (after it, or the producer that woke it, counted
+    /// it unparked): wakes the monitor if it sleeps deeply. A fence and one atomic load when
+    /// it does not.
     pub(crate) fn driver_left(&self) {
         fence(Ordering::SeqCst);
         if self.deep.load(Ordering::SeqCst) {

@@ -313,16 +313,27 @@ impl WorkerLocal {
     /// A task became runnable on this worker's thread.
     pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) {
         let shared = self.shared();
-        if is_yield {
+        let to_deque = if is_yield {
             self.deque.push(task);
+            true
         } else if let Some(prev) = shared.remotes[self.index].lifo.push(task) {
             self.deque.push(prev);
-        }
-        // Also for a task that went only to the LIFO slot: should the running poll block this
-        // thread, an awake worker takes it from the (stealable) slot. Not while the driver
-        // dispatches events here: no poll runs, and the check before this worker's next poll
-        // (`run_task`) wakes a helper if more than the one task it takes is queued.
-        if !self.in_driver.get() {
+            true
+        } else {
+            false
+        };
+        // A task that reached the deque is work beside the one this worker runs next: if
+        // workers sleep and none searches, wake one (tokio's rule). A task that went only to
+        // the LIFO slot wakes nobody: this worker runs it next. Waking a helper for it too
+        // (the rule before the monitor existed) cost a futex wake, a context switch and a
+        // fruitless search per spawn of a task chain (issue 20: 1.2-1.36x tokio's CPU).
+        // Should the running poll block this thread instead, the monitor, awake whenever a
+        // worker is (`park`), sees the stuck poll and the occupied slot and sends a sleeper to
+        // take the task from the (stealable) slot within a period or two (monitor.rs).
+        // Not while the driver dispatches events here: no poll runs, and the check before
+        // this worker's next poll (`run_task`) wakes a helper if more than the one task it
+        // takes is queued.
+        if to_deque && !self.in_driver.get() {
             self.wake_helper_if_idle();
         }
     }
@@ -616,11 +627,11 @@ impl WorkerLocal {
     fn park(&self) {
         let shared = self.shared();
         self.park_until_work();
-        if shared.config.slow_poll_threshold.is_some() {
-            // The monitor must be awake while any worker runs, to see a slow poll; it may
-            // be in its deep sleep if this worker was woken by a producer (monitor.rs).
-            shared.monitor.driver_left();
-        }
+        // The monitor must be awake while any worker runs: to see a poll stuck with a task
+        // waiting in its LIFO slot (`schedule_local`) or the driver unattended, and a slow
+        // poll. It may be in its deep sleep, whichever way this worker was woken (by the
+        // driver or by a producer). A fence and a load per park (monitor.rs).
+        shared.monitor.driver_left();
     }
 
     fn park_until_work(&self) {
@@ -638,7 +649,7 @@ impl WorkerLocal {
         let runtime_is_idle = || shared.is_runtime_idle();
         loop {
             self.in_driver.set(true);
-            let parked_in_driver = shared.remotes[self.index].parker.park(
+            shared.remotes[self.index].parker.park(
                 &shared.synced.driver,
                 &*shared.driver,
                 &runtime_is_idle,
@@ -655,14 +666,10 @@ impl WorkerLocal {
                 if !shared.idle.unpark_self(sleepers, self.index) {
                     self.searching.set(true);
                 }
-                if has_local_work && parked_in_driver {
-                    // The driver dispatched events that queued work here and nobody waits on
-                    // it now. Another worker is woken only if more than one task is queued
-                    // (`run_task`); should the one task this worker runs block it, the
-                    // monitor sends a sleeper to the driver (monitor.rs), so make sure it
-                    // is watching.
-                    shared.monitor.driver_left();
-                }
+                // When the driver dispatched events that queued work here, nobody waits on
+                // it now. Another worker is woken only if more than one task is queued
+                // (`run_task`); should the one task this worker runs block it, the monitor
+                // sends a sleeper to the driver (monitor.rs): `park` makes sure it watches.
                 return;
             }
         }
