@@ -1,5 +1,6 @@
 //! axum on magpie: a `Router` (path parameters, JSON, shared state, a query string, a
-//! fallback) served by magpie's hyper server, with tower-http's timeout layer.
+//! fallback) served by magpie's hyper server, with tower-http's timeout, gzip and trace
+//! layers.
 //!
 //! ```sh
 //! cargo run --release --example axum                   # serves on 127.0.0.1:3000 until Ctrl-C
@@ -7,6 +8,7 @@
 //! curl localhost:3000/users/7                          # {"id":7,"name":"user-7"}
 //! curl -d '{"a":1}' -H 'content-type: application/json' localhost:3000/echo
 //! curl 'localhost:3000/slow?ms=2000'                   # 408 after 500 ms (tower-http)
+//! curl -H 'accept-encoding: gzip' localhost:3000/report | gunzip | tail -1
 //! ```
 //!
 //! The server needs nothing of tokio: magpie accepts the connections and hyper calls the

@@ -3,12 +3,13 @@
 //! package's tests (`examples/ecosystem/tests/`) serve and call over real connections.
 //!
 //! - [`axum_app`]: an axum `Router`, served by magpie's hyper server; tower-http's timeout
-//!   layer under `tokio_compat(true)`.
+//!   (under `tokio_compat(true)`), gzip and trace layers.
 //! - [`grpc`]: a tonic service (unary and server-streaming), served by magpie's hyper server
 //!   over HTTP/2 and called by tonic's generated client over hyper-util's client on magpie:
 //!   no tokio at all.
 //!
-//! Both are served the same way, by [`serve_on_loopback`] in the tests.
+//! Both are served the same way: by [`serve_on_loopback`] in the tests, by
+//! [`serve_until_ctrl_c`] in the examples.
 //! `docs/ecosystem.md` has the table of crates: which run natively, which under
 //! `tokio_compat(true)`, which do not run.
 
