@@ -84,10 +84,7 @@ impl Load {
     fn run(self, addr: SocketAddr, conns: usize, warmup: Duration, measure: Duration) -> Stats {
         match self {
             Load::Client => load(addr, conns, warmup, measure),
-            Load::Wrk => {
-                CUT_REQUESTS_ARE_FINE.store(true, Ordering::SeqCst);
-                magpie_benches::wrk::load(addr, conns, warmup, measure)
-            }
+            Load::Wrk => magpie_benches::wrk::load(addr, conns, warmup, measure),
         }
     }
 }
@@ -461,6 +458,7 @@ fn child(args: &[String]) {
         panic!("usage: <child flag> <figure> <runtime> <connections> <warm-up s> <measured s>, got {args:?}");
     };
     let (app, load, _, _) = figure_parts(figure);
+    CUT_REQUESTS_ARE_FINE.store(matches!(load, Load::Wrk), Ordering::SeqCst);
     let conns: usize = conns.parse().expect("connections is a count");
     let secs = |s: &str| Duration::from_secs_f64(s.parse().expect("durations are seconds"));
     let (warmup, measure) = (secs(warmup), secs(measure));

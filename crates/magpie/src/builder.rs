@@ -356,15 +356,20 @@ impl Builder {
     pub fn build(&mut self) -> io::Result<Runtime> {
         let shards = self.timer_shards.unwrap_or(self.config.worker_threads);
         let driver = Driver::new(shards, self.start_paused)?;
+        #[cfg_attr(not(feature = "tokio-compat"), allow(unused_mut))]
+        let mut config = self.config.clone();
         #[cfg(feature = "tokio-compat")]
-        if self.tokio_compat {
-            let tokio = crate::tokio_compat::TokioSide::start(&self.config.thread_name)?;
-            let mut config = self.config.clone();
+        let tokio = self
+            .tokio_compat
+            .then(|| crate::tokio_compat::TokioSide::start(&config.thread_name))
+            .transpose()?;
+        #[cfg(feature = "tokio-compat")]
+        if let Some(tokio) = &tokio {
             config.thread_context = Some(tokio.context_hook());
-            let scheduler = Scheduler::start(config, driver)?;
-            return Ok(Runtime::from_scheduler(scheduler).with_tokio(tokio));
         }
-        let scheduler = Scheduler::start(self.config.clone(), driver)?;
-        Ok(Runtime::from_scheduler(scheduler))
+        let runtime = Runtime::from_scheduler(Scheduler::start(config, driver)?);
+        #[cfg(feature = "tokio-compat")]
+        let runtime = runtime.with_tokio(tokio);
+        Ok(runtime)
     }
 }

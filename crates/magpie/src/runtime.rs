@@ -59,8 +59,8 @@ impl Runtime {
     }
 
     #[cfg(feature = "tokio-compat")]
-    pub(crate) fn with_tokio(mut self, tokio: crate::tokio_compat::TokioSide) -> Runtime {
-        self.tokio = Some(tokio);
+    pub(crate) fn with_tokio(mut self, tokio: Option<crate::tokio_compat::TokioSide>) -> Runtime {
+        self.tokio = tokio;
         self
     }
 

@@ -5,19 +5,19 @@
 //! (`tokio::spawn`, `tokio::time::sleep`, `tokio::net`), which panics on a thread outside a
 //! tokio runtime ("there is no reactor running"). With the setting on, magpie starts the
 //! smallest tokio runtime that drives tokio's timers and I/O: a current-thread runtime on
-//! one thread of its own, `magpie-tokio`, which does nothing but run it. Every thread of
+//! one thread of its own, `<thread_name>-tokio` (`magpie-worker-tokio` by default), which
+//! does nothing but run it. Every thread of
 //! the magpie runtime enters that runtime's context ([`magpie_core::Config::thread_context`]):
 //! each worker and blocking thread for its whole life, each thread inside `block_on` for the
 //! call. So:
 //!
-//! - tokio's timers and sockets used from a magpie task are driven by the `magpie-tokio`
-//!   thread (their wake-ups reach the magpie task through its waker);
-//! - `tokio::spawn` from a magpie task runs that task **on the `magpie-tokio` thread**, not
+//! - tokio's timers and sockets used from a magpie task are driven by that tokio thread (their wake-ups reach the magpie task through its waker);
+//! - `tokio::spawn` from a magpie task runs that task **on the tokio thread**, not
 //!   on magpie's workers: the crates that do it spawn connection drivers, which mostly wait
 //!   on I/O. The user's own tasks (`magpie::spawn`) stay on magpie's workers.
 //!
 //! Shutdown: the runtime drops its own tasks first (their futures may hold tokio sockets,
-//! deregistered while tokio's driver still runs), then tells the `magpie-tokio` thread to
+//! deregistered while tokio's driver still runs), then tells the tokio thread to
 //! stop, which shuts the tokio runtime down without waiting for its tasks (a tokio task that
 //! never ends is dropped, not waited for), and joins the thread.
 

@@ -25,32 +25,11 @@ use std::convert::Infallible;
 use std::error::Error;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
 use std::time::Duration;
-
-/// The bounds of an application [`Server::serve_with`] serves: called once per request.
-pub trait App<F, B>: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static
-where
-    F: Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
-    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
-    B::Error: Into<Box<dyn Error + Send + Sync>>,
-{
-}
-
-impl<A, F, B> App<F, B> for A
-where
-    A: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
-    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
-    B::Error: Into<Box<dyn Error + Send + Sync>>,
-{
-}
 
 /// A server of some application running as a magpie task (for the tests): its address, the
 /// sender that stops it, and its task.
 pub struct Running {
-    /// The loopback address it listens on.
-    pub addr: SocketAddr,
     /// `http://<addr>`.
     pub base: String,
     /// Send (or drop) to stop the server gracefully.
@@ -65,8 +44,9 @@ pub struct Running {
 /// # Panics
 ///
 /// When the loopback listener cannot be bound.
-pub async fn serve_on_loopback<F, B>(app: impl App<F, B>) -> Running
+pub async fn serve_on_loopback<A, F, B>(app: A) -> Running
 where
+    A: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<Box<dyn Error + Send + Sync>>,
@@ -79,7 +59,6 @@ where
     let server =
         magpie::spawn(Server::new(ServerConfig::default()).serve_with(listener, stopped, app));
     Running {
-        addr,
         base: format!("http://{addr}"),
         stop,
         server,
@@ -108,8 +87,9 @@ impl Running {
 /// # Errors
 ///
 /// When `addr` cannot be bound, or accepting fails for good.
-pub async fn serve_until_ctrl_c<F, B>(what: &str, addr: &str, app: impl App<F, B>) -> io::Result<()>
+pub async fn serve_until_ctrl_c<A, F, B>(what: &str, addr: &str, app: A) -> io::Result<()>
 where
+    A: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Result<Response<B>, Infallible>> + Send + 'static,
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<Box<dyn Error + Send + Sync>>,

@@ -33,8 +33,7 @@ fn unary_calls_on_magpie_alone() {
         // Nothing of tokio is running: the service and the client are magpie and hyper only.
         assert!(tokio::runtime::Handle::try_current().is_err());
         let (server, _) = serve().await;
-        let base = server.base.clone();
-        let mut client = grpc::client(base.parse().unwrap());
+        let mut client = grpc::client(server.base.parse().unwrap());
 
         let reply = client.say_hello(hello("magpie")).await.unwrap();
         assert_eq!(reply.into_inner().message, "Hello, magpie!");
@@ -73,8 +72,7 @@ fn a_server_stream_arrives_in_order_and_on_time() {
         false,
         async {
             let (server, greetings) = serve().await;
-            let base = server.base.clone();
-            let mut client = grpc::client(base.parse().unwrap());
+            let mut client = grpc::client(server.base.parse().unwrap());
 
             let interval = Duration::from_millis(30);
             let started = Instant::now();
@@ -128,8 +126,7 @@ fn a_stream_the_client_drops_ends_on_the_server() {
         false,
         async {
             let (server, greetings) = serve().await;
-            let base = server.base.clone();
-            let mut client = grpc::client(base.parse().unwrap());
+            let mut client = grpc::client(server.base.parse().unwrap());
             let mut ticks = client
                 .countdown(CountdownRequest {
                     from: grpc::MAX_COUNTDOWN,
