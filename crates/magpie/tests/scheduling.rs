@@ -560,6 +560,58 @@ fn many_wakes_while_a_task_is_queued_coalesce_into_one_poll() {
     });
 }
 
+/// A task woken by many tasks it spawned runs once per batch, not once per waker: a wake
+/// goes to the LIFO slot only while nothing else is queued on the worker (issue 20: an
+/// HTTP/2 connection woken by each stream's response flushed one response per poll).
+#[test]
+fn a_task_woken_by_each_of_its_queued_children_runs_once_for_the_batch() {
+    guard("fan-in wakes", || {
+        const CHILDREN: usize = 16;
+        let rt = runtime(1);
+        let parent_polls = counter();
+        let counted = parent_polls.clone();
+        let received = rt.block_on(async move {
+            rt_spawn_counted(counted, async move {
+                use futures_lite::StreamExt;
+                let (tx, mut rx) = futures_channel::mpsc::unbounded::<usize>();
+                for i in 0..CHILDREN {
+                    let tx = tx.clone();
+                    drop(magpie::spawn(async move { tx.unbounded_send(i).unwrap() }));
+                }
+                drop(tx);
+                let mut got = 0;
+                while rx.next().await.is_some() {
+                    got += 1;
+                }
+                got
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(received, CHILDREN);
+        let polls = parent_polls.load(SeqCst);
+        // The first poll spawns and waits; the children all run; one more poll takes every
+        // message and sees the channel closed. Running the parent after each child's wake
+        // would poll it 17 times.
+        assert!(
+            polls <= 3,
+            "the parent was polled {polls} times for {CHILDREN} children's wakes"
+        );
+    });
+}
+
+/// Spawns `fut` with every poll of it counted in `polls`.
+fn rt_spawn_counted<T: Send + 'static>(
+    polls: Arc<AtomicUsize>,
+    fut: impl std::future::Future<Output = T> + Send + 'static,
+) -> magpie::JoinHandle<T> {
+    let mut fut = Box::pin(fut);
+    magpie::spawn(std::future::poll_fn(move |cx| {
+        polls.fetch_add(1, SeqCst);
+        fut.as_mut().poll(cx)
+    }))
+}
+
 #[test]
 fn a_wake_from_another_thread_during_the_poll_is_not_lost() {
     guard("wake during poll", || {

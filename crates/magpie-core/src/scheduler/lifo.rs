@@ -1,4 +1,5 @@
-//! The LIFO slot: the task most recently woken or spawned by this worker's running task.
+//! The LIFO slot: the task most recently spawned by this worker's running task, or woken by
+//! it while nothing else was queued here (`WorkerLocal::schedule_local` has the rule).
 //!
 //! Message-passing code (task A sends to task B, then waits) runs B next, while its data is
 //! still in this core's cache. The slot holds at most one task; pushing a new one moves the

@@ -46,7 +46,7 @@ mod loom_tests;
 pub use block_in_place::block_in_place;
 pub use config::{Config, ContextGuard, ContextHook, Hook, SlowPollHook};
 pub(crate) use local::LocalSession;
-pub(crate) use worker::WorkerLocal;
+pub(crate) use worker::{Runnable, WorkerLocal};
 
 use crate::blocking::BlockingPool;
 use crate::context;
@@ -188,7 +188,7 @@ impl Handle {
             crate::trace::spawned(owned.header());
             match self.shared.registry.insert(owned) {
                 Ok(()) => match local {
-                    Some(w) => w.schedule_local(notified, false),
+                    Some(w) => w.schedule_local(notified, Runnable::Spawned),
                     None => self.shared.schedule_remote(notified),
                 },
                 Err(owned) => {
@@ -362,14 +362,14 @@ impl Handle {
 impl Schedule for Handle {
     fn schedule(&self, task: Notified) {
         context::with_worker(|worker| match worker {
-            Some(w) if w.belongs_to(self) => w.schedule_local(task, false),
+            Some(w) if w.belongs_to(self) => w.schedule_local(task, Runnable::Woken),
             _ => self.shared.schedule_remote(task),
         })
     }
 
     fn yield_now(&self, task: Notified) {
         context::with_worker(|worker| match worker {
-            Some(w) if w.belongs_to(self) => w.schedule_local(task, true),
+            Some(w) if w.belongs_to(self) => w.schedule_local(task, Runnable::Yielded),
             _ => self.shared.schedule_remote(task),
         })
     }
@@ -379,7 +379,7 @@ impl Schedule for Handle {
             // SAFETY: `this` is live until the task is queued; the borrow ends with the
             // comparison, and queuing uses the worker's own handle, not `*this`.
             Some(w) if w.belongs_to(unsafe { &*this }) => {
-                w.schedule_local(task, true);
+                w.schedule_local(task, Runnable::Yielded);
                 Ok(())
             }
             _ => Err(task),

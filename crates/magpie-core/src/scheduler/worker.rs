@@ -311,9 +311,30 @@ impl WorkerLocal {
     }
 
     /// A task became runnable on this worker's thread.
-    pub(crate) fn schedule_local(&self, task: Notified, is_yield: bool) {
+    ///
+    /// Where it goes (the LIFO slot runs next; the deque is FIFO):
+    /// - spawned: the LIFO slot, its previous occupant to the back of the deque;
+    /// - woken: the LIFO slot only while the deque is empty, else the back of the deque;
+    /// - yielded: the back of the deque.
+    ///
+    /// A wake jumps the queue only when there is no queue. tokio always puts a wake in the
+    /// LIFO slot, which makes fan-in pay once per producer: an HTTP/2 connection task that
+    /// spawned a task per stream is woken by each stream's response and, run next every
+    /// time, flushes one response per `writev`. Sent to the back of a non-empty deque, it
+    /// runs once after the stream tasks queued before it, and its later wakes are no-ops
+    /// (it is already scheduled): one `writev` for the batch. Measured with h2load (16
+    /// connections x 16 streams, 2 workers): 1.6x the requests/s at half the CPU per request
+    /// (issue 20). A message-passing pair with nothing else queued still runs back to back
+    /// through the slot, which is what the slot is for.
+    #[inline]
+    pub(crate) fn schedule_local(&self, task: Notified, why: Runnable) {
         let shared = self.shared();
-        let to_deque = if is_yield {
+        let queue_it = match why {
+            Runnable::Spawned => false,
+            Runnable::Woken => !self.deque.is_empty(),
+            Runnable::Yielded => true,
+        };
+        let to_deque = if queue_it {
             self.deque.push(task);
             true
         } else if let Some(prev) = shared.remotes[self.index].lifo.push(task) {
@@ -701,4 +722,15 @@ fn xorshift(rng: &Cell<u64>) -> u64 {
     x ^= x >> 27;
     rng.set(x);
     x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+/// Why a task became runnable on a worker's thread ([`WorkerLocal::schedule_local`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Runnable {
+    /// Spawned by the running task.
+    Spawned,
+    /// Woken by the running task (or by the driver, dispatching events here).
+    Woken,
+    /// The running task yielded.
+    Yielded,
 }
