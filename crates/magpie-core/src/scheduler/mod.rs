@@ -86,7 +86,10 @@ pub(crate) struct Shared {
     /// One cache line (at least) each: a worker writes its own `polls` and LIFO slot on every
     /// poll, and must not invalidate the line another worker reads its own slot from.
     remotes: Box<[CachePadded<Remote>]>,
-    idle: Idle,
+    /// Its counts word is written by every park, unpark and search start or stop: a cache
+    /// line of its own keeps those writes off the lines every spawn and steal reads (the
+    /// `remotes` pointer, the registry's shard table).
+    idle: CachePadded<Idle>,
     registry: Registry,
     driver: Arc<Driver>,
     /// Set once, at shutdown: queues stop accepting work and workers exit. Read by every
@@ -517,7 +520,7 @@ impl Scheduler {
         let shared = Arc::new(Shared {
             injector: Injector::new(),
             remotes,
-            idle: Idle::new(n),
+            idle: CachePadded::new(Idle::new(n)),
             registry: Registry::new(4 * n),
             driver: Arc::new(driver),
             closed: CachePadded::new(AtomicBool::new(false)),
