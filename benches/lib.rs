@@ -6,6 +6,8 @@
 //!   shared by the multi-thread and one-thread suites.
 //! * [`figures`]: the child-process harness and JSON output of the figure
 //!   binaries (`timer_figures`, `io_figures`).
+//! * [`scheduler`]: the scheduler workloads, shared by `benches/runtimes.rs`
+//!   (criterion) and `benches/sched_figures.rs` (the oversubscription figure).
 //! * [`CpuTime`]: a criterion [`Measurement`] of the *process* CPU time (all
 //!   threads), used next to criterion's default wall-clock measurement.
 //! * Runtime constructors that all use the same number of worker threads,
@@ -23,7 +25,10 @@
 
 pub mod echo;
 pub mod figures;
+#[cfg(unix)]
+pub mod h2load;
 pub mod ping_pong;
+pub mod scheduler;
 #[cfg(unix)]
 pub mod wrk;
 
@@ -313,11 +318,24 @@ pub fn magpie_rt_with(tune: impl FnOnce(&mut magpie::Builder)) -> magpie::Runtim
     builder.build().expect("failed to build the magpie runtime")
 }
 
+/// A magpie runtime with `n` worker threads (not [`workers()`]) and default
+/// settings: the oversubscription figure's.
+pub fn magpie_rt_with_workers(n: usize) -> magpie::Runtime {
+    magpie_rt_with(|b| {
+        b.worker_threads(n);
+    })
+}
+
 /// A tokio multi-thread runtime with [`workers()`] worker threads and all
 /// drivers (I/O, time) enabled.
 pub fn tokio_rt() -> tokio::runtime::Runtime {
+    tokio_rt_with_workers(workers())
+}
+
+/// [`tokio_rt`] with `n` worker threads (not [`workers()`]).
+pub fn tokio_rt_with_workers(n: usize) -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers())
+        .worker_threads(n)
         .enable_all()
         .build()
         .expect("failed to build the tokio runtime")

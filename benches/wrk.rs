@@ -29,8 +29,8 @@ pub fn available() -> Option<String> {
     Some(line)
 }
 
-/// The CPU time of this process's waited-for children so far.
-fn children_cpu_time() -> Duration {
+/// The CPU time of this process's waited-for children so far (also h2load's, `crate::h2load`).
+pub(crate) fn children_cpu_time() -> Duration {
     // SAFETY: an all-zero `rusage` is a valid value of the plain C struct.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `usage` is valid, writable memory for one `rusage` during the call.

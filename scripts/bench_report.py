@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turn benchmark results (criterion; timer, I/O, HTTP figures) into docs/benchmarks.md + .svg.
+"""Turn benchmark results (criterion; timer, I/O, HTTP, scheduler figures) into docs/benchmarks.md + .svg.
 
 Reads every `<criterion dir>/**/new/{benchmark,estimates}.json` written by
 `cargo bench -p magpie-benches --bench runtimes --bench sync --bench timers --bench io --bench fs
@@ -13,7 +13,13 @@ the memory of 1,000,000 pending sleeps) and by `cargo bench -p magpie-benches
 idle runtime with registered sockets uses) and by `cargo bench -p
 magpie-benches --bench http_figures` (`<criterion dir>/../magpie-http-figures.json`:
 hyper serving a small response on each runtime, driven by one load client:
-requests per second and latency percentiles per connection count). It writes:
+requests per second and latency percentiles per connection count) and by `cargo
+bench -p magpie-benches --bench sched_figures`
+(`<criterion dir>/../magpie-sched-figures.json`: the scheduler workloads on
+runtimes with 2, 8 and 32 workers, wall and CPU time per iteration) and by `cargo
+bench -p magpie-benches --bench conn_figures` (`<criterion dir>/../magpie-conn-figures.json`:
+10,000 keep-alive connections under an open-loop load from a client process, the
+server's memory per connection and the latency percentiles). It writes:
 
 * docs/benchmarks.md: date, machine, and per section the command that produced
   its numbers: one table per measurement with the ratios magpie/tokio and
@@ -24,7 +30,9 @@ requests per second and latency percentiles per connection count). It writes:
   current-thread runtime with and without a LocalSet (`tokio_spawn`); sleep
   lateness (target: magpie's p50 <= 0.2 ms); memory of pending sleeps (target:
   magpie <= tokio); idle CPU (no target); HTTP (targets: magpie's requests per
-  second >= 1.1x tokio's, magpie's p99 latency <= tokio's);
+  second >= 1.1x tokio's, magpie's p99 latency <= tokio's); oversubscription
+  (target: magpie's CPU time per iteration <= tokio's at every worker count);
+  connection scale (targets: magpie's memory per connection and p99 <= tokio's);
 * docs/benchmarks.svg: a bar chart of the ratios, with each workload's targets
   and 1.0 marked, embedded in the markdown.
 
@@ -189,6 +197,22 @@ HTTP_RPS_TARGET = 1.1
 HTTP_P99_TARGET = 1.0
 # axum on each runtime (issue 19): requests/s >= 1.0x tokio's, p99 <= tokio's.
 HTTP_AXUM_RPS_TARGET = 1.0
+# magpie's server CPU per request / tokio's, for the figures driven by an outside load
+# generator (issue 20).
+HTTP_EXTERNAL_CPU_TARGET = 0.9
+HTTP_CPU_TARGETS = {
+    "http_hello_wrk": HTTP_EXTERNAL_CPU_TARGET,
+    "http2_hello_h2load": HTTP_EXTERNAL_CPU_TARGET,
+}
+# The connection scale figure of benches/conn_figures.rs (issue 20): magpie's memory per
+# connection <= tokio's, magpie's p99 <= tokio's.
+CONN_FIGURES_FILE = "magpie-conn-figures.json"
+CONN_MEM_TARGET = 1.0
+CONN_P99_TARGET = 1.0
+# The oversubscription figure of benches/sched_figures.rs (issue 20): magpie's CPU time per
+# iteration <= tokio's, judged per workload and worker count.
+SCHED_FIGURES_FILE = "magpie-sched-figures.json"
+OVERSUB_CPU_TARGET = 1.0
 
 
 def fmt_target(t: float) -> str:
@@ -581,6 +605,29 @@ def idle_cpu_section(fig, command: str) -> tuple[list[str], dict[str, int]]:
 HTTP_FIGURES = [
     ("http_hello", HTTP_RPS_TARGET, None),
     (
+        "http_hello_wrk",
+        HTTP_RPS_TARGET,
+        "`http_hello_wrk`: the same hyper server, driven by an outside load generator instead "
+        "of the in-repo client (issue 20): Debian's `wrk` (`wrk -t1 -c<connections> -d<s>s "
+        "--latency`, a process of its own; `scripts/bench.sh` installs it when missing), after "
+        "a warm-up run of its own. wrk does not check bodies (a non-2xx status or a socket "
+        "error fails the round), reports no p99.9, and counts whole seconds; the client's CPU "
+        "is wrk's (`RUSAGE_CHILDREN`), the server's the process's own.",
+    ),
+    (
+        "http2_hello_h2load",
+        HTTP_RPS_TARGET,
+        "`http2_hello_h2load`: the same service over HTTP/2 (`hyper::server::conn::http2`, "
+        "cleartext with prior knowledge; each stream a task through the runtime's executor: "
+        "`magpie::hyper::HyperExecutor`, hyper-util's `TokioExecutor`, a spawn on smol's "
+        "executor), driven by nghttp2's `h2load` (`h2load -t1 -c16 -m16 -D<ms>ms "
+        "--log-file=…`: 16 connections of 16 concurrent streams; Debian's `nghttp2-client`, "
+        "installed by `scripts/bench.sh` when missing), after a warm-up run of its own. A "
+        "failed or non-200 request fails the round. The percentiles come from h2load's "
+        "per-request log (which costs h2load a `write` per request, the same for every "
+        "runtime); the client's CPU is h2load's (`RUSAGE_CHILDREN`).",
+    ),
+    (
         "http_axum",
         HTTP_AXUM_RPS_TARGET,
         "`http_axum`: the same server, load client and rounds, with an axum 0.8 `Router` as "
@@ -658,10 +705,16 @@ def http_section(
         "magpie's p99 ≤ tokio's. Not in the chart above (there, lower is better).",
         "",
     ]
+    cpu_target = HTTP_CPU_TARGETS.get(name)
     if intro is not None:
         md += [
-            f"Targets: magpie's requests/s ≥ {fmt_target(rps_target)}× tokio's, and magpie's "
-            "p99 ≤ tokio's.",
+            f"Targets: magpie's requests/s ≥ {fmt_target(rps_target)}× tokio's, "
+            + (
+                f"magpie's server CPU per request ≤ {fmt_target(cpu_target)}× tokio's, "
+                if cpu_target is not None
+                else ""
+            )
+            + "and magpie's p99 ≤ tokio's.",
             "",
         ]
     per_conns = fig.get("connections", {})
@@ -726,6 +779,11 @@ def http_section(
                         f"p99 ≤ {fmt_target(HTTP_P99_TARGET)}",
                         lambda v: v <= HTTP_P99_TARGET,
                     ),
+                    (
+                        cpu if cpu_target is not None else None,
+                        f"CPU/request ≤ {fmt_target(cpu_target or 0)}",
+                        lambda v: v <= (cpu_target or 0),
+                    ),
                 ):
                     if value is None:
                         continue
@@ -753,6 +811,297 @@ def http_section(
             "the same ratio within each round, where the two ran one after the other.",
             "",
         ]
+    return md, counts
+
+
+def oversubscription_section(fig, command: str) -> tuple[list[str], dict[str, int]]:
+    """The scheduler workloads at several worker counts (issue 20): per workload, a row per
+    count with each runtime's wall and CPU time per iteration and magpie's ratios; target:
+    magpie's CPU <= tokio's, counted per workload and count."""
+    counts = {"met": 0, "missed": 0}
+    cpus = fig.get("cpus")
+    worker_counts = [str(n) for n in fig.get("worker_counts") or []]
+    results = fig.get("results") or {}
+    worker_counts += sorted(
+        (c for c in results if c not in worker_counts), key=lambda c: int(c) if c.isdigit() else 0
+    )
+    workloads = list(fig.get("workloads") or [])
+    for per_count in results.values():
+        workloads += [w for w in per_count or {} if w not in workloads]
+
+    def secs(x) -> str:
+        return f"{x:g} s" if isinstance(x, (int, float)) else "?"
+
+    def us(x) -> str:
+        return fmt_ns(x * 1e3) if isinstance(x, (int, float)) else "—"
+
+    def r(v) -> str:
+        return "—" if v is None else f"{v:.2f}"
+
+    def med(entry, rt: str, key: str):
+        v = ((entry.get("runtimes") or {}).get(rt) or {}).get(key)
+        return v if isinstance(v, (int, float)) else None
+
+    def rat(a, b):
+        return None if a is None or b is None or b == 0 else a / b
+
+    def switches(entry, rt: str):
+        vol, invol = med(entry, rt, "vol_switches"), med(entry, rt, "invol_switches")
+        return None if vol is None or invol is None else vol + invol
+
+    md = [
+        "## Oversubscription",
+        "",
+        f"Command: `{command}`",
+        "",
+        "The scheduler workloads of `benches/runtimes.rs` (the same code, "
+        "`benches/scheduler.rs`) on runtimes built with "
+        + ", ".join(worker_counts[:-1])
+        + (" and " if len(worker_counts) > 1 else "")
+        + (worker_counts[-1] if worker_counts else "?")
+        + " worker threads"
+        + (f" on this {cpus}-CPU machine" if cpus else "")
+        + ": how throughput and CPU change as the workers outnumber the cores. A runtime that "
+        "wakes idle workers to look for work one worker could do alone pays for each wake-up, "
+        "futile steal and park in CPU time, and in wall time when those threads take the cores "
+        "from the ones with work; throttling the searching workers and keeping the surplus "
+        "parked is what keeps both flat. Each (worker count, workload, runtime) runs in a "
+        "process of its own per round (`benches/sched_figures.rs`): "
+        f"{secs(fig.get('warmup_secs'))} of warm-up, then iterations for "
+        f"{secs(fig.get('measure_secs'))} (at least {fig.get('min_iters', '?')}); wall time "
+        "and process CPU time (`CLOCK_PROCESS_CPUTIME_ID`, all threads) per iteration over "
+        f"that window; {fig.get('rounds', '?')} rounds alternate the runtimes' order, and each "
+        "cell is the median over the rounds. *Switches* are the context switches of all "
+        "threads per iteration (`getrusage`: voluntary ones are mostly parks, involuntary ones "
+        "preemptions). `spawn_many_remote` and `yield_many` run each iteration inside the "
+        "runtime's `block_on`, as criterion's `to_async` does. Target (issue 20): magpie's "
+        "CPU per iteration ≤ tokio's at every worker count, counted per workload and count.",
+        "",
+    ]
+
+    # Summary: the CPU ratio per workload and count.
+    md += [
+        "| CPU magpie/tokio | "
+        + " | ".join(f"{c} workers" for c in worker_counts)
+        + " | at every count |",
+        "|---|" + "---:|" * len(worker_counts) + "---|",
+    ]
+    verdicts: dict[tuple[str, str], bool] = {}
+    for w in workloads:
+        cells, every = [], True
+        for c in worker_counts:
+            entry = (results.get(c) or {}).get(w)
+            v = None if entry is None else rat(med(entry, "magpie", "cpu_us"), med(entry, "tokio", "cpu_us"))
+            if v is None:
+                cells.append("—")
+                continue
+            met = v <= OVERSUB_CPU_TARGET
+            verdicts[(w, c)] = met
+            every &= met
+            cells.append(f"{v:.2f} " + ("✅" if met else "❌"))
+        if all(cell == "—" for cell in cells):
+            continue
+        md.append(
+            f"| `{w}` | " + " | ".join(cells) + " | " + ("met ✅" if every else "missed ❌") + " |"
+        )
+    md.append("")
+
+    for w in workloads:
+        rows = []
+        for c in worker_counts:
+            entry = (results.get(c) or {}).get(w)
+            if entry is None:
+                continue
+            wall = {rt: med(entry, rt, "wall_us") for rt in FIGURE_RUNTIMES}
+            cpu = {rt: med(entry, rt, "cpu_us") for rt in FIGURE_RUNTIMES}
+            cpu_mt = rat(cpu["magpie"], cpu["tokio"])
+            rounds = [
+                x
+                for x in (entry.get("ratios") or {}).get("cpu_magpie_tokio_per_round") or []
+                if isinstance(x, (int, float))
+            ]
+            cpu_cell = r(cpu_mt)
+            if cpu_mt is not None and len(rounds) >= 2:
+                cpu_cell += f" (rounds {min(rounds):.2f}–{max(rounds):.2f})"
+            target = "—"
+            if (w, c) in verdicts:
+                met = verdicts[(w, c)]
+                counts["met" if met else "missed"] += 1
+                target = "met ✅" if met else "missed ❌"
+            sw = " / ".join(
+                "—" if switches(entry, rt) is None else f"{switches(entry, rt):,.0f}"
+                for rt in FIGURE_RUNTIMES
+            )
+            rows.append(
+                f"| {c} | {us(wall['magpie'])} | {us(wall['tokio'])} | {us(wall['smol'])} | "
+                f"{r(rat(wall['magpie'], wall['tokio']))} | "
+                f"{r(rat(wall['magpie'], wall['smol']))} | "
+                f"{us(cpu['magpie'])} | {us(cpu['tokio'])} | {us(cpu['smol'])} | "
+                f"{cpu_cell} | {r(rat(cpu['magpie'], cpu['smol']))} | {sw} | {target} |"
+            )
+        if not rows:
+            continue
+        md += [
+            f"### {w}",
+            "",
+            *([WORKLOAD_TEXT[w][0].upper() + WORKLOAD_TEXT[w][1:] + ".", ""] if w in WORKLOAD_TEXT else []),
+            "| workers | wall magpie | wall tokio | wall smol | wall magpie/tokio | "
+            "wall magpie/smol | CPU magpie | CPU tokio | CPU smol | CPU magpie/tokio | "
+            "CPU magpie/smol | switches / iteration (magpie / tokio / smol) | target: CPU ≤ tokio |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            *rows,
+            "",
+        ]
+    md += [
+        "The ratios are those of the medians; for CPU magpie/tokio, *rounds* gives the range of "
+        "the same ratio within each round, where the two ran one after the other.",
+        "",
+    ]
+    return md, counts
+
+
+def conn_section(fig, command: str) -> tuple[list[str], dict[str, int]]:
+    """Many keep-alive connections under an open-loop load (issue 20): memory per
+    connection and latency; targets: magpie's memory per connection and p99 <= tokio's."""
+    counts = {"met": 0, "missed": 0}
+    per_rt = fig.get("runtimes", {})
+    cpus, workers = fig.get("cpus"), fig.get("workers")
+
+    def secs(x) -> str:
+        return f"{x:g} s" if isinstance(x, (int, float)) else "?"
+
+    def us(x) -> str:
+        if not isinstance(x, (int, float)):
+            return "—"
+        if x >= 1e6:
+            return f"{x / 1e6:.2f} s"
+        return f"{x / 1e3:.2f} ms" if x >= 1e3 else f"{x:.0f} µs"
+
+    def num(x, decimals: int = 0) -> str:
+        return "—" if not isinstance(x, (int, float)) else f"{x:,.{decimals}f}"
+
+    def kib(x) -> str:
+        return "—" if not isinstance(x, (int, float)) else f"{x:.2f} KiB"
+
+    md = [
+        "## Connection scale",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"`conn_scale`: {num(fig.get('connections'))} concurrent keep-alive connections to the "
+        "hyper http1 server of the HTTP figures (`Hello, world!`, one task per connection, the "
+        "runtime's timer given to hyper) on each runtime, with "
+        f"{workers if workers is not None else 'the same number of'} worker threads, each "
+        f"connection sending `GET /` every {num(fig.get('interval_ms'))} ms "
+        f"({num(fig.get('offered_rps'))} requests/s offered, spread evenly over the interval) "
+        "from a client process of its own: one thread of raw `epoll` over non-blocking "
+        "sockets, which checks every response (`benches/conn_figures.rs`). The connections open "
+        "in batches of 64 (the runtimes listen with std's backlog of 128), each answering one "
+        "request before the next batch, so every one holds hyper's state after a request. The "
+        "load is open-loop: a request is due at a fixed time whether or not its connection's "
+        "previous response is in (then it goes as soon as it is), and its latency runs from "
+        "that scheduled time to the last byte of the response, so a server that falls behind "
+        "pays for the requests it delayed (no coordinated omission). When the machine cannot "
+        "keep up with the offered rate, the achieved rate is lower and the latencies are those "
+        "of the growing backlog (seconds); every runtime gets the same client. "
+        "*RSS / connection* is (the server's largest `VmRSS` during the measured window − its "
+        "`VmRSS` before the first connection) / connections; *idle* is the same once every "
+        "connection has answered its first request, before the load; *heap / connection* is "
+        "the growth of the heap in use (glibc's `mallinfo2`: allocated, touched or not) over "
+        "the same span. The RSS under load also holds memory glibc keeps after a free: each "
+        "thread has an arena of its own, and a connection whose task moves between workers "
+        "frees into one and allocates from another; the idle and heap columns leave that out. "
+        "Server CPU per request is the server process's CPU time over the window "
+        "divided by the responses. Each runtime runs in a process of its own per round, "
+        f"{secs(fig.get('warmup_secs'))} of load before {secs(fig.get('measure_secs'))} "
+        f"measured; {fig.get('rounds', '?')} rounds alternate the runtimes' order, and each "
+        "cell is the median over the rounds. "
+        + (
+            f"This machine has {cpus} CPU(s), shared by the client process and the server's "
+            "workers. "
+            if cpus
+            else ""
+        )
+        + "Targets (issue 20): magpie's memory per connection ≤ tokio's, and magpie's p99 ≤ "
+        "tokio's.",
+        "",
+        "| runtime | connections | offered requests/s | achieved requests/s | p50 | p99 | p99.9 | "
+        "RSS / connection | idle RSS / connection | heap / connection | server CPU / request | "
+        "client's share of CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for rt in FIGURE_RUNTIMES + sorted(set(per_rt) - set(FIGURE_RUNTIMES)):
+        st = per_rt.get(rt)
+        if st is None:
+            continue
+        share = st.get("client_cpu_share")
+        md.append(
+            f"| {rt} | {num(st.get('connections'))} | {num(st.get('offered_rps'))} | "
+            f"{num(st.get('rps'))} | {us(st.get('p50_us'))} | {us(st.get('p99_us'))} | "
+            f"{us(st.get('p999_us'))} | {kib(st.get('mem_per_conn_kib'))} | "
+            f"{kib(st.get('mem_per_conn_connected_kib'))} | {kib(st.get('heap_per_conn_kib'))} | "
+            f"{num(st.get('server_cpu_us_per_req'), 1)} µs | "
+            f"{'—' if not isinstance(share, (int, float)) else f'{share * 100:.0f}%'} |"
+        )
+    md += [
+        "",
+        "| ratio | RSS / connection | p99 | heap / connection | achieved requests/s | "
+        "server CPU / request | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    ratios = fig.get("ratios", {})
+
+    def med(rt: str, key: str):
+        v = (per_rt.get(rt) or {}).get(key)
+        return v if isinstance(v, (int, float)) else None
+
+    def rat(a, b):
+        return None if a is None or b is None or b == 0 else a / b
+
+    def r(v):
+        return "—" if v is None else f"{v:.2f}"
+
+    for other in ("tokio", "smol"):
+        if other not in per_rt or "magpie" not in per_rt:
+            continue
+        mem = rat(med("magpie", "mem_per_conn_kib"), med(other, "mem_per_conn_kib"))
+        p99 = rat(med("magpie", "p99_us"), med(other, "p99_us"))
+        heap = rat(med("magpie", "heap_per_conn_kib"), med(other, "heap_per_conn_kib"))
+        rps = rat(med("magpie", "rps"), med(other, "rps"))
+        cpu = rat(med("magpie", "server_cpu_us_per_req"), med(other, "server_cpu_us_per_req"))
+        target = "—"
+        if other == "tokio":
+            verdicts = []
+            for value, rule, limit in (
+                (mem, "memory / connection", CONN_MEM_TARGET),
+                (p99, "p99", CONN_P99_TARGET),
+            ):
+                if value is None:
+                    continue
+                met = value <= limit
+                counts["met" if met else "missed"] += 1
+                verdicts.append(
+                    f"{rule} ≤ {fmt_target(limit)}: " + ("met ✅" if met else "missed ❌")
+                )
+            target = "; ".join(verdicts) or "—"
+
+        def with_rounds(v, key: str, other=other) -> str:
+            rounds = [x for x in ratios.get(key) or [] if isinstance(x, (int, float))]
+            if v is None or other != "tokio" or len(rounds) < 2:
+                return r(v)
+            return f"{r(v)} (rounds {min(rounds):.2f}–{max(rounds):.2f})"
+
+        md.append(
+            f"| magpie/{other} | {with_rounds(mem, 'mem_per_conn_magpie_tokio_per_round')} | "
+            f"{with_rounds(p99, 'p99_magpie_tokio_per_round')} | {r(heap)} | {r(rps)} | "
+            f"{r(cpu)} | {target} |"
+        )
+    md += [
+        "",
+        "The ratios are those of the medians; for magpie/tokio, *rounds* gives the range of "
+        "the same ratio within each round, where the two ran one after the other.",
+        "",
+    ]
     return md, counts
 
 
@@ -940,11 +1289,25 @@ def main() -> int:
         default=None,
         help=f"the HTTP figures JSON (default: <criterion dir>/../{HTTP_FIGURES_FILE})",
     )
+    ap.add_argument(
+        "--conn-figures",
+        type=Path,
+        default=None,
+        help=f"the connection scale JSON (default: <criterion dir>/../{CONN_FIGURES_FILE})",
+    )
+    ap.add_argument(
+        "--sched-figures",
+        type=Path,
+        default=None,
+        help=f"the scheduler figures JSON (default: <criterion dir>/../{SCHED_FIGURES_FILE})",
+    )
     args = ap.parse_args()
     svg_path = args.svg or args.out.with_suffix(".svg")
     figures_path = args.figures or args.criterion_dir.parent / FIGURES_FILE
     io_figures_path = args.io_figures or args.criterion_dir.parent / IO_FIGURES_FILE
     http_figures_path = args.http_figures or args.criterion_dir.parent / HTTP_FIGURES_FILE
+    conn_figures_path = args.conn_figures or args.criterion_dir.parent / CONN_FIGURES_FILE
+    sched_figures_path = args.sched_figures or args.criterion_dir.parent / SCHED_FIGURES_FILE
 
     if args.criterion_dir.is_dir():
         results, mtimes, skipped_old = load_results(args.criterion_dir, args.since)
@@ -959,10 +1322,18 @@ def main() -> int:
     http_figures, http_figures_old = load_figures(http_figures_path, args.since)
     if http_figures is not None:
         mtimes.append(http_figures_path.stat().st_mtime)
+    conn_figures, conn_figures_old = load_figures(conn_figures_path, args.since)
+    if conn_figures is not None:
+        mtimes.append(conn_figures_path.stat().st_mtime)
+    sched_figures, sched_figures_old = load_figures(sched_figures_path, args.since)
+    if sched_figures is not None:
+        mtimes.append(sched_figures_path.stat().st_mtime)
     if not mtimes:
         print(
             f"bench_report: no results under {args.criterion_dir}, no {figures_path}, "
-            f"no {io_figures_path} and no {http_figures_path}; run the benches first",
+            f"no {io_figures_path}, no {http_figures_path}, no {sched_figures_path} and no "
+            f"{conn_figures_path}; "
+            "run the benches first",
             file=sys.stderr,
         )
         return 1
@@ -971,6 +1342,8 @@ def main() -> int:
     figures_command = (figures or {}).get("command") or "unknown"
     io_figures_command = (io_figures or {}).get("command") or "unknown"
     http_figures_command = (http_figures or {}).get("command") or "unknown"
+    conn_figures_command = (conn_figures or {}).get("command") or "unknown"
+    sched_figures_command = (sched_figures or {}).get("command") or "unknown"
 
     now = dt.datetime.now(dt.timezone.utc)
     first = dt.datetime.fromtimestamp(min(mtimes), dt.timezone.utc)
@@ -981,7 +1354,8 @@ def main() -> int:
         "# Benchmarks: magpie vs tokio vs smol",
         "",
         "<!-- Generated by scripts/bench_report.py from target/criterion, "
-        f"target/{FIGURES_FILE}, target/{IO_FIGURES_FILE} and target/{HTTP_FIGURES_FILE}; "
+        f"target/{FIGURES_FILE}, target/{IO_FIGURES_FILE}, target/{HTTP_FIGURES_FILE}, "
+        f"target/{SCHED_FIGURES_FILE} and target/{CONN_FIGURES_FILE}; "
         "do not edit by hand. -->",
         "",
         f"- **Date:** {now.strftime(ts)} (results written {first.strftime(ts)} – "
@@ -997,6 +1371,10 @@ def main() -> int:
         md.append(f"- **Command (I/O figures):** `{io_figures_command}`")
     if http_figures is not None:
         md.append(f"- **Command (HTTP figures):** `{http_figures_command}`")
+    if conn_figures is not None:
+        md.append(f"- **Command (connection scale figure):** `{conn_figures_command}`")
+    if sched_figures is not None:
+        md.append(f"- **Command (oversubscription figure):** `{sched_figures_command}`")
     if args.wrapper:
         md.append(f"- **Run through:** `{args.wrapper}`")
     if skipped_old:
@@ -1007,6 +1385,10 @@ def main() -> int:
         md.append(f"- An older {io_figures_path.name} was ignored (`--since`).")
     if http_figures_old:
         md.append(f"- An older {http_figures_path.name} was ignored (`--since`).")
+    if conn_figures_old:
+        md.append(f"- An older {conn_figures_path.name} was ignored (`--since`).")
+    if sched_figures_old:
+        md.append(f"- An older {sched_figures_path.name} was ignored (`--since`).")
     md.append("")
 
     if workloads:
@@ -1115,6 +1497,32 @@ def main() -> int:
             md.append("")
             for k in totals:
                 totals[k] += counts[k]
+
+    if conn_figures is not None:
+        fig = conn_figures.get("conn_scale")
+        if fig:
+            fig = dict(fig, workers=conn_figures.get("workers"))
+            lines, counts = conn_section(fig, conn_figures_command)
+            md += lines
+            md.append(f"Targets met: {counts['met']} of {counts['met'] + counts['missed']}.")
+            md.append("")
+            for k in totals:
+                totals[k] += counts[k]
+
+    if sched_figures is not None:
+        fig = sched_figures.get("oversubscription")
+        if fig:
+            lines, counts = oversubscription_section(fig, sched_figures_command)
+            md += lines
+            md.append(f"Targets met: {counts['met']} of {counts['met'] + counts['missed']}.")
+            md.append("")
+            for k in totals:
+                totals[k] += counts[k]
+
+    # The written scaling analysis (issue 20), verbatim; skipped when the file is missing.
+    scaling = REPO / "benches" / "scaling.md"
+    if scaling.is_file():
+        md += [scaling.read_text().rstrip("\n"), ""]
 
     md.append(
         f"**Overall: {totals['met']} of {totals['met'] + totals['missed']} targets met.**"

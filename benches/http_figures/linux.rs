@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 
@@ -24,7 +24,13 @@ use magpie_benches::{magpie_rt, process_cpu_time, smol_rt, tokio_rt, workers};
 const BENCH: FigureBench = FigureBench {
     name: "http_figures",
     child_flag: "--magpie-http-figure-child",
-    figures: &[HTTP_HELLO, HTTP_AXUM, HTTP_AXUM_WRK],
+    figures: &[
+        HTTP_HELLO,
+        HTTP_HELLO_WRK,
+        HTTP2_HELLO_H2LOAD,
+        HTTP_AXUM,
+        HTTP_AXUM_WRK,
+    ],
     knobs: &[CONNECTIONS_ENV, SECS_ENV, WARMUP_ENV, ROUNDS_ENV, QUICK_ENV],
     json_env: "MAGPIE_BENCH_HTTP_FIGURES_JSON",
     json_file: "magpie-http-figures.json",
@@ -32,6 +38,16 @@ const BENCH: FigureBench = FigureBench {
 };
 
 const HTTP_HELLO: &str = "http_hello";
+/// `http_hello` driven by Debian's wrk (issue 20's external load, HTTP/1.1).
+const HTTP_HELLO_WRK: &str = "http_hello_wrk";
+/// The hello service over HTTP/2 (cleartext, prior knowledge), driven by nghttp2's h2load
+/// with [`H2_CONNECTIONS`] connections of [`H2_STREAMS`] concurrent streams each.
+const HTTP2_HELLO_H2LOAD: &str = "http2_hello_h2load";
+/// h2load's connections, whatever `MAGPIE_BENCH_HTTP_CONNECTIONS` says: HTTP/2 multiplexes,
+/// so its load is connections × streams.
+const H2_CONNECTIONS: usize = 16;
+/// h2load's concurrent streams per connection (`-m`).
+const H2_STREAMS: usize = 16;
 /// The same, with an axum `Router` as the service (issue 19): axum on each runtime.
 const HTTP_AXUM: &str = "http_axum";
 /// `http_axum` driven by Debian's wrk instead of the in-repo client.
@@ -53,6 +69,8 @@ enum Load {
     Client,
     /// wrk, a process of its own (`magpie_benches::wrk`).
     Wrk,
+    /// h2load, a process of its own (`magpie_benches::h2load`), over HTTP/2.
+    H2load,
 }
 
 /// The service and the load of `figure`; its one-line description; the requests/s target.
@@ -62,6 +80,18 @@ fn figure_parts(figure: &str) -> (App, Load, &'static str, f64) {
             App::Hello,
             Load::Client,
             "hyper http1 serving hyper's service_fn",
+            1.1,
+        ),
+        HTTP_HELLO_WRK => (
+            App::Hello,
+            Load::Wrk,
+            "hyper http1 serving hyper's service_fn, driven by wrk",
+            1.1,
+        ),
+        HTTP2_HELLO_H2LOAD => (
+            App::Hello,
+            Load::H2load,
+            "hyper http2 serving hyper's service_fn, driven by h2load",
             1.1,
         ),
         HTTP_AXUM => (
@@ -85,8 +115,51 @@ impl Load {
         match self {
             Load::Client => load(addr, conns, warmup, measure),
             Load::Wrk => magpie_benches::wrk::load(addr, conns, warmup, measure),
+            Load::H2load => magpie_benches::h2load::load(addr, conns, H2_STREAMS, warmup, measure),
         }
     }
+
+    /// The protocol the server speaks to this load.
+    fn proto(self) -> Proto {
+        match self {
+            Load::Client | Load::Wrk => Proto::Http1,
+            Load::H2load => Proto::Http2,
+        }
+    }
+
+    /// The outside program this load runs; `None` for the in-repo client.
+    fn program(self) -> Option<Program> {
+        match self {
+            Load::Client => None,
+            Load::Wrk => Some(Program {
+                name: "wrk",
+                package: "wrk",
+                available: magpie_benches::wrk::available,
+            }),
+            Load::H2load => Some(Program {
+                name: "h2load",
+                package: "nghttp2-client",
+                available: magpie_benches::h2load::available,
+            }),
+        }
+    }
+}
+
+/// An outside load generator.
+struct Program {
+    name: &'static str,
+    /// The Debian package that has it.
+    package: &'static str,
+    /// Its version line, or `None` when it is not installed.
+    available: fn() -> Option<String>,
+}
+
+/// The protocol a figure's server speaks.
+#[derive(Clone, Copy, Debug)]
+enum Proto {
+    Http1,
+    /// Cleartext HTTP/2 with prior knowledge (h2load's default for `http://`).
+    Http2,
 }
 
 /// The response body.
@@ -165,13 +238,18 @@ pub(crate) fn main() {
             continue;
         }
         let (_, load, _, _) = figure_parts(figure);
-        if matches!(load, Load::Wrk) {
-            match magpie_benches::wrk::available() {
+        if let Some(Program {
+            name: program,
+            package,
+            available,
+        }) = load.program()
+        {
+            match available() {
                 Some(version) => println!("\n{figure}: load from {version}"),
                 None => {
                     println!(
-                        "\n{figure}: skipped: wrk is not installed (scripts/bench.sh installs \
-                         it from Debian's packages; or `apt-get install wrk`)"
+                        "\n{figure}: skipped: {program} is not installed (scripts/bench.sh \
+                         installs it from Debian's packages; or `apt-get install {package}`)"
                     );
                     continue;
                 }
@@ -207,8 +285,16 @@ fn http_figure(settings: &Settings, figure: &str) -> String {
     let cpus = cpus();
     let (_, load, what, rps_target) = figure_parts(figure);
     let client = match load {
-        Load::Client => "one load-client thread (epoll, closed loop)",
-        Load::Wrk => "wrk -t1 (a process of its own; whole seconds)",
+        Load::Client => "one load-client thread (epoll, closed loop)".to_string(),
+        Load::Wrk => "wrk -t1 (a process of its own; whole seconds)".to_string(),
+        Load::H2load => format!(
+            "h2load -t1 -m{H2_STREAMS} (a process of its own; {H2_CONNECTIONS} connections \
+             of {H2_STREAMS} streams)"
+        ),
+    };
+    let connections = match load {
+        Load::H2load => vec![H2_CONNECTIONS],
+        Load::Client | Load::Wrk => settings.connections.clone(),
     };
     println!(
         "\n{figure}: {what} answering {:?} ({} bytes, keep-alive), {} workers per \
@@ -247,7 +333,7 @@ fn http_figure(settings: &Settings, figure: &str) -> String {
     );
     json.push_str("    \"connections\": {\n");
 
-    for (ci, &conns) in settings.connections.iter().enumerate() {
+    for (ci, &conns) in connections.iter().enumerate() {
         println!("\n{conns} connections");
         // rounds[runtime index] = each round's stats
         let mut per_rt: Vec<Vec<Stats>> = vec![Vec::new(); RUNTIMES.len()];
@@ -415,11 +501,7 @@ fn http_figure(settings: &Settings, figure: &str) -> String {
             num(ratio("magpie", "smol", "rps")),
             num(ratio("magpie", "smol", "p99_us")),
         );
-        let comma = if ci + 1 < settings.connections.len() {
-            ","
-        } else {
-            ""
-        };
+        let comma = if ci + 1 < connections.len() { "," } else { "" };
         let _ = writeln!(json, "      }}{comma}");
     }
     json.push_str("    }\n  }");
@@ -458,18 +540,19 @@ fn child(args: &[String]) {
         panic!("usage: <child flag> <figure> <runtime> <connections> <warm-up s> <measured s>, got {args:?}");
     };
     let (app, load, _, _) = figure_parts(figure);
-    CUT_REQUESTS_ARE_FINE.store(matches!(load, Load::Wrk), Ordering::SeqCst);
+    CUT_REQUESTS_ARE_FINE.store(!matches!(load, Load::Client), Ordering::SeqCst);
     let conns: usize = conns.parse().expect("connections is a count");
     let secs = |s: &str| Duration::from_secs_f64(s.parse().expect("durations are seconds"));
     let (warmup, measure) = (secs(warmup), secs(measure));
     let drive = move |addr| load_and_check(|| load.run(addr, conns, warmup, measure));
+    let proto = load.proto();
     let stats = match (runtime.as_str(), app) {
-        ("magpie", App::Hello) => serve_magpie(service_fn(hello), drive),
-        ("magpie", App::Axum) => serve_magpie(axum_service(), drive),
-        ("tokio", App::Hello) => serve_tokio(service_fn(hello), drive),
-        ("tokio", App::Axum) => serve_tokio(axum_service(), drive),
-        ("smol", App::Hello) => serve_smol(service_fn(hello), drive),
-        ("smol", App::Axum) => serve_smol(axum_service(), drive),
+        ("magpie", App::Hello) => serve_magpie(service_fn(hello), proto, drive),
+        ("magpie", App::Axum) => serve_magpie(axum_service(), proto, drive),
+        ("tokio", App::Hello) => serve_tokio(service_fn(hello), proto, drive),
+        ("tokio", App::Axum) => serve_tokio(axum_service(), proto, drive),
+        ("smol", App::Hello) => serve_smol(service_fn(hello), proto, drive),
+        ("smol", App::Axum) => serve_smol(axum_service(), proto, drive),
         (other, _) => panic!("unknown runtime {other:?}"),
     };
     print_result(&stats);
@@ -528,8 +611,8 @@ fn axum_service() -> impl Served {
 /// Connections the server is serving, and the ones that ended in an error.
 static OPEN: AtomicUsize = AtomicUsize::new(0);
 static SERVER_ERRORS: AtomicUsize = AtomicUsize::new(0);
-/// Whether a connection closed by the client in the middle of a request is fine: wrk stops
-/// that way, with requests in flight (hyper's `IncompleteMessage`); the in-repo client
+/// Whether a connection closed by the client in the middle of a request is fine: wrk and
+/// h2load stop that way, with requests in flight ([`cut_by_client`]); the in-repo client
 /// never does.
 static CUT_REQUESTS_ARE_FINE: AtomicBool = AtomicBool::new(false);
 
@@ -545,8 +628,7 @@ impl Serving {
     /// Records how `serve_connection` ended.
     fn finished(self, result: Result<(), hyper::Error>) {
         match result {
-            Err(e) if e.is_incomplete_message() && CUT_REQUESTS_ARE_FINE.load(Ordering::SeqCst) => {
-            }
+            Err(e) if CUT_REQUESTS_ARE_FINE.load(Ordering::SeqCst) && cut_by_client(&e) => {}
             Err(e) => {
                 SERVER_ERRORS.fetch_add(1, Ordering::SeqCst);
                 eprintln!("http_figures: the server's connection ended in an error: {e:?}");
@@ -560,6 +642,22 @@ impl Drop for Serving {
     fn drop(&mut self) {
         OPEN.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// Whether `e` is what a client that closes with requests in flight leaves: hyper's
+/// `IncompleteMessage` (HTTP/1.1), or a write to the closed socket (HTTP/2 streams still
+/// answering when h2load stops).
+fn cut_by_client(e: &hyper::Error) -> bool {
+    use std::error::Error as _;
+    let io_kind = e
+        .source()
+        .and_then(|source| source.downcast_ref::<io::Error>())
+        .map(io::Error::kind);
+    e.is_incomplete_message()
+        || matches!(
+            io_kind,
+            Some(io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset)
+        )
 }
 
 /// Runs `load` (the in-repo client or wrk), then waits for the server to have closed every
@@ -583,8 +681,12 @@ fn load_and_check(load: impl FnOnce() -> Stats) -> Stats {
     stats
 }
 
-fn serve_magpie<S: Served>(service: S, drive: impl FnOnce(SocketAddr) -> Stats) -> Stats {
-    use magpie::hyper::{HyperIo, HyperTimer};
+fn serve_magpie<S: Served>(
+    service: S,
+    proto: Proto,
+    drive: impl FnOnce(SocketAddr) -> Stats,
+) -> Stats {
+    use magpie::hyper::{HyperExecutor, HyperIo, HyperTimer};
     use magpie::net::TcpListener;
 
     let rt = magpie_rt();
@@ -596,10 +698,21 @@ fn serve_magpie<S: Served>(service: S, drive: impl FnOnce(SocketAddr) -> Stats) 
             stream.set_nodelay(true).expect("set_nodelay");
             let (serving, service) = (Serving::new(), service.clone());
             drop(magpie::spawn(async move {
-                let result = http1::Builder::new()
-                    .timer(HyperTimer)
-                    .serve_connection(HyperIo::new(stream), service)
-                    .await;
+                let io = HyperIo::new(stream);
+                let result = match proto {
+                    Proto::Http1 => {
+                        http1::Builder::new()
+                            .timer(HyperTimer)
+                            .serve_connection(io, service)
+                            .await
+                    }
+                    Proto::Http2 => {
+                        http2::Builder::new(HyperExecutor)
+                            .timer(HyperTimer)
+                            .serve_connection(io, service)
+                            .await
+                    }
+                };
                 serving.finished(result);
             }));
         }
@@ -607,8 +720,12 @@ fn serve_magpie<S: Served>(service: S, drive: impl FnOnce(SocketAddr) -> Stats) 
     drive(addr)
 }
 
-fn serve_tokio<S: Served>(service: S, drive: impl FnOnce(SocketAddr) -> Stats) -> Stats {
-    use hyper_util::rt::{TokioIo, TokioTimer};
+fn serve_tokio<S: Served>(
+    service: S,
+    proto: Proto,
+    drive: impl FnOnce(SocketAddr) -> Stats,
+) -> Stats {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use tokio::net::TcpListener;
 
     let rt = tokio_rt();
@@ -620,10 +737,21 @@ fn serve_tokio<S: Served>(service: S, drive: impl FnOnce(SocketAddr) -> Stats) -
             stream.set_nodelay(true).expect("set_nodelay");
             let (serving, service) = (Serving::new(), service.clone());
             drop(tokio::spawn(async move {
-                let result = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                let io = TokioIo::new(stream);
+                let result = match proto {
+                    Proto::Http1 => {
+                        http1::Builder::new()
+                            .timer(TokioTimer::new())
+                            .serve_connection(io, service)
+                            .await
+                    }
+                    Proto::Http2 => {
+                        http2::Builder::new(TokioExecutor::new())
+                            .timer(TokioTimer::new())
+                            .serve_connection(io, service)
+                            .await
+                    }
+                };
                 serving.finished(result);
             }));
         }
@@ -631,7 +759,11 @@ fn serve_tokio<S: Served>(service: S, drive: impl FnOnce(SocketAddr) -> Stats) -
     drive(addr)
 }
 
-fn serve_smol<S: Served>(service: S, drive: impl FnOnce(SocketAddr) -> Stats) -> Stats {
+fn serve_smol<S: Served>(
+    service: S,
+    proto: Proto,
+    drive: impl FnOnce(SocketAddr) -> Stats,
+) -> Stats {
     use async_io::Async;
     use magpie::hyper::HyperIo;
 
@@ -644,11 +776,23 @@ fn serve_smol<S: Served>(service: S, drive: impl FnOnce(SocketAddr) -> Stats) ->
             let (stream, _) = listener.accept().await.expect("accept");
             stream.get_ref().set_nodelay(true).expect("set_nodelay");
             let (serving, service) = (Serving::new(), service.clone());
+            let streams = SmolExecutor(ex.clone());
             ex.spawn(async move {
-                let result = http1::Builder::new()
-                    .timer(SmolTimer)
-                    .serve_connection(HyperIo::new(stream), service)
-                    .await;
+                let io = HyperIo::new(stream);
+                let result = match proto {
+                    Proto::Http1 => {
+                        http1::Builder::new()
+                            .timer(SmolTimer)
+                            .serve_connection(io, service)
+                            .await
+                    }
+                    Proto::Http2 => {
+                        http2::Builder::new(streams)
+                            .timer(SmolTimer)
+                            .serve_connection(io, service)
+                            .await
+                    }
+                };
                 serving.finished(result);
             })
             .detach();
@@ -656,6 +800,20 @@ fn serve_smol<S: Served>(service: S, drive: impl FnOnce(SocketAddr) -> Stats) ->
     })
     .detach();
     drive(addr)
+}
+
+/// hyper's executor (HTTP/2 runs each stream as a task) on smol's executor.
+#[derive(Clone)]
+struct SmolExecutor(std::sync::Arc<async_executor::Executor<'static>>);
+
+impl<F> hyper::rt::Executor<F> for SmolExecutor
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, future: F) {
+        self.0.spawn(future).detach();
+    }
 }
 
 /// hyper's timer on async-io's timers (smol's), reset in place like magpie's and tokio's.
