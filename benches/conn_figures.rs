@@ -7,10 +7,11 @@
 //! # What runs
 //!
 //! * **The server** (a child process per round and runtime, the harness is
-//!   `benches/figures.rs`): the hyper http1 server of `benches/http_figures.rs` rebuilt here
-//!   (an accept loop task on a listener bound to `127.0.0.1:0`, one task per connection,
-//!   `TCP_NODELAY`, `hyper::server::conn::http1::Builder` with the runtime's timer given to
-//!   it, keep-alive, answering `200 OK` with the 13-byte body `Hello, world!`):
+//!   `benches/figures.rs`): the hyper http1 server of `benches/http_figures.rs`, shared
+//!   with it in `benches/http.rs` (an accept loop task on a listener bound to
+//!   `127.0.0.1:0`, one task per connection, `TCP_NODELAY`,
+//!   `hyper::server::conn::http1::Builder` with the runtime's timer given to it,
+//!   keep-alive, answering `200 OK` with the 13-byte body `Hello, world!`):
 //!   `magpie::net` + `magpie::hyper::{HyperIo, HyperTimer}`; tokio's multi-thread runtime +
 //!   hyper-util's `TokioIo`/`TokioTimer`; smol (async-executor + async-io's
 //!   `Async<TcpStream>` in the same futures-io adapter, an async-io timer). Each has
@@ -116,28 +117,26 @@
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use std::convert::Infallible;
     use std::fmt::Write as _;
     use std::fs::File;
     use std::io::{self, BufRead, BufReader, Read, Write};
     use std::net::{SocketAddr, TcpStream};
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-    use std::pin::Pin;
     use std::process::{Command, Stdio};
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
-    use std::task::{Context, Poll};
     use std::time::{Duration, Instant};
 
-    use bytes::Bytes;
-    use http_body_util::Full;
-    use hyper::body::Incoming;
-    use hyper::server::conn::http1;
     use hyper::service::service_fn;
-    use hyper::{Request, Response};
 
-    use magpie_benches::figures::{lookup, print_result, FigureBench, Stats, RUNTIMES};
-    use magpie_benches::{magpie_rt, process_cpu_time, rss_bytes, smol_rt, tokio_rt, workers};
+    use magpie_benches::figures::{
+        cpus, json_number, lookup, median, print_result, FigureBench, Stats, RUNTIMES,
+    };
+    use magpie_benches::http::{
+        check_closed, complete_response, hello, open_connections, serve_magpie, serve_smol,
+        serve_tokio, thread_cpu_time, Epoll, Http1Only, BODY, REQUEST, STALL,
+    };
+    use magpie_benches::{process_cpu_time, rss_bytes, workers};
 
     const BENCH: FigureBench = FigureBench {
         name: "conn_figures",
@@ -172,11 +171,6 @@ mod linux {
     const ROUNDS_ENV: &str = "MAGPIE_BENCH_CONN_ROUNDS";
     const QUICK_ENV: &str = "MAGPIE_BENCH_QUICK";
 
-    /// The response body.
-    const BODY: &[u8] = b"Hello, world!";
-    /// The request every connection sends.
-    const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-
     /// Connections opened before the client waits for their first responses: half of the
     /// listen backlog every runtime here uses (std's 128, which magpie's `TcpListener`, mio's
     /// and async-io's all pass to `listen`), so the accept queue never overflows (a dropped
@@ -184,8 +178,6 @@ mod linux {
     const CONNECT_BATCH: usize = 64;
     /// How early the client sends a request that is due soon: one wake-up sends them all.
     const LEAD: Duration = Duration::from_micros(50);
-    /// How long the client waits for any response before it declares the server stuck.
-    const STALL: Duration = Duration::from_secs(10);
     /// How often the server samples its RSS during the measured window.
     const RSS_SAMPLE: Duration = Duration::from_millis(10);
     /// Descriptors beyond one per connection: the server's epoll, listener, eventfds,
@@ -285,11 +277,6 @@ mod linux {
             sections.push(conn_scale(&settings));
         }
         BENCH.finish(&selection, &sections);
-    }
-
-    /// The CPUs this process may run on.
-    fn cpus() -> usize {
-        std::thread::available_parallelism().map_or(0, |n| n.get())
     }
 
     // -----------------------------------------------------------------------------------
@@ -462,7 +449,7 @@ mod linux {
             ("cpus", cpus as f64),
             ("body_bytes", BODY.len() as f64),
         ] {
-            let _ = writeln!(json, "    \"{k}\": {},", num(v));
+            let _ = writeln!(json, "    \"{k}\": {},", json_number(v));
         }
         let _ = writeln!(
             json,
@@ -473,7 +460,7 @@ mod linux {
         let fields = |stats: &[(String, f64)]| -> String {
             stats
                 .iter()
-                .map(|(k, v)| format!("\"{k}\": {}", num(*v)))
+                .map(|(k, v)| format!("\"{k}\": {}", json_number(*v)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -491,7 +478,12 @@ mod linux {
             );
         }
         json.push_str("    },\n");
-        let list = |v: &[f64]| v.iter().map(|x| num(*x)).collect::<Vec<_>>().join(", ");
+        let list = |v: &[f64]| {
+            v.iter()
+                .map(|x| json_number(*x))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let _ = writeln!(
             json,
             "    \"ratios\": {{\"mem_per_conn_magpie_tokio\": {}, \"p99_magpie_tokio\": {}, \
@@ -500,44 +492,21 @@ mod linux {
              \"server_cpu_magpie_tokio\": {}, \"mem_per_conn_magpie_smol\": {}, \
              \"p99_magpie_smol\": {}, \"heap_per_conn_magpie_smol\": {}, \"rps_magpie_smol\": {}, \
              \"server_cpu_magpie_smol\": {}}}",
-            num(mem_mt),
-            num(p99_mt),
+            json_number(mem_mt),
+            json_number(p99_mt),
             list(&mem_rounds),
             list(&p99_rounds),
-            num(ratio("magpie", "tokio", "heap_per_conn_kib")),
-            num(ratio("magpie", "tokio", "rps")),
-            num(ratio("magpie", "tokio", "server_cpu_us_per_req")),
-            num(ratio("magpie", "smol", "mem_per_conn_kib")),
-            num(ratio("magpie", "smol", "p99_us")),
-            num(ratio("magpie", "smol", "heap_per_conn_kib")),
-            num(ratio("magpie", "smol", "rps")),
-            num(ratio("magpie", "smol", "server_cpu_us_per_req")),
+            json_number(ratio("magpie", "tokio", "heap_per_conn_kib")),
+            json_number(ratio("magpie", "tokio", "rps")),
+            json_number(ratio("magpie", "tokio", "server_cpu_us_per_req")),
+            json_number(ratio("magpie", "smol", "mem_per_conn_kib")),
+            json_number(ratio("magpie", "smol", "p99_us")),
+            json_number(ratio("magpie", "smol", "heap_per_conn_kib")),
+            json_number(ratio("magpie", "smol", "rps")),
+            json_number(ratio("magpie", "smol", "server_cpu_us_per_req")),
         );
         json.push_str("  }");
         json
-    }
-
-    /// The median (mean of the middle two for an even count); NaN for none.
-    fn median(mut v: Vec<f64>) -> f64 {
-        if v.is_empty() {
-            return f64::NAN;
-        }
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
-        }
-    }
-
-    /// A JSON number (`null` for NaN and infinities).
-    fn num(v: f64) -> String {
-        if v.is_finite() {
-            format!("{v}")
-        } else {
-            "null".to_string()
-        }
     }
 
     // -----------------------------------------------------------------------------------
@@ -591,19 +560,6 @@ mod linux {
         );
     }
 
-    /// The CPU time of the calling thread.
-    fn thread_cpu_time() -> Duration {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid, writable timespec for the duration of the call, and
-        // CLOCK_THREAD_CPUTIME_ID is a clock every Linux supports.
-        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-        assert_eq!(rc, 0, "clock_gettime: {}", io::Error::last_os_error());
-        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-    }
-
     /// This process's resident set size; panics where `/proc` does not say.
     fn rss() -> u64 {
         rss_bytes().expect("VmRSS of /proc/self/status")
@@ -649,156 +605,12 @@ mod linux {
         raise_nofile("server", settings.conns, SERVER_SPARE_FDS);
         let drive = |addr| drive_client(addr, &settings);
         let stats = match runtime.as_str() {
-            "magpie" => serve_magpie(drive),
-            "tokio" => serve_tokio(drive),
-            "smol" => serve_smol(drive),
+            "magpie" => serve_magpie(service_fn(hello), Http1Only, drive),
+            "tokio" => serve_tokio(service_fn(hello), Http1Only, drive),
+            "smol" => serve_smol(service_fn(hello), Http1Only, drive),
             other => panic!("unknown runtime {other:?}"),
         };
         print_result(&stats);
-    }
-
-    /// The service, the same on every runtime.
-    async fn hello(_request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-        Ok(Response::new(Full::new(Bytes::from_static(BODY))))
-    }
-
-    /// Connections the server is serving, and the ones that ended in an error.
-    static OPEN: AtomicUsize = AtomicUsize::new(0);
-    static SERVER_ERRORS: AtomicUsize = AtomicUsize::new(0);
-
-    /// Counts a served connection open until it is dropped (at the end of its task).
-    struct Serving;
-
-    impl Serving {
-        fn new() -> Serving {
-            OPEN.fetch_add(1, Ordering::SeqCst);
-            Serving
-        }
-
-        /// Records how `serve_connection` ended: the client closes every connection
-        /// between requests, so any error is the server's.
-        fn finished(self, result: Result<(), hyper::Error>) {
-            if let Err(e) = result {
-                SERVER_ERRORS.fetch_add(1, Ordering::SeqCst);
-                eprintln!("{CONN_SCALE}: a server connection ended in an error: {e:?}");
-            }
-        }
-    }
-
-    impl Drop for Serving {
-        fn drop(&mut self) {
-            OPEN.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-
-    fn serve_magpie(drive: impl FnOnce(SocketAddr) -> Stats) -> Stats {
-        use magpie::hyper::{HyperIo, HyperTimer};
-        use magpie::net::TcpListener;
-
-        let rt = magpie_rt();
-        let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
-        let addr = listener.local_addr().expect("local_addr");
-        drop(rt.spawn(async move {
-            loop {
-                let (stream, _) = listener.accept().await.expect("accept");
-                stream.set_nodelay(true).expect("set_nodelay");
-                let serving = Serving::new();
-                drop(magpie::spawn(async move {
-                    let result = http1::Builder::new()
-                        .timer(HyperTimer)
-                        .serve_connection(HyperIo::new(stream), service_fn(hello))
-                        .await;
-                    serving.finished(result);
-                }));
-            }
-        }));
-        drive(addr)
-    }
-
-    fn serve_tokio(drive: impl FnOnce(SocketAddr) -> Stats) -> Stats {
-        use hyper_util::rt::{TokioIo, TokioTimer};
-        use tokio::net::TcpListener;
-
-        let rt = tokio_rt();
-        let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
-        let addr = listener.local_addr().expect("local_addr");
-        drop(rt.spawn(async move {
-            loop {
-                let (stream, _) = listener.accept().await.expect("accept");
-                stream.set_nodelay(true).expect("set_nodelay");
-                let serving = Serving::new();
-                drop(tokio::spawn(async move {
-                    let result = http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .serve_connection(TokioIo::new(stream), service_fn(hello))
-                        .await;
-                    serving.finished(result);
-                }));
-            }
-        }));
-        drive(addr)
-    }
-
-    fn serve_smol(drive: impl FnOnce(SocketAddr) -> Stats) -> Stats {
-        use async_io::Async;
-        use magpie::hyper::HyperIo;
-
-        let rt = smol_rt();
-        let listener = Async::<std::net::TcpListener>::bind(([127, 0, 0, 1], 0)).expect("bind");
-        let addr = listener.get_ref().local_addr().expect("local_addr");
-        let ex = rt.executor().clone();
-        rt.spawn(async move {
-            loop {
-                let (stream, _) = listener.accept().await.expect("accept");
-                stream.get_ref().set_nodelay(true).expect("set_nodelay");
-                let serving = Serving::new();
-                ex.spawn(async move {
-                    let result = http1::Builder::new()
-                        .timer(SmolTimer)
-                        .serve_connection(HyperIo::new(stream), service_fn(hello))
-                        .await;
-                    serving.finished(result);
-                })
-                .detach();
-            }
-        })
-        .detach();
-        drive(addr)
-    }
-
-    /// hyper's timer on async-io's timers (smol's), reset in place as magpie's and tokio's
-    /// are.
-    #[derive(Clone, Copy, Debug)]
-    struct SmolTimer;
-
-    /// The `hyper::rt::Sleep` of [`SmolTimer`].
-    struct SmolSleep(async_io::Timer);
-
-    impl std::future::Future for SmolSleep {
-        type Output = ();
-
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            Pin::new(&mut self.0).poll(cx).map(|_| ())
-        }
-    }
-
-    impl hyper::rt::Sleep for SmolSleep {}
-
-    impl hyper::rt::Timer for SmolTimer {
-        fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-            Box::pin(SmolSleep(async_io::Timer::after(duration)))
-        }
-
-        fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-            Box::pin(SmolSleep(async_io::Timer::at(deadline)))
-        }
-
-        fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
-            match sleep.as_mut().downcast_mut_pin::<SmolSleep>() {
-                Some(mine) => mine.get_mut().0.set_at(new_deadline),
-                None => *sleep = self.sleep_until(new_deadline),
-            }
-        }
     }
 
     /// Samples this process's RSS every [`RSS_SAMPLE`] on a thread of its own until stopped;
@@ -876,7 +688,7 @@ mod linux {
             if let Some(mark) = line.strip_prefix(MARK) {
                 match mark.trim() {
                     "connected" => {
-                        let open = OPEN.load(Ordering::SeqCst);
+                        let open = open_connections();
                         assert_eq!(
                             open, settings.conns,
                             "{CONN_SCALE}: the client opened {} connections, the server serves {open}",
@@ -913,20 +725,10 @@ mod linux {
         let mut stats = client_stats.expect("the client printed no RESULT line");
 
         // The client has closed every connection: the server must see each end cleanly.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while OPEN.load(Ordering::SeqCst) > 0 {
-            assert!(
-                Instant::now() < deadline,
-                "{CONN_SCALE}: {} server connection(s) still open 20 s after the client closed \
-                 them",
-                OPEN.load(Ordering::SeqCst)
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let errors = SERVER_ERRORS.load(Ordering::SeqCst);
-        assert_eq!(
-            errors, 0,
-            "{CONN_SCALE}: {errors} server connection(s) ended in an error"
+        check_closed(
+            CONN_SCALE,
+            Duration::from_secs(20),
+            Duration::from_millis(5),
         );
 
         let conns = settings.conns as f64;
@@ -1014,53 +816,6 @@ mod linux {
         io::stdout().flush().expect("writing to the server");
     }
 
-    /// An epoll instance, closed on drop.
-    struct Epoll(OwnedFd);
-
-    impl Epoll {
-        fn new() -> Epoll {
-            // SAFETY: epoll_create1 takes no pointers; EPOLL_CLOEXEC is a valid flag.
-            let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-            assert!(fd >= 0, "epoll_create1: {}", io::Error::last_os_error());
-            // SAFETY: `fd` is a fresh descriptor that nothing else owns.
-            Epoll(unsafe { OwnedFd::from_raw_fd(fd) })
-        }
-
-        /// Registers `fd` for readability, level-triggered, tagged with `token`.
-        fn add(&self, fd: i32, token: u64) {
-            let mut event = libc::epoll_event {
-                events: libc::EPOLLIN as u32,
-                u64: token,
-            };
-            // SAFETY: both descriptors are open and `event` is a valid epoll_event for the
-            // duration of the call.
-            let rc =
-                unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) };
-            assert_eq!(rc, 0, "epoll_ctl: {}", io::Error::last_os_error());
-        }
-
-        /// Waits up to `timeout_ms` (-1: no limit) for events; returns how many of `events`
-        /// were filled.
-        fn wait(&self, events: &mut [libc::epoll_event], timeout_ms: i32) -> usize {
-            loop {
-                // SAFETY: `events` is valid, writable memory for `events.len()` entries.
-                let n = unsafe {
-                    libc::epoll_wait(
-                        self.0.as_raw_fd(),
-                        events.as_mut_ptr(),
-                        events.len() as i32,
-                        timeout_ms,
-                    )
-                };
-                if n >= 0 {
-                    return n as usize;
-                }
-                let e = io::Error::last_os_error();
-                assert_eq!(e.kind(), io::ErrorKind::Interrupted, "epoll_wait: {e}");
-            }
-        }
-    }
-
     /// A non-blocking one-shot `timerfd` on the monotonic clock (`Instant`'s), to wake the
     /// client's `epoll_wait` with nanosecond resolution (its own timeout is in ms).
     struct TimerFd(File);
@@ -1124,52 +879,6 @@ mod linux {
         started: Option<Instant>,
     }
 
-    /// Whether `buf` holds one whole, correct response; panics on a wrong one. Returns
-    /// `false` while more bytes are needed.
-    fn complete_response(buf: &[u8]) -> bool {
-        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-            assert!(
-                buf.len() < 8192,
-                "{CONN_SCALE}: response headers over 8 KiB"
-            );
-            return false;
-        };
-        let head = std::str::from_utf8(&buf[..end]).expect("response headers are not UTF-8");
-        let mut lines = head.split("\r\n");
-        let status = lines.next().unwrap_or("");
-        assert!(
-            status.starts_with("HTTP/1.1 200 "),
-            "{CONN_SCALE}: unexpected status line {status:?}"
-        );
-        let mut length = None;
-        for line in lines {
-            let (name, value) = line
-                .split_once(':')
-                .unwrap_or_else(|| panic!("{CONN_SCALE}: malformed header line {line:?}"));
-            if name.eq_ignore_ascii_case("content-length") {
-                length = Some(value.trim().parse::<usize>().expect("bad Content-Length"));
-            } else if name.eq_ignore_ascii_case("connection") {
-                assert!(
-                    !value.trim().eq_ignore_ascii_case("close"),
-                    "{CONN_SCALE}: the server closes the connection"
-                );
-            }
-        }
-        let length = length.expect("a response without Content-Length");
-        assert_eq!(length, BODY.len(), "{CONN_SCALE}: wrong Content-Length");
-        let body = end + 4;
-        if buf.len() < body + length {
-            return false;
-        }
-        assert_eq!(
-            buf.len(),
-            body + length,
-            "{CONN_SCALE}: bytes after the response (nothing was pipelined)"
-        );
-        assert_eq!(&buf[body..], BODY, "{CONN_SCALE}: wrong body");
-        true
-    }
-
     /// Sends one request on `c`, whose scheduled time is `due`.
     fn send(c: &mut Conn, due: Instant) -> Instant {
         match c.stream.write(REQUEST) {
@@ -1207,7 +916,7 @@ mod linux {
                 .collect();
             for mut stream in batch {
                 let mut buf = Vec::with_capacity(256);
-                while !complete_response(&buf) {
+                while !complete_response(&buf, CONN_SCALE) {
                     match stream.read(&mut chunk) {
                         Ok(0) => panic!("{CONN_SCALE}: the server closed a new connection"),
                         Ok(read) => buf.extend_from_slice(&chunk[..read]),
@@ -1362,7 +1071,7 @@ mod linux {
                     .started
                     .expect("bytes from the server with no request outstanding");
                 c.buf.extend_from_slice(&chunk[..read]);
-                if !complete_response(&c.buf) {
+                if !complete_response(&c.buf, CONN_SCALE) {
                     continue;
                 }
                 c.buf.clear();

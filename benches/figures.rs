@@ -223,6 +223,25 @@ pub fn lookup(stats: &Stats, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("the child's result has no {key}: {stats:?}"))
 }
 
+/// The median (mean of the middle two for an even count); NaN for none.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// The CPUs this process may run on.
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(0, |n| n.get())
+}
+
 /// `"figure": { settings..., "runtimes": { "magpie": { stats... }, ... } }`
 pub fn json_section(
     figure: &str,
@@ -268,7 +287,8 @@ fn matches(figure: &str, filter: &str) -> bool {
     })
 }
 
-fn json_number(v: f64) -> String {
+/// A JSON number (`null` for NaN and infinities).
+pub fn json_number(v: f64) -> String {
     if v.is_finite() {
         format!("{v}")
     } else {

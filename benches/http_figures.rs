@@ -16,10 +16,11 @@
 //!     runtime);
 //!   - `smol`: async-executor driven by as many threads (`SmolRuntime`), async-io's
 //!     `Async<TcpStream>` in the same `HyperIo` (it is a plain futures-io → hyper I/O
-//!     adapter with no runtime in it) and [`SmolTimer`] (async-io's `Timer`, reset in
-//!     place), a few lines below.
+//!     adapter with no runtime in it) and `SmolTimer` (async-io's `Timer`, reset in
+//!     place).
 //!
-//!   Each has `MAGPIE_BENCH_WORKERS` worker threads (default 2).
+//!   Each has `MAGPIE_BENCH_WORKERS` worker threads (default 2). The server and the service
+//!   are `benches/http.rs`'s, shared with `benches/conn_figures.rs`.
 //! * **The load client**, the same code for every server ([`load`]): one thread of its own
 //!   (not a runtime: raw level-triggered `epoll` over non-blocking std sockets), `C`
 //!   keep-alive connections (`MAGPIE_BENCH_HTTP_CONNECTIONS`, default 64; `TCP_NODELAY`),

@@ -6,6 +6,9 @@
 //!   shared by the multi-thread and one-thread suites.
 //! * [`figures`]: the child-process harness and JSON output of the figure
 //!   binaries (`timer_figures`, `io_figures`).
+//! * `http` (Linux only): the hello service, hyper's server on each runtime and
+//!   the raw-epoll load clients' pieces, shared by `benches/http_figures.rs` and
+//!   `benches/conn_figures.rs`.
 //! * [`scheduler`]: the scheduler workloads, shared by `benches/runtimes.rs`
 //!   (criterion) and `benches/sched_figures.rs` (the oversubscription figure).
 //! * [`CpuTime`]: a criterion [`Measurement`] of the *process* CPU time (all
@@ -27,6 +30,8 @@ pub mod echo;
 pub mod figures;
 #[cfg(unix)]
 pub mod h2load;
+#[cfg(target_os = "linux")]
+pub mod http;
 pub mod ping_pong;
 pub mod scheduler;
 #[cfg(unix)]

@@ -59,7 +59,9 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use magpie_benches::figures::{lookup, print_result, FigureBench, Stats, RUNTIMES};
+use magpie_benches::figures::{
+    cpus, json_number, lookup, median, print_result, FigureBench, Stats, RUNTIMES,
+};
 use magpie_benches::scheduler::WORKLOADS;
 use magpie_benches::{
     magpie_rt_with_workers, process_cpu_time, tokio_rt_with_workers, SmolRuntime, Workload,
@@ -191,11 +193,6 @@ fn main() {
         sections.push(oversubscription(&settings));
     }
     BENCH.finish(&selection, &sections);
-}
-
-/// The CPUs this process may run on.
-fn cpus() -> usize {
-    std::thread::available_parallelism().map_or(0, |n| n.get())
 }
 
 // ---------------------------------------------------------------------------
@@ -406,12 +403,12 @@ fn json(settings: &Settings, cpus: usize, grid: &[(usize, Vec<Cell>)]) -> String
     let _ = writeln!(
         s,
         "    \"warmup_secs\": {},",
-        num(settings.warmup.as_secs_f64())
+        json_number(settings.warmup.as_secs_f64())
     );
     let _ = writeln!(
         s,
         "    \"measure_secs\": {},",
-        num(settings.measure.as_secs_f64())
+        json_number(settings.measure.as_secs_f64())
     );
     let _ = writeln!(s, "    \"min_iters\": {MIN_ITERS},");
     let _ = writeln!(s, "    \"rounds\": {},", settings.rounds);
@@ -452,14 +449,14 @@ fn json(settings: &Settings, cpus: usize, grid: &[(usize, Vec<Cell>)]) -> String
             for (ri, rt) in RUNTIMES.iter().enumerate() {
                 let medians: Vec<String> = KEYS
                     .iter()
-                    .map(|k| format!("\"{k}\": {}", num(cell.median(rt, k))))
+                    .map(|k| format!("\"{k}\": {}", json_number(cell.median(rt, k))))
                     .collect();
                 let rounds: Vec<String> = cell.rounds[ri]
                     .iter()
                     .map(|st| {
                         let f: Vec<String> = st
                             .iter()
-                            .map(|(k, v)| format!("\"{k}\": {}", num(*v)))
+                            .map(|(k, v)| format!("\"{k}\": {}", json_number(*v)))
                             .collect();
                         format!("{{{}}}", f.join(", "))
                     })
@@ -473,16 +470,17 @@ fn json(settings: &Settings, cpus: usize, grid: &[(usize, Vec<Cell>)]) -> String
                 );
             }
             s.push_str("          },\n");
-            let per_round = |key: &str| list(cell.per_round(key).into_iter().map(num).collect());
+            let per_round =
+                |key: &str| list(cell.per_round(key).into_iter().map(json_number).collect());
             let _ = writeln!(
                 s,
                 "          \"ratios\": {{\"wall_magpie_tokio\": {}, \"cpu_magpie_tokio\": {}, \
                  \"wall_magpie_smol\": {}, \"cpu_magpie_smol\": {}, \
                  \"wall_magpie_tokio_per_round\": [{}], \"cpu_magpie_tokio_per_round\": [{}]}},",
-                num(cell.ratio("wall_us")),
-                num(cell.ratio("cpu_us")),
-                num(cell.median("magpie", "wall_us") / cell.median("smol", "wall_us")),
-                num(cell.median("magpie", "cpu_us") / cell.median("smol", "cpu_us")),
+                json_number(cell.ratio("wall_us")),
+                json_number(cell.ratio("cpu_us")),
+                json_number(cell.median("magpie", "wall_us") / cell.median("smol", "wall_us")),
+                json_number(cell.median("magpie", "cpu_us") / cell.median("smol", "cpu_us")),
                 per_round("wall_us"),
                 per_round("cpu_us"),
             );
@@ -495,29 +493,6 @@ fn json(settings: &Settings, cpus: usize, grid: &[(usize, Vec<Cell>)]) -> String
     }
     s.push_str("    }\n  }");
     s
-}
-
-/// The median (NaN for none).
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-/// A JSON number (`null` for NaN and infinities).
-fn num(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v}")
-    } else {
-        "null".to_string()
-    }
 }
 
 // ---------------------------------------------------------------------------

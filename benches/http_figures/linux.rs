@@ -1,25 +1,25 @@
 //! The Linux body of `http_figures` (see `benches/http_figures.rs`): its load client is raw
 //! epoll.
 
-use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper::{Request, Response};
+use hyper::Request;
 
-use magpie_benches::figures::{lookup, print_result, FigureBench, Stats, RUNTIMES};
-use magpie_benches::{magpie_rt, process_cpu_time, smol_rt, tokio_rt, workers};
+use magpie_benches::figures::{
+    cpus, json_number, lookup, median, print_result, FigureBench, Stats, RUNTIMES,
+};
+use magpie_benches::http::{
+    check_closed, complete_response, hello, serve_magpie, serve_smol, serve_tokio, thread_cpu_time,
+    Epoll, Proto, Served, BODY, CUT_REQUESTS_ARE_FINE, REQUEST, STALL,
+};
+use magpie_benches::{process_cpu_time, workers};
 
 const BENCH: FigureBench = FigureBench {
     name: "http_figures",
@@ -154,19 +154,6 @@ struct Program {
     available: fn() -> Option<String>,
 }
 
-/// The protocol a figure's server speaks.
-#[derive(Clone, Copy, Debug)]
-enum Proto {
-    Http1,
-    /// Cleartext HTTP/2 with prior knowledge (h2load's default for `http://`).
-    Http2,
-}
-
-/// The response body.
-const BODY: &[u8] = b"Hello, world!";
-/// The request every connection sends, over and over.
-const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-
 const CONNECTIONS_ENV: &str = "MAGPIE_BENCH_HTTP_CONNECTIONS";
 const SECS_ENV: &str = "MAGPIE_BENCH_HTTP_SECS";
 const WARMUP_ENV: &str = "MAGPIE_BENCH_HTTP_WARMUP_SECS";
@@ -260,11 +247,6 @@ pub(crate) fn main() {
     BENCH.finish(&selection, &sections);
 }
 
-/// The CPUs this process may run on.
-fn cpus() -> usize {
-    std::thread::available_parallelism().map_or(0, |n| n.get())
-}
-
 // ---------------------------------------------------------------------------
 // Parent: rounds, medians, table, JSON
 // ---------------------------------------------------------------------------
@@ -316,12 +298,12 @@ fn http_figure(settings: &Settings, figure: &str) -> String {
     let _ = writeln!(
         json,
         "    \"warmup_secs\": {},",
-        num(settings.warmup.as_secs_f64())
+        json_number(settings.warmup.as_secs_f64())
     );
     let _ = writeln!(
         json,
         "    \"measure_secs\": {},",
-        num(settings.measure.as_secs_f64())
+        json_number(settings.measure.as_secs_f64())
     );
     let _ = writeln!(json, "    \"rounds\": {},", settings.rounds);
     let _ = writeln!(json, "    \"cpus\": {cpus},");
@@ -459,14 +441,14 @@ fn http_figure(settings: &Settings, figure: &str) -> String {
         for (i, rt) in RUNTIMES.iter().enumerate() {
             let fields: Vec<String> = medians[i]
                 .iter()
-                .map(|(k, v)| format!("\"{k}\": {}", num(*v)))
+                .map(|(k, v)| format!("\"{k}\": {}", json_number(*v)))
                 .collect();
             let rounds: Vec<String> = per_rt[i]
                 .iter()
                 .map(|s| {
                     let f: Vec<String> = s
                         .iter()
-                        .map(|(k, v)| format!("\"{k}\": {}", num(*v)))
+                        .map(|(k, v)| format!("\"{k}\": {}", json_number(*v)))
                         .collect();
                     format!("{{{}}}", f.join(", "))
                 })
@@ -485,50 +467,27 @@ fn http_figure(settings: &Settings, figure: &str) -> String {
             "        \"ratios\": {{\"rps_magpie_tokio\": {}, \"p99_magpie_tokio\": {}, \
              \"rps_magpie_tokio_per_round\": [{}], \"p99_magpie_tokio_per_round\": [{}], \
              \"server_cpu_magpie_tokio\": {}, \"rps_magpie_smol\": {}, \"p99_magpie_smol\": {}}}",
-            num(rps_mt),
-            num(p99_mt),
+            json_number(rps_mt),
+            json_number(p99_mt),
             rps_rounds
                 .iter()
-                .map(|v| num(*v))
+                .map(|v| json_number(*v))
                 .collect::<Vec<_>>()
                 .join(", "),
             p99_rounds
                 .iter()
-                .map(|v| num(*v))
+                .map(|v| json_number(*v))
                 .collect::<Vec<_>>()
                 .join(", "),
-            num(ratio("magpie", "tokio", "server_cpu_us_per_req")),
-            num(ratio("magpie", "smol", "rps")),
-            num(ratio("magpie", "smol", "p99_us")),
+            json_number(ratio("magpie", "tokio", "server_cpu_us_per_req")),
+            json_number(ratio("magpie", "smol", "rps")),
+            json_number(ratio("magpie", "smol", "p99_us")),
         );
         let comma = if ci + 1 < connections.len() { "," } else { "" };
         let _ = writeln!(json, "      }}{comma}");
     }
     json.push_str("    }\n  }");
     json
-}
-
-/// The median (mean of the middle two for an even count); NaN for none.
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-/// A JSON number (`null` for NaN and infinities).
-fn num(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v}")
-    } else {
-        "null".to_string()
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -544,7 +503,7 @@ fn child(args: &[String]) {
     let conns: usize = conns.parse().expect("connections is a count");
     let secs = |s: &str| Duration::from_secs_f64(s.parse().expect("durations are seconds"));
     let (warmup, measure) = (secs(warmup), secs(measure));
-    let drive = move |addr| load_and_check(|| load.run(addr, conns, warmup, measure));
+    let drive = move |addr| load_and_check(figure, || load.run(addr, conns, warmup, measure));
     let proto = load.proto();
     let stats = match (runtime.as_str(), app) {
         ("magpie", App::Hello) => serve_magpie(service_fn(hello), proto, drive),
@@ -558,46 +517,6 @@ fn child(args: &[String]) {
     print_result(&stats);
 }
 
-/// The service, the same on every runtime.
-async fn hello(_request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    Ok(Response::new(Full::new(Bytes::from_static(BODY))))
-}
-
-/// What the servers here serve: a hyper service of `Request<Incoming>` that never fails,
-/// cloned for each connection ([`hello`]'s `service_fn`, [`axum_service`]).
-trait Served:
-    hyper::service::Service<
-        Request<Incoming>,
-        Response = Response<Self::Body>,
-        Error = Infallible,
-        Future: Send + 'static,
-    > + Clone
-    + Send
-    + 'static
-{
-    /// The response body.
-    type Body: hyper::body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
-        + Send
-        + 'static;
-}
-
-impl<S, B> Served for S
-where
-    S: hyper::service::Service<
-            Request<Incoming>,
-            Response = Response<B>,
-            Error = Infallible,
-            Future: Send + 'static,
-        > + Clone
-        + Send
-        + 'static,
-    B: hyper::body::Body<Data = Bytes, Error: Into<Box<dyn std::error::Error + Send + Sync>>>
-        + Send
-        + 'static,
-{
-    type Body = B;
-}
-
 /// The axum service, the same on every runtime: a `Router` with `GET /` answering
 /// [`BODY`], called per request as hyper-util's `TowerToHyperService` would (a clone of the
 /// router, `oneshot`).
@@ -608,254 +527,17 @@ fn axum_service() -> impl Served {
     service_fn(move |request: Request<Incoming>| router.clone().oneshot(request))
 }
 
-/// Connections the server is serving, and the ones that ended in an error.
-static OPEN: AtomicUsize = AtomicUsize::new(0);
-static SERVER_ERRORS: AtomicUsize = AtomicUsize::new(0);
-/// Whether a connection closed by the client in the middle of a request is fine: wrk and
-/// h2load stop that way, with requests in flight ([`cut_by_client`]); the in-repo client
-/// never does.
-static CUT_REQUESTS_ARE_FINE: AtomicBool = AtomicBool::new(false);
-
-/// Counts a served connection open until it is dropped (at the end of its task).
-struct Serving;
-
-impl Serving {
-    fn new() -> Serving {
-        OPEN.fetch_add(1, Ordering::SeqCst);
-        Serving
-    }
-
-    /// Records how `serve_connection` ended.
-    fn finished(self, result: Result<(), hyper::Error>) {
-        match result {
-            Err(e) if CUT_REQUESTS_ARE_FINE.load(Ordering::SeqCst) && cut_by_client(&e) => {}
-            Err(e) => {
-                SERVER_ERRORS.fetch_add(1, Ordering::SeqCst);
-                eprintln!("http_figures: the server's connection ended in an error: {e:?}");
-            }
-            Ok(()) => {}
-        }
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        OPEN.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// Whether `e` is what a client that closes with requests in flight leaves: hyper's
-/// `IncompleteMessage` (HTTP/1.1), or a write to the closed socket (HTTP/2 streams still
-/// answering when h2load stops).
-fn cut_by_client(e: &hyper::Error) -> bool {
-    use std::error::Error as _;
-    let io_kind = e
-        .source()
-        .and_then(|source| source.downcast_ref::<io::Error>())
-        .map(io::Error::kind);
-    e.is_incomplete_message()
-        || matches!(
-            io_kind,
-            Some(io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset)
-        )
-}
-
-/// Runs `load` (the in-repo client or wrk), then waits for the server to have closed every
-/// connection cleanly (the client closes them all when it is done).
-fn load_and_check(load: impl FnOnce() -> Stats) -> Stats {
+/// Runs `load` (the in-repo client, wrk or h2load), then waits for the server to have closed
+/// every connection cleanly (the client closes them all when it is done).
+fn load_and_check(figure: &str, load: impl FnOnce() -> Stats) -> Stats {
     let stats = load();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while OPEN.load(Ordering::SeqCst) > 0 {
-        assert!(
-            Instant::now() < deadline,
-            "http_hello: {} server connection(s) still open 10 s after the client closed them",
-            OPEN.load(Ordering::SeqCst)
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    let errors = SERVER_ERRORS.load(Ordering::SeqCst);
-    assert_eq!(
-        errors, 0,
-        "http_figures: {errors} server connection(s) ended in an error"
-    );
+    check_closed(figure, Duration::from_secs(10), Duration::from_millis(1));
     stats
-}
-
-fn serve_magpie<S: Served>(
-    service: S,
-    proto: Proto,
-    drive: impl FnOnce(SocketAddr) -> Stats,
-) -> Stats {
-    use magpie::hyper::{HyperExecutor, HyperIo, HyperTimer};
-    use magpie::net::TcpListener;
-
-    let rt = magpie_rt();
-    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
-    let addr = listener.local_addr().expect("local_addr");
-    drop(rt.spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.expect("accept");
-            stream.set_nodelay(true).expect("set_nodelay");
-            let (serving, service) = (Serving::new(), service.clone());
-            drop(magpie::spawn(async move {
-                let io = HyperIo::new(stream);
-                let result = match proto {
-                    Proto::Http1 => {
-                        http1::Builder::new()
-                            .timer(HyperTimer)
-                            .serve_connection(io, service)
-                            .await
-                    }
-                    Proto::Http2 => {
-                        http2::Builder::new(HyperExecutor)
-                            .timer(HyperTimer)
-                            .serve_connection(io, service)
-                            .await
-                    }
-                };
-                serving.finished(result);
-            }));
-        }
-    }));
-    drive(addr)
-}
-
-fn serve_tokio<S: Served>(
-    service: S,
-    proto: Proto,
-    drive: impl FnOnce(SocketAddr) -> Stats,
-) -> Stats {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use tokio::net::TcpListener;
-
-    let rt = tokio_rt();
-    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
-    let addr = listener.local_addr().expect("local_addr");
-    drop(rt.spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.expect("accept");
-            stream.set_nodelay(true).expect("set_nodelay");
-            let (serving, service) = (Serving::new(), service.clone());
-            drop(tokio::spawn(async move {
-                let io = TokioIo::new(stream);
-                let result = match proto {
-                    Proto::Http1 => {
-                        http1::Builder::new()
-                            .timer(TokioTimer::new())
-                            .serve_connection(io, service)
-                            .await
-                    }
-                    Proto::Http2 => {
-                        http2::Builder::new(TokioExecutor::new())
-                            .timer(TokioTimer::new())
-                            .serve_connection(io, service)
-                            .await
-                    }
-                };
-                serving.finished(result);
-            }));
-        }
-    }));
-    drive(addr)
-}
-
-fn serve_smol<S: Served>(
-    service: S,
-    proto: Proto,
-    drive: impl FnOnce(SocketAddr) -> Stats,
-) -> Stats {
-    use async_io::Async;
-    use magpie::hyper::HyperIo;
-
-    let rt = smol_rt();
-    let listener = Async::<std::net::TcpListener>::bind(([127, 0, 0, 1], 0)).expect("bind");
-    let addr = listener.get_ref().local_addr().expect("local_addr");
-    let ex = rt.executor().clone();
-    rt.spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.expect("accept");
-            stream.get_ref().set_nodelay(true).expect("set_nodelay");
-            let (serving, service) = (Serving::new(), service.clone());
-            let streams = SmolExecutor(ex.clone());
-            ex.spawn(async move {
-                let io = HyperIo::new(stream);
-                let result = match proto {
-                    Proto::Http1 => {
-                        http1::Builder::new()
-                            .timer(SmolTimer)
-                            .serve_connection(io, service)
-                            .await
-                    }
-                    Proto::Http2 => {
-                        http2::Builder::new(streams)
-                            .timer(SmolTimer)
-                            .serve_connection(io, service)
-                            .await
-                    }
-                };
-                serving.finished(result);
-            })
-            .detach();
-        }
-    })
-    .detach();
-    drive(addr)
-}
-
-/// hyper's executor (HTTP/2 runs each stream as a task) on smol's executor.
-#[derive(Clone)]
-struct SmolExecutor(std::sync::Arc<async_executor::Executor<'static>>);
-
-impl<F> hyper::rt::Executor<F> for SmolExecutor
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    fn execute(&self, future: F) {
-        self.0.spawn(future).detach();
-    }
-}
-
-/// hyper's timer on async-io's timers (smol's), reset in place like magpie's and tokio's.
-#[derive(Clone, Copy, Debug)]
-struct SmolTimer;
-
-/// The `hyper::rt::Sleep` of [`SmolTimer`].
-struct SmolSleep(async_io::Timer);
-
-impl std::future::Future for SmolSleep {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.0).poll(cx).map(|_| ())
-    }
-}
-
-impl hyper::rt::Sleep for SmolSleep {}
-
-impl hyper::rt::Timer for SmolTimer {
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(SmolSleep(async_io::Timer::after(duration)))
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(SmolSleep(async_io::Timer::at(deadline)))
-    }
-
-    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
-        match sleep.as_mut().downcast_mut_pin::<SmolSleep>() {
-            Some(mine) => mine.get_mut().0.set_at(new_deadline),
-            None => *sleep = self.sleep_until(new_deadline),
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------
 // The load client
 // ---------------------------------------------------------------------------
-
-/// How long the client waits for any response before it declares the server stuck.
-const STALL: Duration = Duration::from_secs(10);
 
 /// One keep-alive connection of the load client.
 struct Conn {
@@ -864,111 +546,6 @@ struct Conn {
     buf: Vec<u8>,
     /// When the outstanding request was sent; `None` once the client stopped sending.
     sent: Option<Instant>,
-}
-
-/// An epoll instance, closed on drop.
-struct Epoll(std::os::fd::OwnedFd);
-
-impl Epoll {
-    fn new() -> Epoll {
-        // SAFETY: epoll_create1 takes no pointers; EPOLL_CLOEXEC is a valid flag.
-        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        assert!(fd >= 0, "epoll_create1: {}", io::Error::last_os_error());
-        // SAFETY: `fd` is a fresh descriptor that nothing else owns.
-        Epoll(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
-    }
-
-    /// Registers `fd` for readability, level-triggered, tagged with `token`.
-    fn add(&self, fd: i32, token: u64) {
-        let mut event = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: token,
-        };
-        // SAFETY: both descriptors are open and `event` is a valid epoll_event for the call.
-        let rc =
-            unsafe { libc::epoll_ctl(self.0.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) };
-        assert_eq!(rc, 0, "epoll_ctl: {}", io::Error::last_os_error());
-    }
-
-    /// Waits up to `timeout_ms` for events; returns how many of `events` were filled.
-    fn wait(&self, events: &mut [libc::epoll_event], timeout_ms: i32) -> usize {
-        loop {
-            // SAFETY: `events` is valid, writable memory for `events.len()` entries.
-            let n = unsafe {
-                libc::epoll_wait(
-                    self.0.as_raw_fd(),
-                    events.as_mut_ptr(),
-                    events.len() as i32,
-                    timeout_ms,
-                )
-            };
-            if n >= 0 {
-                return n as usize;
-            }
-            let e = io::Error::last_os_error();
-            assert_eq!(e.kind(), io::ErrorKind::Interrupted, "epoll_wait: {e}");
-        }
-    }
-}
-
-/// The CPU time of the calling thread.
-fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime: {}", io::Error::last_os_error());
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-/// Whether `buf` holds one whole, correct response; panics on a wrong one. Returns
-/// `false` while more bytes are needed.
-fn complete_response(buf: &[u8]) -> bool {
-    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-        assert!(buf.len() < 8192, "http_hello: response headers over 8 KiB");
-        return false;
-    };
-    let head = std::str::from_utf8(&buf[..end]).expect("http_hello: response headers not UTF-8");
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap_or("");
-    assert!(
-        status.starts_with("HTTP/1.1 200 "),
-        "http_hello: unexpected status line {status:?}"
-    );
-    let mut length = None;
-    for line in lines {
-        let (name, value) = line
-            .split_once(':')
-            .unwrap_or_else(|| panic!("http_hello: malformed header line {line:?}"));
-        if name.eq_ignore_ascii_case("content-length") {
-            length = Some(
-                value
-                    .trim()
-                    .parse::<usize>()
-                    .expect("http_hello: bad Content-Length"),
-            );
-        } else if name.eq_ignore_ascii_case("connection") {
-            assert!(
-                !value.trim().eq_ignore_ascii_case("close"),
-                "http_hello: the server closes the connection"
-            );
-        }
-    }
-    let length = length.expect("http_hello: response without Content-Length");
-    assert_eq!(length, BODY.len(), "http_hello: wrong Content-Length");
-    let body_start = end + 4;
-    if buf.len() < body_start + length {
-        return false;
-    }
-    assert_eq!(
-        buf.len(),
-        body_start + length,
-        "http_hello: bytes after the response (nothing was pipelined)"
-    );
-    assert_eq!(&buf[body_start..], BODY, "http_hello: wrong body");
-    true
 }
 
 /// The load client: `conns` keep-alive connections to `addr`, each sending the next
@@ -1043,7 +620,7 @@ fn load(addr: SocketAddr, conns: usize, warmup: Duration, measure: Duration) -> 
                 .sent
                 .expect("http_hello: bytes from the server with no request outstanding");
             c.buf.extend_from_slice(&chunk[..read]);
-            if !complete_response(&c.buf) {
+            if !complete_response(&c.buf, "http_hello") {
                 continue;
             }
             c.buf.clear();
