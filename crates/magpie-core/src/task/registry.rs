@@ -1,8 +1,8 @@
 //! The owned-task registry: every unfinished task of a runtime, so that shutdown can find the
 //! idle ones that sit in no queue (waiting on a timer, a socket, a channel).
 //!
-//! The registry is sharded by task id to keep spawns on different workers off each other's
-//! lock. Each shard is an intrusive doubly linked list through [`Links`] in the task header;
+//! The registry is sharded by block of task ids (`id::BLOCK`; a thread's consecutive spawns
+//! share one) to keep spawns on different workers off each other's lock and cache lines. Each shard is an intrusive doubly linked list through [`Links`] in the task header;
 //! a task's links are only read or written with its shard's lock held. The registry owns
 //! one reference per linked task.
 //!
@@ -11,6 +11,7 @@
 //! one at a time, and the caller drops each future **after** the shard lock is released,
 //! since a future's `Drop` may spawn, wake or complete other tasks of the same registry.
 
+use super::id;
 use super::raw::Header;
 use super::TaskRef;
 use magpie_shim::CachePadded;
@@ -63,8 +64,15 @@ impl Registry {
         }
     }
 
+    /// The shard of task `id`: one per block of ids ([`id::BLOCK`]), so a worker's run of
+    /// spawns inserts into one shard whose lock and list head stay in its cache, and the
+    /// tasks it completes itself are removed from there.
+    fn shard_index(&self, id: u64) -> usize {
+        ((id / id::BLOCK) as usize) & self.mask
+    }
+
     fn shard_of(&self, header: &Header) -> MutexGuard<'_, Shard> {
-        self.shards[(header.id.as_u64() as usize) & self.mask].lock()
+        self.shards[self.shard_index(header.id.as_u64())].lock()
     }
 
     /// Links the task, keeping its reference. Refused (the reference handed back) once the
@@ -165,7 +173,7 @@ impl Registry {
     /// Calls `f` with the header of the linked task `id`, if there is one, under its shard's
     /// lock. A walk of that one shard.
     pub(crate) fn find<R>(&self, id: u64, f: impl FnOnce(&Header) -> R) -> Option<R> {
-        let shard = self.shards[(id as usize) & self.mask].lock();
+        let shard = self.shards[self.shard_index(id)].lock();
         let mut f = Some(f);
         let mut result = None;
         // SAFETY: as in `for_each`: the shard lock is held.
