@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::figures::Stats;
 use crate::process_cpu_time;
-use crate::wrk::children_cpu_time;
+use crate::wrk::{children_cpu_time, OutsideRun};
 
 /// The program run.
 const H2LOAD: &str = "h2load";
@@ -167,32 +167,20 @@ pub fn load(
         "http2_hello_h2load: no request answered"
     );
     let lat = &summary.latencies_us;
-    let server_cpu = server1.saturating_sub(server0).as_secs_f64();
-    let client_cpu = client1.saturating_sub(client0).as_secs_f64();
-    let requests = summary.requests;
-    vec![
-        ("rps".into(), summary.rps),
-        ("requests".into(), requests),
-        ("p50_us".into(), quantile(lat, 0.50)),
-        ("p90_us".into(), quantile(lat, 0.90)),
-        ("p99_us".into(), quantile(lat, 0.99)),
-        ("p999_us".into(), quantile(lat, 0.999)),
-        ("max_us".into(), lat.last().copied().unwrap_or(f64::NAN)),
-        ("mean_us".into(), lat.iter().sum::<f64>() / requests),
-        ("process_cpu_s".into(), server_cpu + client_cpu),
-        ("client_cpu_s".into(), client_cpu),
-        ("server_cpu_us_per_req".into(), server_cpu * 1e6 / requests),
-        ("client_cpu_us_per_req".into(), client_cpu * 1e6 / requests),
-        (
-            "client_cpu_share".into(),
-            if server_cpu + client_cpu > 0.0 {
-                client_cpu / (server_cpu + client_cpu)
-            } else {
-                f64::NAN
-            },
-        ),
-        ("wall_s".into(), (end - start).as_secs_f64()),
-    ]
+    OutsideRun {
+        rps: summary.rps,
+        requests: summary.requests,
+        p50_us: quantile(lat, 0.50),
+        p90_us: quantile(lat, 0.90),
+        p99_us: quantile(lat, 0.99),
+        p999_us: quantile(lat, 0.999),
+        max_us: lat.last().copied().unwrap_or(f64::NAN),
+        mean_us: lat.iter().sum::<f64>() / summary.requests,
+        server_cpu: server1.saturating_sub(server0),
+        client_cpu: client1.saturating_sub(client0),
+        wall: end - start,
+    }
+    .stats()
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The external load generator of `http_axum_wrk`: Debian's `wrk` (HTTP/1.1, keep-alive,
+//! The external HTTP/1.1 load generator of `http_hello_wrk` and `http_axum_wrk`: Debian's `wrk` (keep-alive,
 //! one thread, `C` connections) run as a child process against the server of this process,
 //! its summary parsed into the figures the in-repo client reports. `scripts/bench.sh`
 //! installs it (`apt-get install wrk`) when it is missing.
@@ -56,11 +56,11 @@ fn run(addr: SocketAddr, conns: usize, secs: u64) -> String {
         ])
         .arg(format!("http://{addr}/"))
         .output()
-        .unwrap_or_else(|e| panic!("http_axum_wrk: cannot run {WRK}: {e}"));
+        .unwrap_or_else(|e| panic!("wrk: cannot run {WRK}: {e}"));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "http_axum_wrk: wrk failed ({}):\n{text}{}",
+        "wrk: wrk failed ({}):\n{text}{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
@@ -78,11 +78,11 @@ fn micros(value: &str) -> f64 {
     } else if let Some(n) = value.strip_suffix('s') {
         (n, 1e6)
     } else {
-        panic!("http_axum_wrk: a latency without a unit: {value:?}")
+        panic!("wrk: a latency without a unit: {value:?}")
     };
     number
         .parse::<f64>()
-        .unwrap_or_else(|_| panic!("http_axum_wrk: not a latency: {value:?}"))
+        .unwrap_or_else(|_| panic!("wrk: not a latency: {value:?}"))
         * scale
 }
 
@@ -97,7 +97,7 @@ struct Summary {
 
 /// Parses wrk's `--latency` summary; panics (showing it) on errors it reports.
 fn parse(text: &str) -> Summary {
-    let fail = |what: &str| -> ! { panic!("http_axum_wrk: {what} in wrk's output:\n{text}") };
+    let fail = |what: &str| -> ! { panic!("wrk: {what} in wrk's output:\n{text}") };
     if text.contains("Socket errors:") {
         fail("socket errors");
     }
@@ -142,7 +142,7 @@ pub fn load(addr: SocketAddr, conns: usize, warmup: Duration, measure: Duration)
     let text = run(addr, conns, secs);
     let (server1, client1, end) = (process_cpu_time(), children_cpu_time(), Instant::now());
     let summary = parse(&text);
-    assert!(summary.requests > 0.0, "http_axum_wrk: no request answered");
+    assert!(summary.requests > 0.0, "wrk: no request answered");
     let pct = |p: f64| {
         summary
             .percentiles
@@ -150,32 +150,71 @@ pub fn load(addr: SocketAddr, conns: usize, warmup: Duration, measure: Duration)
             .find(|(q, _)| (q - p).abs() < 1e-9)
             .map_or(f64::NAN, |(_, v)| *v)
     };
-    let server_cpu = server1.saturating_sub(server0).as_secs_f64();
-    let client_cpu = client1.saturating_sub(client0).as_secs_f64();
-    let requests = summary.requests;
-    vec![
-        ("rps".into(), summary.rps),
-        ("requests".into(), requests),
-        ("p50_us".into(), pct(0.50)),
-        ("p90_us".into(), pct(0.90)),
-        ("p99_us".into(), pct(0.99)),
-        ("p999_us".into(), f64::NAN),
-        ("max_us".into(), summary.max_us),
-        ("mean_us".into(), summary.mean_us),
-        ("process_cpu_s".into(), server_cpu + client_cpu),
-        ("client_cpu_s".into(), client_cpu),
-        ("server_cpu_us_per_req".into(), server_cpu * 1e6 / requests),
-        ("client_cpu_us_per_req".into(), client_cpu * 1e6 / requests),
-        (
-            "client_cpu_share".into(),
-            if server_cpu + client_cpu > 0.0 {
-                client_cpu / (server_cpu + client_cpu)
-            } else {
-                f64::NAN
-            },
-        ),
-        ("wall_s".into(), (end - start).as_secs_f64()),
-    ]
+    OutsideRun {
+        rps: summary.rps,
+        requests: summary.requests,
+        p50_us: pct(0.50),
+        p90_us: pct(0.90),
+        p99_us: pct(0.99),
+        p999_us: f64::NAN,
+        max_us: summary.max_us,
+        mean_us: summary.mean_us,
+        server_cpu: server1.saturating_sub(server0),
+        client_cpu: client1.saturating_sub(client0),
+        wall: end - start,
+    }
+    .stats()
+}
+
+/// One measured run of an outside load generator (wrk, `crate::h2load`) against this
+/// process's server.
+pub(crate) struct OutsideRun {
+    pub(crate) rps: f64,
+    pub(crate) requests: f64,
+    pub(crate) p50_us: f64,
+    pub(crate) p90_us: f64,
+    pub(crate) p99_us: f64,
+    /// NaN where the generator does not report it.
+    pub(crate) p999_us: f64,
+    pub(crate) max_us: f64,
+    pub(crate) mean_us: f64,
+    /// This process's CPU time over the run (the server's).
+    pub(crate) server_cpu: Duration,
+    /// The generator's CPU time over the run (`RUSAGE_CHILDREN`).
+    pub(crate) client_cpu: Duration,
+    pub(crate) wall: Duration,
+}
+
+impl OutsideRun {
+    /// The figures the in-repo client reports, under the same keys.
+    pub(crate) fn stats(self) -> Stats {
+        let (server_cpu, client_cpu) =
+            (self.server_cpu.as_secs_f64(), self.client_cpu.as_secs_f64());
+        let requests = self.requests;
+        vec![
+            ("rps".into(), self.rps),
+            ("requests".into(), requests),
+            ("p50_us".into(), self.p50_us),
+            ("p90_us".into(), self.p90_us),
+            ("p99_us".into(), self.p99_us),
+            ("p999_us".into(), self.p999_us),
+            ("max_us".into(), self.max_us),
+            ("mean_us".into(), self.mean_us),
+            ("process_cpu_s".into(), server_cpu + client_cpu),
+            ("client_cpu_s".into(), client_cpu),
+            ("server_cpu_us_per_req".into(), server_cpu * 1e6 / requests),
+            ("client_cpu_us_per_req".into(), client_cpu * 1e6 / requests),
+            (
+                "client_cpu_share".into(),
+                if server_cpu + client_cpu > 0.0 {
+                    client_cpu / (server_cpu + client_cpu)
+                } else {
+                    f64::NAN
+                },
+            ),
+            ("wall_s".into(), self.wall.as_secs_f64()),
+        ]
+    }
 }
 
 #[cfg(test)]
