@@ -2,9 +2,10 @@
 //! idle ones that sit in no queue (waiting on a timer, a socket, a channel).
 //!
 //! The registry is sharded by block of task ids (`id::BLOCK`; a thread's consecutive spawns
-//! share one) to keep spawns on different workers off each other's lock and cache lines. Each shard is an intrusive doubly linked list through [`Links`] in the task header;
-//! a task's links are only read or written with its shard's lock held. The registry owns
-//! one reference per linked task.
+//! share one) to keep spawns on different workers off each other's lock and cache lines.
+//! Each shard is an intrusive doubly linked list through [`Links`] in the task header; a
+//! task's links are only read or written with its shard's lock held. The registry owns one
+//! reference per linked task.
 //!
 //! Shutdown protocol (the registry's part): `close()` marks every shard closed, so `insert`
 //! refuses from then on (the spawner cancels the task at once); `pop()` then takes tasks out
