@@ -45,7 +45,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use magpie_benches::figures::{json_section, lookup, print_result, FigureBench, Stats, RUNTIMES};
-use magpie_benches::{magpie_rt, smol_rt, tokio_rt, workers};
+use magpie_benches::{magpie_rt, smol_rt, thread_count, tokio_rt, workers, Usage};
 
 const BENCH: FigureBench = FigureBench {
     name: "io_figures",
@@ -280,61 +280,9 @@ fn measure_idle(rx: &mpsc::Receiver<Ready>, settle: Duration, idle: Duration) ->
         ("sys_us_per_s".into(), per_s(after.sys_us, before.sys_us)),
         (
             "ctx_switches_per_s".into(),
-            per_s(after.switches, before.switches),
+            per_s(after.switches(), before.switches()),
         ),
         ("wall_s".into(), wall),
         ("threads".into(), threads),
     ]
-}
-
-/// The process's CPU time (µs) and context switches, all threads.
-struct Usage {
-    user_us: f64,
-    sys_us: f64,
-    switches: f64,
-}
-
-impl Usage {
-    #[cfg(windows)]
-    fn now() -> Usage {
-        let (user, kernel) = magpie_benches::process_times();
-        Usage {
-            user_us: user.as_secs_f64() * 1e6,
-            sys_us: kernel.as_secs_f64() * 1e6,
-            switches: f64::NAN,
-        }
-    }
-
-    #[cfg(unix)]
-    fn now() -> Usage {
-        // SAFETY: `rusage` is plain old data; all zeroes is a valid value.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: `ru` is a valid, writable `rusage` for the duration of the call.
-        let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-        assert_eq!(
-            rc,
-            0,
-            "getrusage failed: {}",
-            std::io::Error::last_os_error()
-        );
-        let us = |tv: libc::timeval| tv.tv_sec as f64 * 1e6 + tv.tv_usec as f64;
-        Usage {
-            user_us: us(ru.ru_utime),
-            sys_us: us(ru.ru_stime),
-            switches: (ru.ru_nvcsw + ru.ru_nivcsw) as f64,
-        }
-    }
-}
-
-/// Threads of this process (`Threads:` of `/proc/self/status`), or NaN
-/// where that is not available.
-fn thread_count() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Threads:"))
-                .and_then(|n| n.trim().parse::<f64>().ok())
-        })
-        .unwrap_or(f64::NAN)
 }

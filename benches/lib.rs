@@ -560,6 +560,74 @@ impl Future for YieldOnce {
     }
 }
 
+/// The process's CPU time (µs) and context switches, all threads (`getrusage`; on Windows,
+/// `GetProcessTimes` and no switch counts: NaN).
+#[derive(Clone, Copy, Debug)]
+pub struct Usage {
+    /// User CPU time.
+    pub user_us: f64,
+    /// System (kernel) CPU time.
+    pub sys_us: f64,
+    /// Voluntary context switches (a thread blocked).
+    pub vol_switches: f64,
+    /// Involuntary context switches (a thread was preempted).
+    pub invol_switches: f64,
+}
+
+impl Usage {
+    /// The usage so far.
+    #[cfg(windows)]
+    pub fn now() -> Usage {
+        let (user, kernel) = process_times();
+        Usage {
+            user_us: user.as_secs_f64() * 1e6,
+            sys_us: kernel.as_secs_f64() * 1e6,
+            vol_switches: f64::NAN,
+            invol_switches: f64::NAN,
+        }
+    }
+
+    /// The usage so far.
+    #[cfg(unix)]
+    pub fn now() -> Usage {
+        // SAFETY: `rusage` is plain old data; all zeroes is a valid value.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `ru` is a valid, writable `rusage` for the duration of the call.
+        let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+        assert_eq!(
+            rc,
+            0,
+            "getrusage failed: {}",
+            std::io::Error::last_os_error()
+        );
+        let us = |tv: libc::timeval| tv.tv_sec as f64 * 1e6 + tv.tv_usec as f64;
+        Usage {
+            user_us: us(ru.ru_utime),
+            sys_us: us(ru.ru_stime),
+            vol_switches: ru.ru_nvcsw as f64,
+            invol_switches: ru.ru_nivcsw as f64,
+        }
+    }
+
+    /// Voluntary and involuntary context switches together.
+    pub fn switches(&self) -> f64 {
+        self.vol_switches + self.invol_switches
+    }
+}
+
+/// Threads of this process (`Threads:` of `/proc/self/status`), or NaN where that is not
+/// available.
+pub fn thread_count() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse::<f64>().ok())
+        })
+        .unwrap_or(f64::NAN)
+}
+
 /// The resident set size of this process in bytes (`VmRSS` of
 /// `/proc/self/status`), or `None` where that file is not available.
 pub fn rss_bytes() -> Option<u64> {

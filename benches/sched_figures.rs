@@ -64,7 +64,8 @@ use magpie_benches::figures::{
 };
 use magpie_benches::scheduler::WORKLOADS;
 use magpie_benches::{
-    magpie_rt_with_workers, process_cpu_time, tokio_rt_with_workers, SmolRuntime, Workload,
+    magpie_rt_with_workers, process_cpu_time, thread_count, tokio_rt_with_workers, SmolRuntime,
+    Usage, Workload,
 };
 
 const BENCH: FigureBench = FigureBench {
@@ -563,59 +564,4 @@ fn run<R>(rt: &R, iteration: fn(&R), warmup: Duration, measure: Duration) -> Sta
         ("iters".into(), iters as f64),
         ("threads".into(), threads),
     ]
-}
-
-/// The process's CPU time (µs) and context switches, all threads.
-struct Usage {
-    user_us: f64,
-    sys_us: f64,
-    vol_switches: f64,
-    invol_switches: f64,
-}
-
-impl Usage {
-    #[cfg(windows)]
-    fn now() -> Usage {
-        let (user, kernel) = magpie_benches::process_times();
-        Usage {
-            user_us: user.as_secs_f64() * 1e6,
-            sys_us: kernel.as_secs_f64() * 1e6,
-            vol_switches: f64::NAN,
-            invol_switches: f64::NAN,
-        }
-    }
-
-    #[cfg(unix)]
-    fn now() -> Usage {
-        // SAFETY: `rusage` is plain old data; all zeroes is a valid value.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: `ru` is a valid, writable `rusage` for the duration of the call.
-        let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-        assert_eq!(
-            rc,
-            0,
-            "getrusage failed: {}",
-            std::io::Error::last_os_error()
-        );
-        let us = |tv: libc::timeval| tv.tv_sec as f64 * 1e6 + tv.tv_usec as f64;
-        Usage {
-            user_us: us(ru.ru_utime),
-            sys_us: us(ru.ru_stime),
-            vol_switches: ru.ru_nvcsw as f64,
-            invol_switches: ru.ru_nivcsw as f64,
-        }
-    }
-}
-
-/// Threads of this process (`Threads:` of `/proc/self/status`), or NaN where that is not
-/// available.
-fn thread_count() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Threads:"))
-                .and_then(|n| n.trim().parse::<f64>().ok())
-        })
-        .unwrap_or(f64::NAN)
 }
